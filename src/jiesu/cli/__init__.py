@@ -1,0 +1,1 @@
+"""The jiesu command line: thin commands over the library (see app.py)."""

@@ -1,0 +1,75 @@
+"""The `jiesu` application: registers one module per command; heavy imports happen inside commands."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from .. import __version__
+
+app = typer.Typer(
+    name="jiesu",
+    help="Validate, score, rank and simulate 12345 citizen-hotline case records (接诉即办).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"jiesu {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = None,
+) -> None:
+    """Validate, score, rank and simulate 12345 citizen-hotline case records (接诉即办).
+
+    Exit codes: 0 ok, 1 data invalid or check failed, 2 usage error, 3 could not run.
+    """
+
+
+def _register() -> None:
+    from . import profile_cmd
+
+    app.add_typer(profile_cmd.app, name="profile")
+    for module_name in ("validate", "score", "rank", "simulate", "demo"):
+        try:
+            module = __import__(f"jiesu.cli.{module_name}", fromlist=["command"])
+        except ModuleNotFoundError as exc:
+            if exc.name == f"jiesu.cli.{module_name}":
+                continue  # command not built yet
+            raise
+        app.command(module_name, help=module.command.__doc__)(module.command)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: unexpected failures become one line (exit 3), never a traceback with records."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        typer.echo("jiesu: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if os.environ.get("JIESU_DEBUG"):
+            raise
+        typer.echo(
+            f"jiesu: error: internal error ({exc.__class__.__name__}); no record data is shown. "
+            "Set JIESU_DEBUG=1 for a traceback and report it.",
+            err=True,
+        )
+        sys.exit(3)

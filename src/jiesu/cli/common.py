@@ -1,0 +1,89 @@
+"""What every command shares: turning library errors into one line and an exit code, output."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import typer
+
+from ..errors import JiesuError
+
+T = TypeVar("T")
+
+
+def use_color() -> bool:
+    """Colour only on a terminal and never when NO_COLOR is set (https://no-color.org)."""
+    return "NO_COLOR" not in os.environ and sys.stderr.isatty()
+
+
+def message(text: str) -> None:
+    """A message for people: always to stderr, so stdout stays data."""
+    typer.echo(text, err=True)
+
+
+def fail(exc: JiesuError) -> typer.Exit:
+    prefix = typer.style("jiesu: error:", fg="red", bold=True) if use_color() else "jiesu: error:"
+    typer.echo(f"{prefix} {exc.message}", err=True)
+    return typer.Exit(exc.exit_code)
+
+
+def call(fn: Callable[..., T], *args, **kwargs) -> T:
+    """Run one library call; a JiesuError becomes its one-line message and exit code."""
+    try:
+        return fn(*args, **kwargs)
+    except JiesuError as exc:
+        raise fail(exc) from None
+
+
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Like ``call`` for a block of library work."""
+    try:
+        yield
+    except JiesuError as exc:
+        raise fail(exc) from None
+
+
+def emit(text: str | bytes, output: str | None) -> None:
+    """Data to stdout, or atomically to a file (never a half-written file)."""
+    from ..io import write_bytes_atomic
+
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    if output in (None, "-"):
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        else:
+            typer.echo(text, nl=not text.endswith("\n"))
+        return
+    with guarded():
+        write_bytes_atomic(output, data)
+
+
+class Progress:
+    """A progress bar on stderr, only when stderr is a terminal; a no-op callback otherwise."""
+
+    def __init__(self, label: str, total: int | None = None) -> None:
+        self.label, self.total, self.done = label, total, 0
+        self.active = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int | None = None) -> None:
+        if not self.active:
+            return
+        self.done, self.total = done, total or self.total
+        if self.total:
+            frac = min(1.0, done / self.total)
+            bar = "#" * int(frac * 30)
+            sys.stderr.write(f"\r{self.label} [{bar:<30}] {frac:6.1%}")
+        else:
+            sys.stderr.write(f"\r{self.label} {done:,}")
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.active:
+            sys.stderr.write("\n")
+            sys.stderr.flush()

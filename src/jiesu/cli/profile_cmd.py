@@ -1,0 +1,37 @@
+"""`jiesu profile`: look at city profiles."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .common import call
+from .options import ProfileOpt
+
+app = typer.Typer(help="Show city profiles (units, categories, time limits, weights, ranking rules).", no_args_is_help=True)
+
+
+@app.command("show")
+def show(
+    profile: ProfileOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    units: Annotated[bool, typer.Option("--units", help="Also list every unit.")] = False,
+) -> None:
+    """Print a profile's settings; illustrative settings (not published by the city) are marked."""
+    import json
+
+    from ..profile import load_profile, profile_summary
+
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter("choose table or json", param_hint="--format")
+    p = call(load_profile, profile)
+    summary = profile_summary(p)
+    if units:
+        summary["unit_list"] = [{"id": u.id, "name": u.name, "level": u.level, "district": u.district} for u in p.units]
+    if fmt == "json":
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    from ..render_profile import profile_text
+
+    typer.echo(profile_text(summary))

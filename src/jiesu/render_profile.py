@@ -1,0 +1,37 @@
+"""Plain-text rendering of a profile summary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tabulate import tabulate
+
+MARK = " [illustrative: not published by the city]"
+
+
+def profile_text(s: dict[str, Any]) -> str:
+    sc, rk, tl = s["scoring"], s["ranking"], s["time_limits_hours"]
+    lines = [
+        f"Profile {s['id']}: {s['name']} ({s['name_en'] or ''})  source: {s['source']}",
+        f"Time zone {s['timezone']}, language {s['language']}",
+        "Units: " + ", ".join(f"{n} {lv}" for lv, n in s["units"].items()) + f"; {s['categories']} categories",
+        "",
+        "Time limits (hours)" + (MARK if tl["illustrative"] else ""),
+        tabulate(sorted(tl["values"].items()), headers=["request type", "hours"]),
+        "",
+        "Scoring" + (MARK if sc["illustrative"] else ""),
+        f"  response method: {sc['response_method']}",
+        f"  basically-satisfied weight: {sc['basically_satisfied_weight']}",
+        f"  minimum scored cases to rank: {sc['min_scored']}",
+        f"  exclusion reasons honoured: {', '.join(sc['exclusion_reasons'])}",
+        tabulate(
+            [[("* " if n == sc["weight_set"] else "  ") + n, w["response"], w["resolution"], w["satisfaction"]] for n, w in sc["weights"].items()],
+            headers=["weight set (* in use)", "response", "resolution", "satisfaction"],
+        ),
+        "",
+        "Ranking" + (MARK if rk["illustrative"] else ""),
+        f"  class size: {rk['class_size']}; levels: {', '.join(rk['levels'])}",
+    ]
+    if "unit_list" in s:
+        lines += ["", tabulate([[u["id"], u["name"], u["level"], u["district"] or ""] for u in s["unit_list"]], headers=["id", "name", "level", "district"])]
+    return "\n".join(lines)
