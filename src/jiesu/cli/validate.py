@@ -1,0 +1,36 @@
+"""`jiesu validate`: thin layer over jiesu.validate.validate."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from .common import Progress, call, emit, use_color
+from .options import OutputOpt, Paths, ProfileOpt
+
+
+def command(
+    paths: Paths,
+    profile: ProfileOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Report format: table, json or github (workflow annotations).")] = "table",
+    max_samples: Annotated[int, typer.Option("--max-samples", min=0, help="Sample rows kept per (code, field).")] = 5,
+    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Text encoding of CSV input; default: detect UTF-8 or GB18030.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
+    output: OutputOpt = None,
+) -> None:
+    """Check case records against the published schema and the city profile.
+
+    Exit 0 valid (warnings allowed), 1 invalid, 2 usage error, 3 could not run. The report is
+    printed whole whatever the verdict.
+    """
+    from ..validate import validate
+    from ..validate.render import FORMATS, render
+
+    if fmt not in FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    progress = Progress("validating")
+    report = call(validate, paths, profile, max_samples=max_samples, encoding=encoding, strict=strict, progress=progress)
+    progress.close()
+    emit(render(report, fmt, color=use_color() and fmt == "table" and output is None), str(output) if output else None)
+    raise typer.Exit(report.exit_code)

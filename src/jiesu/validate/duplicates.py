@@ -1,0 +1,128 @@
+"""Exact case_id uniqueness across all inputs with bounded memory.
+
+Each case_id is hashed (vectorised, no Python loop per row); (hash, global row) pairs are spilled
+to a few partition files by their top bits, so at the end only one partition is in memory at a
+time. Rows whose hashes collide are confirmed by re-reading their case_id text: the verdict is
+exact, the hash only narrows the search.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+PARTITION_BITS = 5  # 32 spill files
+MAX_BYTES = 64  # bytes of a case_id that enter the hash; the exact pass compares whole values
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+_M2 = np.uint64(0xBF58476D1CE4E5B9)
+
+
+def hash_strings(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(64-bit hashes, valid mask) of a string array, computed on its raw buffers."""
+    if pa.types.is_dictionary(arr.type):
+        hashes, ok = hash_strings(arr.dictionary)
+        idx = arr.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+        return hashes[idx], np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), bool)
+    if pa.types.is_string(arr.type):
+        otype = np.int32
+    elif pa.types.is_large_string(arr.type):
+        otype = np.int64
+    else:
+        raise TypeError(f"cannot hash {arr.type}")
+    n = len(arr)
+    valid = np.ones(n, bool) if arr.null_count == 0 else np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), bool)
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=otype)[arr.offset: arr.offset + n + 1].astype(np.int64)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    starts = offsets[:-1]
+    lengths = np.diff(offsets)
+    clipped = np.minimum(lengths, MAX_BYTES)
+    width = int(clipped.max(initial=0))
+    width = max(8, (width + 7) // 8 * 8)
+    if n and np.all(lengths == lengths[0]) and lengths[0] <= MAX_BYTES:
+        length = int(lengths[0])
+        block = data[offsets[0]: offsets[0] + n * length].reshape(n, length)
+        if length != width:
+            padded = np.zeros((n, width), np.uint8)
+            padded[:, :length] = block
+            block = padded
+        else:
+            block = np.ascontiguousarray(block)
+    else:
+        block = np.zeros((n, width), np.uint8)
+        total = int(clipped.sum())
+        if total:
+            row = np.repeat(np.arange(n, dtype=np.int64), clipped)
+            pos = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(clipped) - clipped, clipped)
+            block[row, pos] = data[np.repeat(starts, clipped) + pos]
+    words = block.view(np.uint64)
+    h = lengths.astype(np.uint64) * _M1
+    for j in range(words.shape[1]):
+        h = (h ^ words[:, j]) * _M2
+        h ^= h >> np.uint64(31)
+    return h, valid
+
+
+class DuplicateFinder:
+    """Feed case_id arrays batch by batch; ``finish`` returns the rows that repeat an earlier id."""
+
+    def __init__(self) -> None:
+        self._dir = tempfile.TemporaryDirectory(prefix="jiesu-ids-")
+        self._files = [open(Path(self._dir.name) / f"p{i}.bin", "wb") for i in range(1 << PARTITION_BITS)]
+        self.rows = 0
+
+    def add(self, ids: pa.Array | pa.ChunkedArray) -> None:
+        if isinstance(ids, pa.ChunkedArray):
+            for chunk in ids.chunks:
+                self.add(chunk)
+            return
+        h, valid = hash_strings(ids)
+        rows = np.arange(self.rows, self.rows + len(ids), dtype=np.uint64)
+        self.rows += len(ids)
+        if not valid.all():
+            h, rows = h[valid], rows[valid]
+        part = (h >> np.uint64(64 - PARTITION_BITS)).astype(np.uint8)
+        order = np.argsort(part, kind="stable")  # radix sort on uint8
+        bounds = np.searchsorted(part[order], np.arange((1 << PARTITION_BITS) + 1))
+        pairs = np.empty((len(h), 2), np.uint64)
+        pairs[:, 0] = h[order]
+        pairs[:, 1] = rows[order]
+        for p in range(1 << PARTITION_BITS):
+            if bounds[p + 1] > bounds[p]:
+                self._files[p].write(pairs[bounds[p]: bounds[p + 1]].tobytes())
+
+    def finish(self, fetch: Callable[[np.ndarray], list[str]]) -> list[tuple[int, int]]:
+        """Pairs (global row, global row of its first occurrence) for each repeated id.
+
+        ``fetch`` returns the case_id text of the given global rows (sorted), for the exact pass.
+        """
+        for f in self._files:
+            f.close()
+        candidates: list[np.ndarray] = []
+        try:
+            for f in self._files:
+                pairs = np.fromfile(f.name, dtype=np.uint64).reshape(-1, 2)
+                if len(pairs) < 2:
+                    continue
+                hs = np.sort(pairs[:, 0])
+                repeated = hs[1:][hs[1:] == hs[:-1]]
+                if len(repeated):
+                    candidates.append(pairs[np.isin(pairs[:, 0], repeated), 1])
+        finally:
+            self._dir.cleanup()
+        if not candidates:
+            return []
+        rows = np.unique(np.concatenate(candidates)).astype(np.int64)
+        values = fetch(rows)
+        first: dict[str, int] = {}
+        out = []
+        for row, value in zip(rows.tolist(), values):  # only the few colliding rows
+            if value in first:
+                out.append((row, first[value]))
+            else:
+                first[value] = row
+        return out

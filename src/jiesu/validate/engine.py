@@ -1,0 +1,282 @@
+"""`validate`: stream every input once, run the compiled schema checks and the semantic checks."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..io import BATCH_ROWS, RawBatch, Source, discover, field_kinds, iter_raw
+from ..profile import Profile, load_profile
+from ..schema import case_record_schema, record_validator, schema_id, schema_version
+from .duplicates import DuplicateFinder
+from .report import CHECKS, FileInfo, NoticeBook, Report, Sample
+from .schema_checks import CompiledSchema, as_bool_np, compile_schema, is_text, per_value, rule_failures
+from .semantic import DATE_TIME_FIELDS, epoch_us, mask_personal, semantic_failures
+
+T = TypeVar("T")
+ProgressFn = Callable[[int, int | None], None]
+
+
+@lru_cache(maxsize=1)
+def compiled() -> CompiledSchema:
+    return compile_schema(case_record_schema())
+
+
+def validate(
+    paths: Sequence[str | Path],
+    profile: Profile | str | None = None,
+    *,
+    max_samples: int = 5,
+    encoding: str | None = None,
+    strict: bool = False,
+    batch_rows: int = BATCH_ROWS,
+    progress: ProgressFn | None = None,
+    schema_invalid_rows: dict[str, list[int]] | None = None,
+) -> Report:
+    """Validate case files against the published schema and the profile; returns the Report.
+
+    ``schema_invalid_rows``, when given, is filled with the 0-based rows of each file that break
+    the JSON Schema (used to prove agreement with python-jsonschema).
+    """
+    prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    sources = discover(paths)
+    for s in sources:
+        s.encoding = encoding if s.format == "csv" else None
+    book = NoticeBook(max_samples)
+    dups = DuplicateFinder()
+    total_bytes = sum(s.path.stat().st_size for s in sources) or None
+    done_bytes = 0
+    starts: list[int] = []  # global row where each source begins
+    rows = 0
+    for si, source in enumerate(sources):
+        starts.append(rows)
+        for batch in prefetch(iter_raw(source, batch_rows)):
+            invalid = _check_batch(batch, prof, book)
+            if schema_invalid_rows is not None:
+                schema_invalid_rows.setdefault(str(source.path), []).extend((np.flatnonzero(invalid) + batch.offset).tolist())
+            ids = batch.table.column("case_id") if "case_id" in batch.table.column_names else pa.nulls(batch.num_rows, pa.string())
+            if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type) or pa.types.is_dictionary(ids.type)):
+                ids = pa.nulls(batch.num_rows, pa.string())
+            dups.add(ids)
+            rows += batch.num_rows
+            if progress:
+                progress(done_bytes + int(source.path.stat().st_size * min(1.0, (batch.offset + batch.num_rows) / max(source.rows, 1))), total_bytes)
+        source.rows = rows - starts[-1]
+        done_bytes += source.path.stat().st_size
+    _report_duplicates(dups, sources, starts, book, batch_rows)
+    return Report(
+        schema_id=schema_id(),
+        schema_version=schema_version(),
+        profile=prof.source,
+        files=[FileInfo(str(s.path), s.format, s.rows, s.encoding) for s in sources],
+        rows=rows,
+        notices=book.notices(),
+        strict=strict,
+    )
+
+
+def prefetch(batches: Iterator[T]) -> Iterator[T]:
+    """Read the next batch in a thread while this one is checked (Arrow and numpy release the GIL)."""
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=1)
+    done = object()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in batches:
+                if stop.is_set():
+                    return
+                q.put(item)
+            q.put(done)
+        except BaseException as exc:  # handed to the consumer, raised there
+            q.put(exc)
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is done:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                thread.join(0.01)
+
+
+def _samples(batch: RawBatch, mask: np.ndarray, col: pa.ChunkedArray | None, room: int,
+             shown: Callable[[Any], str | None] = lambda v: v) -> list[Sample]:
+    if room <= 0:
+        return []
+    pos = np.flatnonzero(mask)[:room]
+    values: list[Any] = [None] * len(pos)
+    if col is not None:
+        values = [_text(v) for v in col.take(pa.array(pos)).to_pylist()]
+    return [Sample(str(batch.source.path), int(batch.offset + p + 1), shown(v)) for p, v in zip(pos, values)]
+
+
+def _text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, _dt.datetime):
+        return v.isoformat()
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def _check_batch(batch: RawBatch, profile: Profile, book: NoticeBook) -> np.ndarray:
+    """Run every check on one batch; returns the mask of rows that break the JSON Schema."""
+    schema = compiled()
+    table, n = batch.table, batch.num_rows
+    invalid = np.zeros(n, bool)
+    not_object = np.zeros(n, bool)
+    for code, pos, text in batch.bad_rows:
+        not_object[pos] = True
+        if book.room(code, None) > 0:
+            book.add(code, None, CHECKS[code].summary, 1, [Sample(str(batch.source.path), batch.offset + pos + 1, text or None)])
+        else:
+            book.add(code, None, CHECKS[code].summary, 1, [])
+    invalid |= not_object
+    typed_wrong: dict[str, np.ndarray] = {}
+    for name, (pos, raw) in batch.type_errors.items():
+        m = np.zeros(n, bool)
+        m[pos] = True
+        typed_wrong[name] = m
+        invalid |= m
+        kind = field_kinds().kind[name]
+        samples = [Sample(str(batch.source.path), int(batch.offset + p + 1), r, f"{r} is not of type {kind!r}")
+                   for p, r in list(zip(pos, raw))[: book.room("wrong-type", name)]]
+        book.add("wrong-type", name, f"must be {'text' if kind in ('string', 'date-time') else kind}", len(pos), samples)
+
+    def record(code: str, name: str | None, message: str, mask: np.ndarray, *, schema_check: bool,
+               show: Callable[[Any], str | None] = lambda v: v, explain: bool = False) -> None:
+        nonlocal invalid
+        if not_object.any():
+            mask = mask & ~not_object
+        count = int(np.count_nonzero(mask))
+        if not count:
+            return
+        if schema_check:
+            invalid |= mask
+        col = table.column(name) if name is not None and name in table.column_names else None
+        samples = _samples(batch, mask, col, book.room(code, name), show)
+        if explain:
+            for s in samples:
+                s.explanation = _explain(table, s.row - batch.offset - 1, name)
+        book.add(code, name, message, count, samples)
+
+    names = set(table.column_names)
+    for name in table.column_names:
+        if name not in schema.rules and not schema.additional_properties:
+            present = as_bool_np(pc.is_valid(table.column(name)))
+            record("unknown-field", name, "is not a field of the case-record schema", present, schema_check=True, show=lambda v: None)
+    for name in schema.required:
+        absent = np.ones(n, bool) if name not in names else ~as_bool_np(pc.is_valid(table.column(name)))
+        if name in typed_wrong:
+            absent &= ~typed_wrong[name]
+        record("missing-required", name, "is required", absent, schema_check=True)
+    for name, rule in schema.rules.items():
+        if name not in names:
+            continue
+        for code, message, mask in rule_failures(rule, table.column(name)):
+            record(code, name, message, mask, schema_check=True, explain=True)
+    for cond in schema.conditionals:
+        if cond.when_field not in names:
+            continue
+        when = table.column(cond.when_field)
+        if isinstance(cond.when_value, bool):
+            hit = as_bool_np(when) if pa.types.is_boolean(when.type) else np.zeros(n, bool)
+            if cond.when_value is False:
+                hit = as_bool_np(pc.equal(when, False)) if pa.types.is_boolean(when.type) else hit
+        else:
+            hit = per_value(when, lambda a: pc.equal(a, cond.when_value)) if is_text(when.type) else np.zeros(n, bool)
+        if not hit.any():
+            continue
+        for target in cond.then_required:
+            absent = np.ones(n, bool) if target not in names else ~as_bool_np(pc.is_valid(table.column(target)))
+            if target in typed_wrong:
+                absent &= ~typed_wrong[target]
+            record("conditional-required", target, f"is required when {cond.when_field} is {json.dumps(cond.when_value)}", hit & absent, schema_check=True)
+
+    times = {f: epoch_us(table.column(f)) for f in DATE_TIME_FIELDS if f in names}
+    for code, name, message, mask in semantic_failures(table, profile, times):
+        record(code, name, message, mask, schema_check=False, show=mask_personal if code == "personal-data" else (lambda v: v))
+    return invalid
+
+
+def _explain(table: pa.Table, pos: int, field_name: str | None) -> str | None:
+    """python-jsonschema's own words for one failing record and field."""
+    rec = {k: _json_value(v) for k, v in table.slice(pos, 1).to_pylist()[0].items() if v is not None}
+    for err in record_validator().iter_errors(rec):
+        path = list(err.absolute_path)
+        if not field_name or (path and path[0] == field_name):
+            return err.message[:200]
+    return None
+
+
+def _json_value(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, (_dt.datetime, _dt.date)) else v
+
+
+def _report_duplicates(dups: DuplicateFinder, sources: list[Source], starts: list[int], book: NoticeBook, batch_rows: int) -> None:
+    def fetch(rows: np.ndarray) -> list[str]:
+        out: list[str] = []
+        bounds = starts + [dups.rows]
+        for si, source in enumerate(sources):
+            sel = rows[(rows >= bounds[si]) & (rows < bounds[si + 1])] - bounds[si]
+            if not len(sel):
+                continue
+            want = set(sel.tolist())
+            values: dict[int, str] = {}
+            for batch in iter_raw(source, batch_rows):
+                local = [p for p in range(batch.offset, batch.offset + batch.num_rows) if p in want] if len(want) < 64 else \
+                    [int(p) for p in sel[(sel >= batch.offset) & (sel < batch.offset + batch.num_rows)]]
+                if local:
+                    col = batch.table.column("case_id")
+                    taken = col.take(pa.array(np.array(local) - batch.offset)).to_pylist()
+                    values.update(zip(local, taken))
+            out.extend(str(values[int(p)]) for p in sel)
+        return out
+
+    values_seen: dict[int, str] = {}
+
+    def fetch_and_keep(rows: np.ndarray) -> list[str]:
+        values = fetch(rows)
+        values_seen.update(zip(rows.tolist(), values))
+        return values
+
+    pairs = dups.finish(fetch_and_keep)
+    if not pairs:
+        return
+    bounds = starts + [dups.rows]
+
+    def where(row: int) -> tuple[str, int]:
+        si = int(np.searchsorted(bounds, row, side="right") - 1)
+        return str(sources[si].path), row - bounds[si] + 1
+
+    pairs.sort()
+    room = book.room("duplicate-case-id", "case_id")
+    samples = []
+    for row, first in pairs[:room]:
+        f, r = where(row)
+        ff, fr = where(first)
+        samples.append(Sample(f, r, values_seen.get(row), f"same case_id as {ff} row {fr}"))
+    book.add("duplicate-case-id", "case_id", "appears more than once", len(pairs), samples)

@@ -1,0 +1,269 @@
+"""Vectorised checks compiled from the published JSON Schema.
+
+The schema is the single source: this module reads its keywords and builds column checks whose
+row verdict agrees with python-jsonschema's (a test proves it on a mutated corpus). A keyword it
+does not know makes compilation fail, so the schema cannot drift away from the checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+# python-jsonschema checks date-time with rfc3339-validator on the upper-cased text; Python's `$`
+# also matches before one final newline. This RE2 pattern says exactly the same.
+DATE_TIME_RE = (
+    r"^[0-9]{4}-(?:0[1-9]|1[0-2])-[0-9]{2}[Tt](?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(?:\.[0-9]+)?(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])\n?$"
+)
+
+ANNOTATIONS = {"title", "description", "$comment", "examples", "default"}
+
+
+class SchemaCompileError(RuntimeError):
+    """The schema uses a keyword the vectorised checks do not implement."""
+
+
+@dataclass
+class FieldRule:
+    """What the schema asks of one field's non-null values."""
+
+    name: str
+    kind: str  # string | date-time | boolean | integer
+    enum: list[Any] | None = None
+    pattern: str | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass
+class Conditional:
+    """allOf item of the form: if <field> == <value> then <fields> are required and not null."""
+
+    when_field: str
+    when_value: Any
+    then_required: list[str]
+    description: str = ""
+
+
+@dataclass
+class CompiledSchema:
+    rules: dict[str, FieldRule]
+    required: list[str]
+    additional_properties: bool
+    conditionals: list[Conditional] = field(default_factory=list)
+
+
+def _python_to_re2(pattern: str) -> str:
+    """JSON Schema patterns are run by python-jsonschema with re.search; make RE2 agree.
+
+    Python's `$` (no MULTILINE) also matches before a final newline; `\\d` would match non-ASCII
+    digits in Python, so the schema must not use it (checked here).
+    """
+    if "\\d" in pattern or "\\w" in pattern or "\\s" in pattern:
+        raise SchemaCompileError(f"pattern {pattern!r}: use explicit ASCII classes, not \\d \\w \\s")
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + "\\n?$"
+    re.compile(pattern)
+    return pattern
+
+
+def _merge(target: FieldRule, spec: dict[str, Any], defs: dict[str, Any], where: str) -> None:
+    for key, value in spec.items():
+        if key in ANNOTATIONS:
+            continue
+        if key == "$ref":
+            name = value.rsplit("/", 1)[1]
+            if not value.startswith("#/$defs/") or name not in defs:
+                raise SchemaCompileError(f"{where}: unresolvable $ref {value!r}")
+            _merge(target, defs[name], defs, where)
+        elif key == "anyOf":
+            non_null = [alt for alt in value if alt != {"type": "null"}]
+            if len(non_null) != 1 or len(value) != 2:
+                raise SchemaCompileError(f"{where}: anyOf must be [<one schema>, {{type: null}}]")
+            _merge(target, non_null[0], defs, where)
+        elif key == "type":
+            pass  # kinds come from jiesu.io.field_kinds(), which reads the same keyword
+        elif key == "format":
+            if value != "date-time":
+                raise SchemaCompileError(f"{where}: format {value!r} not supported")
+        elif key == "enum":
+            target.enum = list(value)
+        elif key == "pattern":
+            target.pattern = _python_to_re2(value)
+        elif key == "minLength":
+            target.min_length = value
+        elif key == "maxLength":
+            target.max_length = value
+        elif key == "minimum":
+            target.minimum = value
+        elif key == "maximum":
+            target.maximum = value
+        else:
+            raise SchemaCompileError(f"{where}: keyword {key!r} is not implemented by the vectorised checks")
+
+
+def compile_schema(schema: dict[str, Any]) -> CompiledSchema:
+    from ..io import field_kinds
+
+    kinds = field_kinds().kind
+    defs = schema.get("$defs", {})
+    known_top = {"$schema", "$id", "title", "description", "x-schema-version", "type", "required",
+                 "additionalProperties", "properties", "allOf", "$defs"}
+    unknown = set(schema) - known_top
+    if unknown:
+        raise SchemaCompileError(f"top-level keywords not implemented: {sorted(unknown)}")
+    rules = {}
+    for name, spec in schema["properties"].items():
+        rule = FieldRule(name, kinds[name])
+        _merge(rule, spec, defs, name)
+        rules[name] = rule
+    conditionals = []
+    for item in schema.get("allOf", []):
+        cond, then = item.get("if", {}), item.get("then", {})
+        props = cond.get("properties", {})
+        if set(item) - {"if", "then", "description"} or len(props) != 1:
+            raise SchemaCompileError("allOf items must be if/then on one field's const")
+        (when_field, when_spec), = props.items()
+        if set(when_spec) != {"const"} or cond.get("required") != [when_field]:
+            raise SchemaCompileError("if: must be {properties: {f: {const: v}}, required: [f]}")
+        req = then.get("required", [])
+        for f, spec in then.get("properties", {}).items():
+            if spec != {"not": {"type": "null"}} or f not in req:
+                raise SchemaCompileError("then: properties may only say {not: {type: null}} of required fields")
+        conditionals.append(Conditional(when_field, when_spec["const"], list(req), item.get("description", "")))
+    return CompiledSchema(rules, list(schema.get("required", [])), schema.get("additionalProperties", True) is not False, conditionals)
+
+
+# ---------------------------------------------------------------- evaluating rules on columns
+
+def as_bool_np(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean Arrow array as numpy, null = False, unpacked straight from its bit buffers."""
+    if isinstance(mask, pa.ChunkedArray):
+        if mask.num_chunks == 0:
+            return np.zeros(0, bool)
+        if mask.num_chunks > 1:
+            return np.concatenate([as_bool_np(c) for c in mask.chunks])
+        mask = mask.chunk(0)
+    n, off = len(mask), mask.offset
+    if n == 0:
+        return np.zeros(0, bool)
+    if pa.types.is_null(mask.type):
+        return np.zeros(n, bool)
+    validity, values = mask.buffers()[0], mask.buffers()[1]
+    out = np.unpackbits(np.frombuffer(values, np.uint8), count=off + n, bitorder="little")[off:].view(bool)
+    if mask.null_count and validity is not None:
+        out = out & np.unpackbits(np.frombuffer(validity, np.uint8), count=off + n, bitorder="little")[off:].view(bool)
+    return out
+
+
+def dictionary_lookup(chunk: pa.DictionaryArray, per_entry: np.ndarray, null_value=False) -> np.ndarray:
+    """Spread a per-dictionary-entry numpy array over the rows (null rows get ``null_value``)."""
+    idx = chunk.indices
+    if idx.null_count:
+        valid = as_bool_np(idx.is_valid())
+        out = np.full(len(chunk), null_value, dtype=per_entry.dtype)
+        raw = idx.fill_null(0).to_numpy(zero_copy_only=False)
+        out[valid] = per_entry[raw[valid]]
+        return out
+    return per_entry[idx.to_numpy(zero_copy_only=False)]
+
+
+def per_value(col: pa.ChunkedArray | pa.Array, fn: Callable[[pa.Array], pa.Array]) -> np.ndarray:
+    """Apply a value-wise predicate (null = False); on dictionary chunks it runs once per entry."""
+    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+    out = []
+    for chunk in chunks:
+        if pa.types.is_dictionary(chunk.type):
+            dmask = as_bool_np(fn(chunk.dictionary))
+            out.append(dictionary_lookup(chunk, dmask) if dmask.any() else np.zeros(len(chunk), bool))
+        elif len(chunk):
+            m = as_bool_np(fn(chunk))
+            out.append(m & as_bool_np(chunk.is_valid()) if chunk.null_count else m)
+        else:
+            out.append(np.zeros(0, bool))
+    if not out:
+        return np.zeros(0, bool)
+    return np.concatenate(out) if len(out) != 1 else out[0]
+
+
+def codes_of(col: pa.ChunkedArray, mapping: dict[str, int]) -> np.ndarray:
+    """Map text values to integer codes (-1 for null or unknown), via the dictionary when there is one."""
+    keys = pa.array(list(mapping), pa.string())
+    codes = np.array(list(mapping.values()) + [-1], dtype=np.int64)
+    parts = []
+    for chunk in col.chunks:
+        if pa.types.is_dictionary(chunk.type):
+            pos = pc.index_in(chunk.dictionary.cast(pa.string()), value_set=keys).fill_null(len(mapping))
+            parts.append(dictionary_lookup(chunk, codes[pos.to_numpy(zero_copy_only=False)], -1))
+        else:
+            pos = pc.index_in(chunk, value_set=keys).fill_null(len(mapping))
+            parts.append(codes[pos.to_numpy(zero_copy_only=False)])
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
+def is_text(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
+def valid_datetime_text(values: pa.Array) -> pa.Array:
+    """RFC 3339 date-time exactly as python-jsonschema decides it (incl. day of month, year 0)."""
+    ok = pc.match_substring_regex(values, DATE_TIME_RE)
+    okn = as_bool_np(ok)
+    if not okn.any():
+        return ok
+    good = values.filter(pa.array(okn))
+    year = pc.cast(pc.utf8_slice_codeunits(good, 0, 4), pa.int32()).to_numpy()
+    month = pc.cast(pc.utf8_slice_codeunits(good, 5, 7), pa.int32()).to_numpy()
+    day = pc.cast(pc.utf8_slice_codeunits(good, 8, 10), pa.int32()).to_numpy()
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    mdays = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[month] + ((month == 2) & leap)
+    fine = (year != 0) & (day >= 1) & (day <= mdays)
+    okn[np.flatnonzero(okn)] = fine
+    return pa.array(okn, mask=~as_bool_np(values.is_valid()) if values.null_count else None)
+
+
+def rule_failures(rule: FieldRule, col: pa.ChunkedArray) -> Iterator[tuple[str, str, np.ndarray]]:
+    """Yield (code, message, mask) for each keyword of ``rule`` that some non-null value breaks."""
+    t = col.type
+    text = is_text(t)
+    if rule.kind == "date-time" and text:
+        yield "invalid-date-time", "is not an RFC 3339 date-time with an offset", per_value(col, lambda a: pc.invert(valid_datetime_text(a)))
+    if rule.enum is not None and text:
+        allowed = pa.array([v for v in rule.enum if v is not None], pa.string())
+        shown = ", ".join(str(v) for v in rule.enum if v is not None)
+        yield "not-in-enum", f"is not one of: {shown}", per_value(col, lambda a: pc.invert(pc.is_in(a, value_set=allowed)))
+    if rule.pattern is not None and text:
+        pat = rule.pattern
+        yield "pattern-mismatch", f"does not match {pat.replace(chr(92) + 'n?$', '$')}", per_value(col, lambda a: pc.invert(pc.match_substring_regex(a, pat)))
+    if (rule.min_length is not None or rule.max_length is not None) and text:
+        lo, hi = rule.min_length, rule.max_length
+
+        def bad_len(a: pa.Array) -> pa.Array:
+            n = pc.utf8_length(a)
+            m = pc.less(n, lo) if lo is not None else None
+            if hi is not None:
+                m = pc.greater(n, hi) if m is None else pc.or_(m, pc.greater(n, hi))
+            return m
+
+        what = f"{lo} to {hi}" if lo is not None and hi is not None else (f"at least {lo}" if lo is not None else f"at most {hi}")
+        yield "bad-length", f"must be {what} characters long", per_value(col, bad_len)
+    if (rule.minimum is not None or rule.maximum is not None) and pa.types.is_integer(t):
+        vals = col
+        m = None
+        if rule.minimum is not None:
+            m = pc.less(vals, rule.minimum)
+        if rule.maximum is not None:
+            g = pc.greater(vals, rule.maximum)
+            m = g if m is None else pc.or_(m, g)
+        yield "out-of-range", f"must be between {rule.minimum} and {rule.maximum}", as_bool_np(m)

@@ -1,0 +1,160 @@
+"""Checks a JSON Schema cannot express: time order, the profile's codes, callback logic, personal data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..profile import UNIT_LEVELS, Profile
+from .schema_checks import as_bool_np, codes_of, is_text, per_value, valid_datetime_text
+
+# (later field, earlier field): the later one must not be before the earlier one.
+TIME_ORDER = [
+    ("answered_at", "received_at"),
+    ("dispatched_at", "received_at"),
+    ("closed_at", "received_at"),
+    ("first_contact_at", "dispatched_at"),
+    ("deadline_at", "dispatched_at"),
+    ("callback_at", "dispatched_at"),
+]
+DATE_TIME_FIELDS = sorted({f for pair in TIME_ORDER for f in pair})
+
+MOBILE = r"(?:^|[^0-9])1[3-9][0-9]{9}(?:[^0-9]|$)"
+ID_CARD = (r"(?:^|[^0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+           r"[0-9]{3}[0-9Xx](?:[^0-9A-Za-z]|$)")
+PERSONAL = f"{MOBILE}|{ID_CARD}"
+# Fields whose text a person may have typed; enums, date-times and the system's case_id are not.
+FREE_TEXT_FIELDS = ("category", "district", "street", "unit", "topic")
+
+Failure = tuple[str, str, str, np.ndarray]  # code, field, message, mask
+
+
+def epoch_us(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """(microseconds since the epoch in UTC, valid mask); invalid or null date-times are not valid."""
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    n = len(col)
+    if pa.types.is_timestamp(col.type):
+        ints = col.cast(pa.timestamp("us", tz=col.type.tz), safe=False).view(pa.int64()) if col.type.unit != "us" else col.view(pa.int64())
+        valid = np.ones(n, bool) if not ints.null_count else as_bool_np(ints.is_valid())
+        return ints.fill_null(0).to_numpy(zero_copy_only=False) if ints.null_count else ints.to_numpy(), valid
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    out = np.zeros(n, np.int64)
+    if not is_text(col.type):
+        return out, np.zeros(n, bool)
+    ok = valid_datetime_text(col).fill_null(False)
+    okn = as_bool_np(ok)
+    if okn.any():
+        good = col.filter(ok)
+        norm = pc.replace_substring_regex(pc.utf8_rtrim(pc.utf8_upper(good), "\n"), r"(\.[0-9]{6})[0-9]+", r"\1")
+        try:
+            parsed = norm.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            import pandas as pd
+
+            stamps = pd.to_datetime(pd.Series(norm.to_pylist()), utc=True, format="ISO8601")
+            parsed = stamps.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[us]").astype(np.int64)
+        out[okn] = parsed
+    return out, okn
+
+
+def _col(table: pa.Table, name: str) -> pa.ChunkedArray | None:
+    return table.column(name) if name in table.column_names else None
+
+
+def _not_in(col: pa.ChunkedArray, allowed: frozenset[str] | set[str]) -> np.ndarray:
+    value_set = pa.array(sorted(allowed), pa.string())
+    return per_value(col, lambda a: pc.invert(pc.is_in(a, value_set=value_set)))
+
+
+def _true(col: pa.ChunkedArray | None, n: int) -> np.ndarray:
+    if col is None or not pa.types.is_boolean(col.type):
+        return np.zeros(n, bool)
+    return as_bool_np(col)
+
+
+def _present(col: pa.ChunkedArray | None, n: int) -> np.ndarray:
+    if col is None:
+        return np.zeros(n, bool)
+    return as_bool_np(pc.is_valid(col))
+
+
+def semantic_failures(table: pa.Table, profile: Profile, times: dict[str, tuple[np.ndarray, np.ndarray]]) -> Iterator[Failure]:
+    """Yield (code, field, message, mask) for each semantic check some row fails."""
+    n = table.num_rows
+
+    def before(later: str, earlier: str) -> np.ndarray | None:
+        if later not in times or earlier not in times:
+            return None
+        (a, va), (b, vb) = times[later], times[earlier]
+        return (a < b) & va & vb
+
+    for later, earlier in TIME_ORDER:
+        m = before(later, earlier)
+        if m is not None:
+            yield "time-order", later, f"is before {earlier}", m
+    m = before("callback_at", "deadline_at")
+    if m is not None:
+        yield "callback-before-deadline", "callback_at", "is before deadline_at", m
+
+    known = {
+        "unit": ("unknown-unit", frozenset(profile.unit_by_id)),
+        "category": ("unknown-category", frozenset(profile.category_by_code)),
+        "district": ("unknown-district", profile.district_ids),
+        "street": ("unknown-street", profile.street_ids),
+    }
+    for name, (code, allowed) in known.items():
+        col = _col(table, name)
+        if col is not None and is_text(col.type):
+            yield code, name, f"is not in profile {profile.id}", _not_in(col, allowed)
+
+    street, district = _col(table, "street"), _col(table, "district")
+    if street is not None and district is not None and is_text(street.type) and is_text(district.type):
+        district_code = {d: i for i, d in enumerate(sorted(profile.district_ids))}
+        parent = {u.id: district_code.get(u.district, -2) for u in profile.units if u.level == "street"}
+        expected, actual = codes_of(street, parent), codes_of(district, district_code)
+        yield "street-outside-district", "street", "belongs to another district in the profile", (
+            (expected >= 0) & (actual >= 0) & (expected != actual))
+
+    unit, level = _col(table, "unit"), _col(table, "unit_level")
+    if unit is not None and level is not None and is_text(unit.type) and is_text(level.type):
+        level_code = {lv: i for i, lv in enumerate(UNIT_LEVELS)}
+        expected = codes_of(unit, {u.id: level_code[u.level] for u in profile.units})
+        actual = codes_of(level, level_code)
+        yield "unit-level-mismatch", "unit_level", "differs from the unit's level in the profile", (
+            (expected >= 0) & (actual >= 0) & (expected != actual))
+
+    valid_cb = _true(_col(table, "callback_valid"), n)
+    for name in ("contacted", "resolved", "satisfaction"):
+        present = _present(_col(table, name), n)
+        yield "answer-without-valid-callback", name, "is recorded but callback_valid is not true", present & ~valid_cb
+    answers = _present(_col(table, "contacted"), n) | _present(_col(table, "resolved"), n) | _present(_col(table, "satisfaction"), n)
+    yield "valid-callback-without-answers", "callback_valid", "is true but no answer is recorded", valid_cb & ~answers
+
+    status = _col(table, "status")
+    if status is not None and is_text(status.type):
+        closed = per_value(status, lambda a: pc.equal(a, "closed"))
+        yield "closed-without-closed-at", "closed_at", "is empty but status is closed", closed & ~_present(_col(table, "closed_at"), n)
+
+    from ..schema import field_names
+
+    schema_fields = set(field_names())
+    for name in table.column_names:
+        if name in FREE_TEXT_FIELDS or name not in schema_fields:
+            col = table.column(name)
+            if is_text(col.type):
+                yield "personal-data", name, "looks like a mobile or ID-card number", per_value(
+                    col, lambda a: pc.match_substring_regex(a, PERSONAL))
+
+
+def mask_personal(value: str | None) -> str | None:
+    """Show where personal data is without showing it: digits beyond the first 3 and last 2 hidden."""
+    if value is None:
+        return None
+    import re
+
+    return re.sub(r"[0-9Xx]{11,}", lambda m: m.group(0)[:3] + "*" * (len(m.group(0)) - 5) + m.group(0)[-2:], value)
