@@ -1,0 +1,332 @@
+"""The case-life model: intake queue, disposition, dispatch with objections, unit queues, callback.
+
+Every stage is vectorised with numpy except the two FIFO multi-server queues (intake and each unit),
+which run the exact heap-of-free-times recursion. Each stage draws from its own stream spawned from
+one ``SeedSequence(seed)``, so a what-if that changes one stage keeps the others' random numbers
+(common random numbers) and the same seed always gives the same cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+
+from ..profile import Profile
+from .queue import HOUR, draw_durations, fifo_starts, piecewise_rates, poisson_arrivals
+from .scenario import CHANNELS, LEVELS, REQUEST_TYPES, Scenario
+
+DAY = 24 * HOUR
+DISPOSITIONS = ("answered", "dispatched", "transferred", "not_dispatched")
+SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")
+EXCLUSION = ("objection_upheld", "unreasonable", "duplicate", "other")
+STREAMS = ("arrivals", "handle", "patience", "cases", "dispatch", "quality", "handling", "callback")
+
+Progress = Callable[[int, int], None]
+
+
+def logistic(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+@dataclass
+class Directory:
+    """The profile as index arrays: units, streets, districts and each category's handler."""
+
+    unit_ids: list[str]
+    unit_level: np.ndarray  # index into LEVELS, per unit
+    street_unit: np.ndarray  # unit index of each street
+    street_district: np.ndarray  # district position of each street
+    district_ids: list[str]
+    district_unit: np.ndarray  # unit index of each district
+    street_ids: list[str]
+    categories: list[str]
+    handler_kind: np.ndarray  # 0 street, 1 district, 2 a named unit; per category
+    handler_unit: np.ndarray  # unit index when kind 2, else -1
+    limit_hours: np.ndarray  # [request type, category] time limit in hours
+
+    @classmethod
+    def of(cls, profile: Profile) -> Directory:
+        unit_ids = [u.id for u in profile.units]
+        pos = {u: i for i, u in enumerate(unit_ids)}
+        streets = profile.units_of_level("street")
+        district_ids = sorted(profile.district_ids)
+        dpos = {d: i for i, d in enumerate(district_ids)}
+        cats = [c.code for c in profile.categories]
+        kind = np.array([0 if c.handler == "street" else 1 if c.handler == "district" else 2
+                         for c in profile.categories])
+        hunit = np.array([pos.get(c.handler, -1) for c in profile.categories])
+        limits = np.array([[profile.time_limit_hours(rt, c) for c in cats] for rt in REQUEST_TYPES])
+        return cls(
+            unit_ids=unit_ids,
+            unit_level=np.array([LEVELS.index(u.level) for u in profile.units]),
+            street_unit=np.array([pos[s.id] for s in streets]),
+            street_district=np.array([dpos[s.district] for s in streets]),
+            district_ids=district_ids,
+            district_unit=np.array([pos[d] for d in district_ids]),
+            street_ids=[s.id for s in streets],
+            categories=cats,
+            handler_kind=kind,
+            handler_unit=hunit,
+            limit_hours=limits,
+        )
+
+
+@dataclass
+class Cases:
+    """The simulated cases as columns (times in seconds from the start of the run)."""
+
+    n_requests: int
+    waited: int  # arrivals that found every agent busy (including those who left)
+    abandoned: int
+    agent_busy_seconds: float
+    received: np.ndarray
+    answered: np.ndarray
+    call_end: np.ndarray
+    channel: np.ndarray
+    request_type: np.ndarray
+    category: np.ndarray
+    street: np.ndarray
+    district: np.ndarray
+    disposition: np.ndarray
+    # dispatched cases only (index into the case arrays in ``dispatched``)
+    dispatched: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    dispatched_at: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    unit: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    deadline: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    objections: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    upheld: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    queue_arrival: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    service_start: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    closed: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    first_contact: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    has_contact: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    callback: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    valid: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    contacted: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    resolved: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    satisfaction: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    excluded: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    reason: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    capacity: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    quality: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def start_instant(scenario: Scenario, profile: Profile) -> datetime:
+    """Local midnight of the scenario's first day, as an aware datetime in UTC."""
+    day = date.fromisoformat(scenario.get("scenario.start"))
+    local = datetime(day.year, day.month, day.day, tzinfo=profile.zone)
+    return local.astimezone(UTC)
+
+
+def _shares(table: dict[str, float], keys: tuple[str, ...] | list[str]) -> np.ndarray:
+    p = np.array([table.get(k, 1.0) for k in keys], dtype=float)
+    return p / p.sum()
+
+
+def _choice(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
+    """Categorical draws by inverse CDF (one uniform each; exact and fast)."""
+    cdf = np.cumsum(p)
+    cdf[-1] = 1.0
+    return np.searchsorted(cdf, rng.random(n), side="right").astype(np.int64)
+
+
+def street_weights(scenario: Scenario, d: Directory) -> np.ndarray:
+    dw = scenario.get("cases.district_weights")
+    w = np.array([dw.get(d.district_ids[k], 1.0) for k in d.street_district], dtype=float)
+    if w.sum() <= 0:
+        w = np.ones_like(w)
+    return w / w.sum()
+
+
+def expected_unit_load(scenario: Scenario, d: Directory, speed: np.ndarray) -> np.ndarray:
+    """Expected busy handlers per unit (erlangs) from the scenario's expected case flows.
+
+    Flows follow the directory; redispatch after upheld objections is left out (a few per cent).
+    """
+    p = scenario.params
+    rate = p["handling"]["sizing_rate_per_hour"] or p["intake"]["arrival_rate_per_hour"]
+    rt_share = _shares(p["cases"]["request_type_shares"], REQUEST_TYPES)
+    disp = np.array([p["disposition"]["dispatched"][rt] for rt in REQUEST_TYPES])
+    cat_w = _shares(p["cases"]["category_weights"], d.categories)
+    mass = rate * (rt_share * disp)[:, None] * cat_w[None, :]  # dispatched cases per hour
+    cat_load = (mass * d.limit_hours * p["handling"]["fraction_of_limit"]).sum(axis=0)  # erlangs
+    sw = street_weights(scenario, d)
+    dist_w = np.bincount(d.street_district, weights=sw, minlength=len(d.district_ids))
+    load = np.zeros(len(d.unit_ids))
+    street_total = cat_load[d.handler_kind == 0].sum()
+    district_total = cat_load[d.handler_kind == 1].sum()
+    np.add.at(load, d.street_unit, street_total * sw)
+    np.add.at(load, d.district_unit, district_total * dist_w)
+    named = d.handler_kind == 2
+    np.add.at(load, d.handler_unit[named], cat_load[named])
+    return load * speed
+
+
+def simulate_intake(scenario: Scenario, days: int, first_weekday: int,
+                    rngs: dict[str, np.random.Generator]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Arrivals, service starts (NaN: abandoned) and handle times of the intake queue, in seconds."""
+    it = scenario.params["intake"]
+    rates = piecewise_rates(days, it["arrival_rate_per_hour"], it["hourly_profile"],
+                            it["weekday_profile"], first_weekday)
+    arrivals = poisson_arrivals(rngs["arrivals"], rates)
+    handle = draw_durations(rngs["handle"], it["mean_handle_seconds"], arrivals.size,
+                            it["handle_distribution"], it["handle_cv"])
+    patience = None
+    if it["mean_patience_seconds"] > 0:
+        patience = rngs["patience"].exponential(it["mean_patience_seconds"], arrivals.size)
+    starts = fifo_starts(arrivals, handle, it["agents"], patience)
+    return arrivals, starts, handle
+
+
+def month_index(received: np.ndarray, start: date) -> np.ndarray:
+    """Calendar month of each case (0 = the first month of the run), from its local day."""
+    day = (received // DAY).astype(np.int64)
+    ndays = int(day.max()) + 1 if day.size else 1
+    months = []
+    for k in range(ndays):
+        dd = start + timedelta(days=k)
+        months.append((dd.year - start.year) * 12 + dd.month - start.month)
+    return np.array(months, dtype=np.int64)[day]
+
+
+def simulate(scenario: Scenario, profile: Profile, days: int, seed: int,
+             progress: Progress | None = None) -> tuple[Cases, Directory]:
+    """Run the whole model; returns the cases as columns and the directory they index into."""
+    step = progress or (lambda done, total: None)
+    total = 6
+    p = scenario.params
+    children = np.random.SeedSequence(seed).spawn(len(STREAMS))
+    rngs = {name: np.random.Generator(np.random.PCG64(ss)) for name, ss in zip(STREAMS, children)}
+    d = Directory.of(profile)
+    start = date.fromisoformat(p["scenario"]["start"])
+    step(0, total)
+
+    # 1. intake
+    arrivals, starts, handle = simulate_intake(scenario, days, start.weekday(), rngs)
+    served = ~np.isnan(starts)
+    n = int(served.sum())
+    waited = int(np.count_nonzero(~served) + np.count_nonzero(starts[served] > arrivals[served]))
+    received = arrivals[served]
+    answered = starts[served]
+    call_end = answered + handle[served]
+    step(1, total)
+
+    # 2. what the case is about, where, and its disposition
+    rng = rngs["cases"]
+    channel = _choice(rng, _shares(p["intake"]["channel_shares"], CHANNELS), n)
+    rtype = _choice(rng, _shares(p["cases"]["request_type_shares"], REQUEST_TYPES), n)
+    category = _choice(rng, _shares(p["cases"]["category_weights"], d.categories), n)
+    street = _choice(rng, street_weights(scenario, d), n)
+    district = d.street_district[street]
+    thresholds = np.cumsum(np.array([[p["disposition"][k][rt] for k in
+                                      ("dispatched", "transferred", "not_dispatched")]
+                                     for rt in REQUEST_TYPES]), axis=1)[rtype]
+    u = rng.random(n)
+    pos = (u[:, None] >= thresholds).sum(axis=1)  # 0 dispatched, 1 transferred, 2 not, 3 answered
+    disposition = np.array([1, 2, 3, 0], dtype=np.int64)[pos]
+    cases = Cases(int(arrivals.size), waited, int(arrivals.size - n),
+                  float(handle[served].sum()), received, answered, call_end, channel, rtype,
+                  category, street, district, disposition)
+    step(2, total)
+
+    # 3. dispatch through the directory, objections, review and redispatch
+    idx = np.flatnonzero(disposition == 1)
+    m = idx.size
+    rng = rngs["dispatch"]
+    c_cat, c_street, c_dist = category[idx], street[idx], district[idx]
+    kind = d.handler_kind[c_cat]
+    first = np.where(kind == 0, d.street_unit[c_street],
+                     np.where(kind == 1, d.district_unit[c_dist], d.handler_unit[c_cat]))
+    first_at = call_end[idx] + rng.exponential(p["disposition"]["dispatch_delay_minutes"] * 60, m)
+    objected = rng.random(m) < p["dispatch"]["objection_probability"]
+    upheld = objected & (rng.random(m) < p["dispatch"]["upheld_probability"])
+    review = rng.exponential(p["dispatch"]["review_hours"] * HOUR, m)
+    # redispatch: a street's case goes to its district; anything else to the case's street
+    # when a district objected, or to the case's district when a department or enterprise did
+    level = d.unit_level[first]
+    redirect = np.where(level == LEVELS.index("district"), d.street_unit[c_street],
+                        d.district_unit[c_dist])
+    unit = np.where(upheld, redirect, first)
+    dispatched_at = np.where(upheld, first_at + review, first_at)
+    queue_arrival = np.where(objected, first_at + review, first_at)
+    deadline = dispatched_at + d.limit_hours[rtype[idx], c_cat] * HOUR
+    step(3, total)
+
+    # 4. units: quality (once per unit, then a monthly drift), capacity, FIFO handling queues
+    rng = rngs["quality"]
+    n_units = len(d.unit_ids)
+    quality = rng.normal(0.0, p["callback"]["quality_sd"], n_units)
+    months = month_index(received[idx], start) if m else np.zeros(0, np.int64)
+    n_months = int(months.max()) + 1 if m else 1
+    drift = rng.normal(0.0, p["callback"]["monthly_sd"], (n_units, n_months))
+    speed = np.exp(-p["handling"]["quality_speed_effect"] * quality)
+    load = expected_unit_load(scenario, d, speed)
+    capacity = np.maximum(1, np.ceil(load / p["handling"]["target_utilisation"])).astype(np.int64)
+    for uid, cap in p["handling"]["capacity"].items():
+        capacity[d.unit_ids.index(uid)] = cap
+    rng = rngs["handling"]
+    mean_service = p["handling"]["fraction_of_limit"] * d.limit_hours[rtype[idx], c_cat] * HOUR
+    service = draw_durations(rng, mean_service * speed[unit], m, p["handling"]["distribution"],
+                             p["handling"]["cv"])
+    order = np.lexsort((queue_arrival, unit))
+    bounds = np.flatnonzero(np.diff(unit[order])) + 1
+    service_start = np.empty(m)
+    for group in np.split(order, bounds) if m else []:
+        service_start[group] = fifo_starts(queue_arrival[group], service[group],
+                                           int(capacity[unit[group[0]]]))
+    closed = service_start + service
+    contact_delay = rng.exponential(p["handling"]["first_contact_hours"] * HOUR, m)
+    first_contact = dispatched_at + np.minimum(contact_delay, closed - dispatched_at)
+    q = quality[unit] + drift[unit, months] if m else np.zeros(0)
+    has_contact = rng.random(m) >= logistic(p["handling"]["no_contact_logit"] - q)
+    step(4, total)
+
+    # 5. callback after the deadline, answers depending on timeliness and unit quality
+    rng = rngs["callback"]
+    cb = p["callback"]
+    callback = deadline + rng.exponential(cb["delay_hours"] * HOUR, m)
+    valid = rng.random(m) < cb["valid_share"]
+    late = closed > deadline
+    contacted = has_contact & (rng.random(m) < logistic(cb["contacted_logit"] + q))
+    resolved = rng.random(m) < logistic(cb["resolved_logit"] + q - cb["late_penalty"] * late)
+    content = rng.random(m) < logistic(cb["satisfied_logit"] + q - cb["late_penalty"] * late
+                                       - cb["unresolved_penalty"] * ~resolved)
+    basically = rng.random(m) < cb["basically_share"]
+    satisfaction = np.where(content, np.where(basically, 1, 0), 2)
+    ue = rng.random(m)
+    unreasonable = ue < cb["unreasonable_share"]
+    duplicate = ~unreasonable & (ue < cb["unreasonable_share"] + cb["duplicate_share"])
+    by_objection = upheld & bool(p["dispatch"]["exclude_upheld"])
+    excluded = by_objection | unreasonable | duplicate
+    reason = np.where(by_objection, 0, np.where(unreasonable, 1, 2))
+    step(5, total)
+
+    cases.dispatched, cases.dispatched_at, cases.unit, cases.deadline = idx, dispatched_at, unit, deadline
+    cases.objections, cases.upheld, cases.queue_arrival = objected.astype(np.int64), upheld, queue_arrival
+    cases.service_start, cases.closed, cases.first_contact = service_start, closed, first_contact
+    cases.has_contact, cases.callback, cases.valid = has_contact, callback, valid
+    cases.contacted, cases.resolved, cases.satisfaction = contacted, resolved, satisfaction
+    cases.excluded, cases.reason, cases.capacity, cases.quality = excluded, reason, capacity, quality
+    return cases, d
+
+
+def erlang_load(scenario: Scenario) -> float:
+    """Offered intake load in erlangs at the mean arrival rate."""
+    it = scenario.params["intake"]
+    return it["arrival_rate_per_hour"] / HOUR * it["mean_handle_seconds"]
+
+
+__all__ = [
+    "DISPOSITIONS",
+    "EXCLUSION",
+    "SATISFACTION",
+    "Cases",
+    "Directory",
+    "erlang_load",
+    "simulate",
+    "simulate_intake",
+    "start_instant",
+]

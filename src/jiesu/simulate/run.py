@@ -1,0 +1,302 @@
+"""``run``: simulate a scenario, write the case records (Parquet) and the run summary (JSON)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import UsageError
+from ..profile import Profile, load_profile
+from .model import (
+    DAY,
+    DISPOSITIONS,
+    EXCLUSION,
+    SATISFACTION,
+    Cases,
+    Directory,
+    simulate,
+    start_instant,
+)
+from .queue import erlang_c
+from .scenario import (
+    CHANNELS,
+    LEVELS,
+    REQUEST_TYPES,
+    Scenario,
+    check_against_profile,
+    load_scenario,
+)
+
+US = 1_000_000
+MAX_DAYS = 3660
+STATUS = ("open", "in_progress", "closed", "cancelled")
+
+
+@dataclass
+class Summary:
+    """What a run did: parameters echoed, headline figures, per-unit queue figures."""
+
+    data: dict[str, Any]
+    output: Path | None = None
+    table: pa.Table | None = field(default=None, repr=False)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.data[key]
+
+    def to_json(self) -> str:
+        return json.dumps(self.data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+def run(scenario: str | Path | Scenario, days: int, seed: int, output: str | Path | None,
+        summary_path: str | Path | None = None, progress: Callable[[int, int], None] | None = None,
+        *, overrides: list[str] | tuple[str, ...] = (), profile: str | Path | Profile | None = None,
+        keep_table: bool = False) -> Summary:
+    """Simulate ``days`` days of ``scenario`` with ``seed``; write records to ``output`` (zstd
+    Parquet, atomically; None: write nothing) and the summary JSON to ``summary_path``.
+
+    ``scenario`` is a built-in name, a TOML path or a loaded Scenario; ``overrides`` are
+    ``key=value`` strings; ``profile`` replaces the scenario's own profile. Same arguments, same bytes.
+    """
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
+        raise UsageError(f"--days must be a whole number from 1 to {MAX_DAYS}, got {days!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise UsageError(f"--seed must be a whole number, 0 or more, got {seed!r}")
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, overrides)
+    if profile is None:
+        prof = load_profile(sc.get("scenario.profile"))
+    elif isinstance(profile, Profile):
+        prof = profile
+    else:
+        prof = load_profile(profile)
+    check_against_profile(sc, prof)
+
+    cases, directory = simulate(sc, prof, days, seed, progress)
+    data = summarise(sc, prof, cases, directory, days, seed)
+    table = None
+    if output is not None or keep_table:
+        table = to_table(cases, directory, sc, prof, days, seed)
+    if output is not None:
+        import pyarrow.parquet as pq
+
+        from ..io import atomic_path
+
+        data["output"] = str(output)
+        with atomic_path(output) as tmp:
+            pq.write_table(table, tmp, compression="zstd", row_group_size=1 << 20)
+    if progress:
+        progress(6, 6)
+    summary = Summary(data, Path(output) if output is not None else None, table if keep_table else None)
+    if summary_path is not None:
+        from ..io import write_bytes_atomic
+
+        write_bytes_atomic(summary_path, summary.to_json().encode("utf-8"))
+    return summary
+
+
+# ---------------------------------------------------------------- records
+
+def _ts(t0_us: int, seconds: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
+    values = t0_us + np.rint(seconds * US).astype(np.int64)
+    return pa.array(values, type=pa.timestamp("us", tz="UTC"), mask=mask)
+
+
+def _dict(codes: np.ndarray, values: list[str] | tuple[str, ...], mask: np.ndarray | None = None) -> pa.Array:
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32), mask=mask),
+                                          pa.array(list(values), pa.string()))
+
+
+def _spread(n: int, idx: np.ndarray, values: np.ndarray, fill: Any = 0) -> np.ndarray:
+    out = np.full(n, fill, dtype=values.dtype)
+    out[idx] = values
+    return out
+
+
+def parquet_metadata(sc: Scenario, prof: Profile, days: int, seed: int) -> dict[str, str]:
+    from ..schema import schema_version
+
+    return {
+        "jiesu.schema_version": schema_version(),
+        "jiesu.generator": "jiesu.simulate",
+        "jiesu.seed": str(seed),
+        "jiesu.days": str(days),
+        "jiesu.scenario": sc.name,
+        "jiesu.profile": prof.id,
+        "jiesu.parameters": sc.to_json(),
+    }
+
+
+def to_table(c: Cases, d: Directory, sc: Scenario, prof: Profile, days: int, seed: int) -> pa.Table:
+    """The cases as Arrow records in jiesu's case-record schema."""
+    import pyarrow.compute as pc
+
+    from ..synthetic import arrow_schema
+
+    n = c.received.size
+    t0 = int(start_instant(sc, prof).timestamp()) * US
+    idx = c.dispatched
+    nd = np.ones(n, bool)
+    nd[idx] = False
+    spread = lambda values, fill=0: _spread(n, idx, values, fill)
+    valid = spread(c.valid, False)
+    no_answer = nd | ~valid
+    excluded = spread(c.excluded, False)
+    closed = c.call_end.copy()
+    closed[idx] = c.closed
+    width = max(9, len(str(n)))
+    digits = pc.utf8_lpad(pa.array(np.arange(1, n + 1)).cast(pa.string()), width, "0")
+    prefix = sc.get("scenario.case_id_prefix")
+    cols = {
+        "case_id": pc.binary_join_element_wise(prefix, digits, ""),
+        "received_at": _ts(t0, c.received),
+        "answered_at": _ts(t0, c.answered),
+        "channel": _dict(c.channel, CHANNELS),
+        "request_type": _dict(c.request_type, REQUEST_TYPES),
+        "category": _dict(c.category, d.categories),
+        "district": _dict(c.district, d.district_ids),
+        "street": _dict(c.street, d.street_ids),
+        "disposition": _dict(c.disposition, DISPOSITIONS),
+        "dispatched_at": _ts(t0, spread(c.dispatched_at, 0.0), nd),
+        "unit": _dict(spread(c.unit), d.unit_ids, nd),
+        "unit_level": _dict(spread(d.unit_level[c.unit]) if idx.size else np.zeros(n, np.int64), LEVELS, nd),
+        "deadline_at": _ts(t0, spread(c.deadline, 0.0), nd),
+        "objections": pa.array(spread(c.objections), mask=nd),
+        "objection_upheld": pa.array(spread(c.upheld, False), mask=nd),
+        "first_contact_at": _ts(t0, spread(c.first_contact, 0.0), nd | ~spread(c.has_contact, False)),
+        "closed_at": _ts(t0, closed),
+        "status": _dict(np.full(n, STATUS.index("closed")), STATUS),
+        "callback_at": _ts(t0, spread(c.callback, 0.0), nd),
+        "callback_valid": pa.array(valid, mask=nd),
+        "contacted": pa.array(spread(c.contacted, False), mask=no_answer),
+        "resolved": pa.array(spread(c.resolved, False), mask=no_answer),
+        "satisfaction": _dict(spread(c.satisfaction), SATISFACTION, no_answer),
+        "excluded": pa.array(excluded, mask=nd),
+        "exclusion_reason": _dict(spread(c.reason), EXCLUSION, ~excluded),
+        "proactive": pa.array(np.zeros(n, bool), mask=nd),
+        "topic": pa.nulls(n, pa.dictionary(pa.int32(), pa.string())),
+    }
+    schema = arrow_schema().with_metadata(parquet_metadata(sc, prof, days, seed))
+    return pa.table(cols, schema=schema)
+
+
+# ---------------------------------------------------------------- summary
+
+def _rate(num: float, den: float) -> float | None:
+    return round(float(num) / float(den), 6) if den else None
+
+
+def littles_law(unit: np.ndarray, arrived: np.ndarray, left: np.ndarray, lo: float, hi: float,
+                n_units: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per unit over the window [lo, hi): (L, lambda, W, arrivals) from intervals [arrived, left).
+
+    L is the time-average number in system in the window; lambda counts arrivals in the window per
+    second and W is their mean sojourn, followed past the window. In steady state L = lambda W.
+    """
+    span = hi - lo
+    inside = (arrived >= lo) & (arrived < hi)
+    count = np.bincount(unit[inside], minlength=n_units)
+    soj = np.bincount(unit[inside], weights=(left - arrived)[inside], minlength=n_units)
+    occ = np.bincount(unit, weights=np.clip(np.minimum(left, hi) - np.maximum(arrived, lo), 0, None),
+                      minlength=n_units)
+    w = np.divide(soj, count, out=np.zeros(n_units), where=count > 0)
+    return occ / span, count / span, w, count
+
+
+def unit_figures(d: Directory, c: Cases, lo: float, hi: float) -> list[dict[str, Any]]:
+    """Per unit: capacity, quality, load, late share and Little's law over [lo, hi) from the
+    records' intervals [dispatched_at, closed_at)."""
+    nu = len(d.unit_ids)
+    a, z, u = c.dispatched_at, c.closed, c.unit
+    big_l, lam_s, w, _ = littles_law(u, a, z, lo, hi, nu)
+    busy = np.bincount(u, weights=np.clip(np.minimum(z, hi) - np.clip(c.service_start, lo, hi), 0, None),
+                       minlength=nu)
+    late = np.bincount(u, weights=(z > c.deadline).astype(float), minlength=nu)
+    total = np.bincount(u, minlength=nu)
+    out = []
+    for i in np.flatnonzero(total):
+        out.append({
+            "unit": d.unit_ids[i],
+            "level": LEVELS[d.unit_level[i]],
+            "capacity": int(c.capacity[i]),
+            "quality": round(float(c.quality[i]), 4),
+            "cases": int(total[i]),
+            "arrival_rate_per_day": round(lam_s[i] * DAY, 4),
+            "mean_sojourn_hours": round(w[i] / 3600, 4),
+            "mean_in_system": round(big_l[i], 4),
+            "littles_lambda_w": round(lam_s[i] * w[i], 4),
+            "utilisation": round(busy[i] / (c.capacity[i] * (hi - lo)), 4),
+            "late_share": round(late[i] / total[i], 4),
+        })
+    return out
+
+
+def summarise(sc: Scenario, prof: Profile, c: Cases, d: Directory, days: int, seed: int) -> dict[str, Any]:
+    """The run summary: parameters, seed, days and headline figures."""
+    horizon = days * DAY
+    warm = days // 4  # unit queues start empty: their figures leave out the first quarter
+    n = c.received.size
+    it = sc.params["intake"]
+    waits = c.answered - c.received
+    disp_counts = np.bincount(c.disposition, minlength=4)
+    m = c.dispatched.size
+    scored = c.valid & ~c.excluded
+    sat_w = prof.scoring.basically_satisfied_weight
+    sat = c.satisfaction[scored]
+    theory = erlang_c(it["agents"], it["arrival_rate_per_hour"], it["mean_handle_seconds"])
+    flat_rates = len(set(it["hourly_profile"])) == 1 and len(set(it["weekday_profile"])) == 1
+    return {
+        "jiesu": "simulate",
+        "scenario": sc.name,
+        "scenario_source": sc.source,
+        "profile": prof.id,
+        "seed": seed,
+        "days": days,
+        "start": sc.get("scenario.start"),
+        "parameters": sc.params,
+        "overrides": sc.overrides,
+        "requests": c.n_requests,
+        "requests_per_day": round(c.n_requests / days, 2),
+        "cases": n,
+        "cases_per_day": round(n / days, 2),
+        "dispositions": {k: int(v) for k, v in zip(DISPOSITIONS, disp_counts)},
+        "dispatched_share": _rate(m, n),
+        "intake": {
+            "agents": it["agents"],
+            "p_wait": _rate(c.waited, c.n_requests),
+            "mean_wait_seconds": round(float(waits.mean()), 4) if n else None,
+            "p95_wait_seconds": round(float(np.quantile(waits, 0.95)), 4) if n else None,
+            "abandoned": c.abandoned,
+            "abandonment_rate": _rate(c.abandoned, c.n_requests),
+            "agent_utilisation": round(c.agent_busy_seconds / (it["agents"] * horizon), 6),
+            "erlang_c": {
+                "applies": flat_rates and it["handle_distribution"] == "exponential"
+                and it["mean_patience_seconds"] == 0,
+                "utilisation": round(theory.utilisation, 6),
+                "p_wait": round(theory.p_wait, 6),
+                "mean_wait_seconds": round(theory.mean_wait_seconds, 6),
+            },
+        },
+        "dispatch": {
+            "dispatched": m,
+            "objections": int(c.objections.sum()),
+            "upheld": int(c.upheld.sum()),
+            "excluded": int(c.excluded.sum()),
+            "late_share": _rate(float((c.closed > c.deadline).sum()), m),
+        },
+        "callback": {
+            "callbacks": m,
+            "valid_callbacks": int(c.valid.sum()),
+            "scored": int(scored.sum()),
+            "response_rate": _rate(float(c.contacted[scored].sum()), scored.sum()),
+            "resolution_rate": _rate(float(c.resolved[scored].sum()), scored.sum()),
+            "satisfaction_rate": _rate(float((sat == 0).sum() + sat_w * (sat == 1).sum()), sat.size),
+            "basically_satisfied_weight": sat_w,
+        },
+        "units_window_days": [warm, days],
+        "units": unit_figures(d, c, warm * DAY, horizon) if m else [],
+    }
