@@ -289,6 +289,7 @@ def _raw_csv(source: Source, batch_rows: int) -> Iterator[RawBatch]:
     reader = pcsv.open_csv(
         stream,
         read_options=pcsv.ReadOptions(encoding="utf8" if encoding == "utf-8" else encoding, block_size=1 << 24),
+        parse_options=pcsv.ParseOptions(newlines_in_values=True),
         convert_options=pcsv.ConvertOptions(
             column_types={h: pa.string() for h in header}, strings_can_be_null=True, null_values=[""],
             quoted_strings_can_be_null=True,
@@ -366,6 +367,9 @@ def _raw_ndjson(source: Source, batch_rows: int) -> Iterator[RawBatch]:
                 )
                 if table.num_rows != sum(1 for line in lines if line.strip()):
                     raise pa.ArrowInvalid("blank lines")
+                if any(name not in kinds for name in table.column_names):
+                    # a key outside the schema breaks it even when null; Arrow cannot tell null from absent
+                    raise pa.ArrowInvalid("unknown fields")
                 batch = RawBatch(source, offset, table)
             except pa.ArrowInvalid:
                 batch = _records_batch(source, offset, _parse_lines(lines))
@@ -435,7 +439,9 @@ def _records_batch(source: Source, offset: int, records: list[Any]) -> RawBatch:
     for name, values in columns.items():
         kind = kinds.get(name)
         if kind is None:  # not a schema field: keep as JSON text so it can be reported
-            arrays[name] = pa.array([None if v is None else json.dumps(v, ensure_ascii=False) for v in values], pa.string())
+            present = [isinstance(rec, dict) and name in rec for rec in records] if any(v is None for v in values) else None
+            arrays[name] = pa.array([json.dumps(v, ensure_ascii=False) if (v is not None or (present and present[i])) else None
+                                     for i, v in enumerate(values)], pa.string())
             continue
         clean: list[Any] = [None] * n
         bad_pos: list[int] = []

@@ -1,0 +1,160 @@
+"""Every check fires on its fixture; valid data passes in every format; unreadable input is exit 3."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from jiesu.errors import InputError
+from jiesu.synthetic import generate
+from jiesu.validate import CHECKS, validate
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures"
+DATA_CODES = sorted(CHECKS)
+
+
+@pytest.mark.parametrize("name", ["cases.parquet", "cases.csv", "cases.ndjson", "cases.json"])
+def test_valid_fixtures_are_valid(name):
+    report = validate([FIX / "valid" / name])
+    assert report.valid and report.errors == 0 and report.warnings == 0
+    assert report.rows == 60
+
+
+def test_all_valid_formats_together_repeat_case_ids():
+    report = validate([FIX / "valid"])
+    assert report.rows == 240
+    dup = [n for n in report.notices if n.code == "duplicate-case-id"]
+    assert dup and dup[0].count == 180  # each id appears in four files: three repeats per id
+
+
+@pytest.mark.parametrize("code", DATA_CODES)
+def test_every_code_has_a_fixture_that_triggers_it(code):
+    path = FIX / "invalid" / f"{code}.ndjson"
+    assert path.exists(), f"no fixture for {code}"
+    report = validate([path])
+    codes = {n.code for n in report.notices}
+    assert code in codes
+    assert report.valid is (CHECKS[code].severity == "warning")
+    strict = validate([path], strict=True)
+    assert not strict.valid
+
+
+def test_fixture_notices_point_at_the_mutated_row():
+    report = validate([FIX / "invalid" / "not-in-enum.ndjson"])
+    (notice,) = report.notices
+    assert notice.field == "channel" and notice.count == 1
+    assert notice.samples[0].row == 6 and notice.samples[0].value == "fax"
+    assert "is not one of" in notice.samples[0].explanation  # python-jsonschema explains it
+
+
+def test_personal_data_is_masked_in_samples():
+    report = validate([FIX / "invalid" / "personal-data.ndjson"])
+    (notice,) = report.notices
+    assert "13812345678" not in notice.samples[0].value and notice.samples[0].value.startswith("call-138")
+    unknown = validate([FIX / "invalid" / "unknown-field.ndjson"])
+    for n in unknown.notices:
+        for s in n.samples:
+            assert s.value is None or "13812345678" not in s.value
+
+
+def test_gb18030_csv_is_detected_and_decoded():
+    report = validate([FIX / "invalid" / "street-names-gb18030.csv"])
+    assert report.files[0].encoding == "gb18030"
+    notice = next(n for n in report.notices if n.code == "unknown-street")
+    assert notice.samples[0].value == "东华门街道" and notice.count == 3
+    forced = validate([FIX / "invalid" / "street-names-gb18030.csv"], encoding="gb18030")
+    assert forced.files[0].encoding == "gb18030"
+
+
+def test_csv_type_rule(tmp_path):
+    src = (FIX / "valid" / "cases.csv").read_text(encoding="utf-8").splitlines()
+    header = src[0].split(",")
+    col = header.index("callback_valid")
+    row = next(i for i, line in enumerate(src[1:], 1) if line.split(",")[col] == "true")
+    cells = src[row].split(",")
+    cells[col] = "TRUE"  # any case reads as boolean
+    src[row] = ",".join(cells)
+    (tmp_path / "a.csv").write_text("\n".join(src) + "\n", encoding="utf-8")
+    assert validate([tmp_path / "a.csv"]).valid
+    cells[col] = "yes"
+    src[row] = ",".join(cells)
+    (tmp_path / "b.csv").write_text("\n".join(src) + "\n", encoding="utf-8")
+    report = validate([tmp_path / "b.csv"])
+    assert [(n.code, n.field) for n in report.notices if n.severity == "error"][0] == ("wrong-type", "callback_valid")
+
+
+def test_partitioned_parquet_folder(tmp_path):
+    table = generate(3000, seed=3)
+    for i in range(3):
+        part = tmp_path / f"month=2024-0{i + 1}"
+        part.mkdir()
+        pq.write_table(table.slice(i * 1000, 1000), part / "part-0.parquet")
+    (tmp_path / "_SUCCESS").write_text("")
+    report = validate([tmp_path], batch_rows=256)
+    assert report.valid and report.rows == 3000 and len(report.files) == 3
+
+
+def test_duplicates_across_files_and_batches(tmp_path):
+    table = generate(2000, seed=4)
+    pq.write_table(table, tmp_path / "a.parquet", row_group_size=300)
+    pq.write_table(table.slice(1500, 10), tmp_path / "b.parquet")
+    report = validate([tmp_path / "a.parquet", tmp_path / "b.parquet"], batch_rows=128)
+    (notice,) = [n for n in report.notices if n.code == "duplicate-case-id"]
+    assert notice.count == 10
+    s = notice.samples[0]
+    assert s.file.endswith("b.parquet") and s.row == 1 and s.value == table.column("case_id")[1500].as_py()
+    assert "a.parquet row 1501" in s.explanation
+
+
+def test_timestamp_columns_in_other_zones_compare_by_instant(tmp_path):
+    table = generate(500, seed=5)
+    shanghai = pa.timestamp("us", tz="Asia/Shanghai")
+    i = table.column_names.index("answered_at")
+    table = table.set_column(i, "answered_at", table.column("answered_at").cast(shanghai))
+    pq.write_table(table, tmp_path / "z.parquet")
+    assert validate([tmp_path / "z.parquet"]).valid
+
+
+@pytest.mark.parametrize("name", ["truncated.parquet", "garbage.csv", "wrong-column-type.parquet", "naive-timestamp.parquet"])
+def test_unreadable_inputs_raise_input_error(name):
+    with pytest.raises(InputError) as info:
+        validate([FIX / "invalid" / name])
+    assert name in info.value.message and "\n" not in info.value.message
+
+
+def test_empty_folder_missing_path_and_unknown_extension(tmp_path):
+    with pytest.raises(InputError, match="no data files"):
+        validate([tmp_path])
+    with pytest.raises(InputError, match="no such file"):
+        validate([tmp_path / "nope.parquet"])
+    (tmp_path / "cases.xml").write_text("<x/>")
+    with pytest.raises(InputError, match="cannot tell the format"):
+        validate([tmp_path / "cases.xml"])
+
+
+def test_csv_without_schema_columns_is_not_a_case_export(tmp_path):
+    (tmp_path / "x.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(InputError, match="does not look like a case-record CSV"):
+        validate([tmp_path / "x.csv"])
+
+
+def test_samples_are_capped_and_counts_exact(tmp_path):
+    table = generate(1000, seed=6)
+    i = table.column_names.index("topic")
+    table = table.set_column(i, "topic", pa.array(["bad topic"] * 1000))
+    pq.write_table(table, tmp_path / "t.parquet")
+    report = validate([tmp_path / "t.parquet"], max_samples=3, batch_rows=100)
+    (notice,) = report.notices
+    assert notice.count == 1000 and len(notice.samples) == 3
+    assert [s.row for s in notice.samples] == [1, 2, 3]
+
+
+def test_copy_of_fixture_reports_its_own_path(tmp_path):
+    target = tmp_path / "copy.ndjson"
+    shutil.copy(FIX / "invalid" / "time-order.ndjson", target)
+    report = validate([target])
+    assert report.notices[0].samples[0].file == str(target)
