@@ -17,6 +17,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    context_settings={"max_content_width": 100, "terminal_width": 100, "help_option_names": ["--help", "-h"]},
 )
 
 

@@ -1,0 +1,57 @@
+"""The application shell: version, help speed (no heavy imports), the docs in step with the app."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from jiesu import __version__
+from jiesu.cli.app import app
+from jiesu.cli.docs import generate
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.stdout.strip() == f"jiesu {__version__}"
+
+
+def test_help_does_not_import_heavy_modules():
+    code = ("import sys; from jiesu.cli.app import app; "
+            "heavy = [m for m in ('pandas', 'pyarrow', 'numpy', 'jsonschema') if m in sys.modules]; print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_cli_md_matches_the_app():
+    committed = (ROOT / "cli.md").read_text(encoding="utf-8")
+    assert committed == generate(), "cli.md is stale: run `python -m jiesu.cli.docs > cli.md`"
+
+
+def test_every_command_has_help():
+    import click
+    import typer
+
+    root = typer.main.get_command(app)
+    ctx = click.Context(root)
+    for name in root.list_commands(ctx):  # type: ignore[attr-defined]
+        cmd = root.get_command(ctx, name)  # type: ignore[attr-defined]
+        assert cmd.help or cmd.short_help, f"{name} has no help"
+
+
+def test_profile_show(tmp_path):
+    import json
+
+    result = runner.invoke(app, ["profile", "show", "--format", "json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert data["units"]["street"] == 349 and data["units"]["district"] == 16
+    assert data["scoring"]["illustrative"] is True and data["scoring"]["weights"]["practitioner"]["resolution"] == 0.5
+    text = runner.invoke(app, ["profile", "show"]).stdout
+    assert "illustrative" in text
+    assert runner.invoke(app, ["profile", "show", "--profile", str(tmp_path / "none.toml")]).exit_code == 3
