@@ -181,9 +181,10 @@ def _read(name: str) -> tuple[str, str]:
         raise ProfileError(f"cannot read scenario {name!r}: {exc.__class__.__name__}") from None
 
 
-def _suggest(key: str, known: Iterable[str]) -> str:
+def _suggest(key: str, known: Iterable[str], table: str = "") -> str:
     close = difflib.get_close_matches(key, list(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    where = f"{table}." if table else ""
+    return f" (did you mean {where + close[0]!r}?)" if close else ""
 
 
 def _merge(into: dict[str, Any], data: Mapping[str, Any], prefix: str, source: str) -> None:
@@ -193,7 +194,7 @@ def _merge(into: dict[str, Any], data: Mapping[str, Any], prefix: str, source: s
             into[key] = _coerce(value, OPEN_TABLES[prefix[:-1]], path, ProfileError, source)
             continue
         if key not in into:
-            raise ProfileError(f"scenario {source}: unknown key {path!r}{_suggest(key, into)}")
+            raise ProfileError(f"scenario {source}: unknown key {path!r}{_suggest(key, into, prefix[:-1])}")
         if isinstance(into[key], dict):
             if not isinstance(value, dict):
                 raise ProfileError(f"scenario {source}: {path!r} must be a table")
@@ -257,7 +258,8 @@ def apply_override(params: dict[str, Any], item: str) -> tuple[str, Any]:
         here = ".".join(parts[: i + 1])
         if not isinstance(node, dict) or part not in node or not isinstance(node[part], dict):
             known = node.keys() if isinstance(node, dict) else ()
-            raise UsageError(f"--set {key!r}: unknown parameter {here!r}{_suggest(part, known)}")
+            raise UsageError(f"--set {key!r}: unknown parameter {here!r}"
+                             f"{_suggest(part, known, '.'.join(parts[:i]))}")
         node = node[part]
     last = parts[-1]
     table = ".".join(parts[:-1])
@@ -266,7 +268,7 @@ def apply_override(params: dict[str, Any], item: str) -> tuple[str, Any]:
     elif last in node and not isinstance(node[last], dict):
         like = node[last]
     else:
-        raise UsageError(f"--set {key!r}: unknown parameter{_suggest(last, node)}")
+        raise UsageError(f"--set {key!r}: unknown parameter{_suggest(last, node, table)}")
     value = _coerce(_parse_value(text, like), like, key, UsageError, "--set")
     node[last] = value
     return key, value

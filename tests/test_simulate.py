@@ -1,0 +1,374 @@
+"""The simulation: queueing theory, Little's law, schema validity, calibration, reproducibility."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from jiesu.errors import ProfileError, UsageError
+from jiesu.profile import load_profile
+from jiesu.simulate import erlang_c, fifo_starts, load_scenario, run
+from jiesu.simulate.run import littles_law
+
+ROOT = Path(__file__).resolve().parents[1]
+MMC = ROOT / "fixtures" / "scenarios" / "mmc.toml"
+DAY = 86400.0
+
+
+# ---------------------------------------------------------------- the queue against theory
+
+def test_erlang_c_formula_known_values() -> None:
+    # M/M/2 with a = 1 erlang: C = 1/3, mean wait = C / (c mu - lambda) = 1/3 service time
+    r = erlang_c(2, 3600.0, 1.0)
+    assert r.p_wait == pytest.approx(1 / 3)
+    assert r.mean_wait_seconds == pytest.approx(1 / 3)
+    # M/M/1: C = rho, Wq = rho / (mu - lambda)
+    r = erlang_c(1, 0.8 * 3600 / 60, 60.0)
+    assert r.p_wait == pytest.approx(0.8)
+    assert r.mean_wait_seconds == pytest.approx(0.8 * 60 / 0.2)
+    assert erlang_c(3, 4 * 3600.0, 1.0).p_wait == 1.0  # overloaded
+
+
+def _naive_fifo(arrivals, services, servers, patience=None):
+    """Reference: scan a list of server-free times for the earliest, customer by customer."""
+    free = [0.0] * servers
+    out = []
+    for i, (t, s) in enumerate(zip(arrivals, services)):
+        k = min(range(servers), key=free.__getitem__)
+        start = max(t, free[k])
+        if patience is not None and start - t > patience[i]:
+            out.append(float("nan"))
+            continue
+        free[k] = start + s
+        out.append(start)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("servers", [1, 3, 7])
+@pytest.mark.parametrize("with_patience", [False, True])
+def test_fifo_starts_matches_a_naive_multiserver_queue(servers: int, with_patience: bool) -> None:
+    rng = np.random.default_rng(servers)
+    n = 3000
+    arrivals = np.cumsum(rng.exponential(1.0 / (0.95 * servers), n))
+    services = rng.exponential(1.0, n)
+    patience = rng.exponential(2.0, n) if with_patience else None
+    got = fifo_starts(arrivals, services, servers, patience)
+    want = _naive_fifo(arrivals, services, servers, patience)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], rtol=0, atol=1e-9)
+    assert (got[~np.isnan(got)] >= arrivals[~np.isnan(got)]).all()
+    if with_patience:
+        assert np.isnan(got).any()
+
+
+def test_mmc_agrees_with_erlang_c() -> None:
+    """About 2 million callers per seed on M/M/10 at 85 % load: P(wait) and mean wait within 2 %."""
+    p_ratio, w_ratio = [], []
+    for seed in (101, 202, 303):
+        s = run(MMC, 163, seed, None)
+        theory = s["intake"]["erlang_c"]
+        assert theory["applies"]
+        assert s["requests"] > 1_900_000
+        assert theory["utilisation"] == pytest.approx(0.85)
+        p_ratio.append(s["intake"]["p_wait"] / theory["p_wait"])
+        w_ratio.append(s["intake"]["mean_wait_seconds"] / theory["mean_wait_seconds"])
+    assert all(abs(r - 1) < 0.02 for r in p_ratio), p_ratio
+    assert all(abs(r - 1) < 0.02 for r in w_ratio), w_ratio
+    assert abs(np.mean(p_ratio) - 1) < 0.01 and abs(np.mean(w_ratio) - 1) < 0.01
+
+
+def test_intake_summary_agrees_with_the_records(tmp_path: Path) -> None:
+    out = tmp_path / "mmc.parquet"
+    s = run(MMC, 3, 9, out)
+    t = pq.read_table(out, columns=["received_at", "answered_at"])
+    wait = (pc.subtract(t["answered_at"].cast("int64"), t["received_at"].cast("int64"))).to_numpy() / 1e6
+    assert t.num_rows == s["cases"] == s["requests"]
+    assert s["intake"]["p_wait"] == pytest.approx(float((wait > 0).mean()), abs=2e-6)
+    assert s["intake"]["mean_wait_seconds"] == pytest.approx(float(wait.mean()), abs=1e-3)
+
+
+def test_abandonment_lowers_the_wait_and_loses_callers() -> None:
+    base = run(MMC, 5, 4, None, overrides=["intake.arrival_rate_per_hour=590"])
+    impatient = run(MMC, 5, 4, None, overrides=["intake.arrival_rate_per_hour=590",
+                                                 "intake.mean_patience_seconds=20"])
+    assert base["intake"]["abandoned"] == 0
+    assert impatient["intake"]["abandonment_rate"] > 0.05
+    assert impatient["cases"] + impatient["intake"]["abandoned"] == impatient["requests"]
+    assert impatient["intake"]["mean_wait_seconds"] < base["intake"]["mean_wait_seconds"]
+
+
+# ---------------------------------------------------------------- the Beijing baseline
+
+@pytest.fixture(scope="module")
+def beijing(tmp_path_factory) -> tuple[dict, pa.Table, int]:
+    """60 days of the Beijing baseline (about 3.6 M cases), with its summary."""
+    folder = tmp_path_factory.mktemp("beijing")
+    days = 60
+    run("beijing-baseline", days, 2024, folder / "cases.parquet", folder / "summary.json")
+    summary = json.loads((folder / "summary.json").read_text("utf-8"))
+    table = pq.read_table(folder / "cases.parquet")
+    return summary, table, days
+
+
+def test_beijing_volume_and_dispatched_share_match_the_published_figures(beijing) -> None:
+    summary, table, days = beijing
+    assert summary["days"] == days and summary["seed"] == 2024
+    assert summary["cases"] == table.num_rows
+    assert abs(summary["cases_per_day"] / 60_000 - 1) < 0.05  # about 60,000 a day (2024)
+    assert abs(summary["dispatched_share"] / 0.415 - 1) < 0.05  # about 41.5 % dispatched
+    cb = summary["callback"]
+    assert abs(cb["resolution_rate"] - 0.967) < 0.01  # 2024: 96.7 % resolved
+    assert abs(cb["satisfaction_rate"] - 0.970) < 0.01  # 2024: 97.0 % satisfied
+    dispatched = pc.sum(pc.equal(table["disposition"].cast(pa.string()), "dispatched")).as_py()
+    assert dispatched == summary["dispositions"]["dispatched"]
+
+
+def _seconds(col: pa.ChunkedArray, origin: int) -> np.ndarray:
+    return col.cast(pa.int64()).to_numpy(zero_copy_only=False) / 1e6 - origin
+
+
+def test_littles_law_holds_for_every_unit(beijing) -> None:
+    """L (time-average number of open cases, from the records) = lambda x W for every unit.
+
+    Measured over days 7..60 (the unit queues start empty); the window's two edges leave a
+    fluctuation of about 2 % per unit, so each unit must agree within 10 % and all units together
+    within 1 %.
+    """
+    summary, table, days = beijing
+    t = table.filter(pc.is_valid(table["unit"])).select(["unit", "dispatched_at", "closed_at"])
+    origin = int(datetime.fromisoformat("2024-03-01T00:00:00+08:00").timestamp())
+    a = _seconds(t["dispatched_at"], origin)
+    z = t["closed_at"]
+    assert z.null_count == 0
+    z = _seconds(z, origin)
+    unit = t["unit"].combine_chunks()
+    codes = unit.indices.to_numpy()
+    big_l, lam, w, count = littles_law(codes, a, z, 7 * DAY, days * DAY, len(unit.dictionary))
+    seen = count > 0
+    assert seen.sum() >= 380  # every unit that receives cases
+    ratio = big_l[seen] / (lam[seen] * w[seen])
+    worst = int(np.argmax(np.abs(ratio - 1)))
+    assert np.all(np.abs(ratio - 1) < 0.10), (unit.dictionary[np.flatnonzero(seen)[worst]], ratio[worst])
+    assert abs(big_l[seen].sum() / (lam[seen] * w[seen]).sum() - 1) < 0.01
+    # the occupancy was integrated independently, event by event, for one unit
+    u0 = np.flatnonzero(seen)[0]
+    times = np.concatenate([a[codes == u0], z[codes == u0]])
+    steps = np.concatenate([np.ones((codes == u0).sum()), -np.ones((codes == u0).sum())])
+    order = np.argsort(times, kind="stable")
+    times, n_in = times[order], np.cumsum(steps[order])
+    lo, hi = 7 * DAY, days * DAY
+    edges = np.clip(np.append(times, hi), lo, hi)
+    area = float((n_in * np.diff(edges)).sum())
+    assert area / (hi - lo) == pytest.approx(big_l[u0], rel=1e-9)
+    # the summary reports the same law per unit
+    units = {u["unit"]: u for u in summary["units"]}
+    assert len(units) >= 380
+    for u in units.values():
+        assert abs(u["mean_in_system"] / u["littles_lambda_w"] - 1) < 0.15
+
+
+def test_record_times_are_in_order_and_ids_from_the_profile(beijing) -> None:
+    _, t, _ = beijing
+    ge = lambda x, y: pc.sum(pc.less(t[x], t[y])).as_py() == 0  # nulls are skipped
+    assert ge("answered_at", "received_at")
+    assert ge("dispatched_at", "received_at")
+    assert ge("first_contact_at", "dispatched_at")
+    assert ge("closed_at", "received_at")
+    assert ge("callback_at", "dispatched_at")
+    assert ge("deadline_at", "dispatched_at")
+    assert pc.count_distinct(t["case_id"]).as_py() == t.num_rows
+    profile = load_profile("beijing")
+    dispatched = pc.equal(t["disposition"].cast(pa.string()), "dispatched")
+    for col in ("dispatched_at", "unit", "unit_level", "deadline_at", "callback_at", "excluded"):
+        assert pc.sum(pc.and_(dispatched, pc.is_null(t[col]))).as_py() == 0, col
+        assert pc.sum(pc.and_(pc.invert(dispatched), pc.is_valid(t[col]))).as_py() == 0, col
+    no_valid = pc.invert(pc.fill_null(t["callback_valid"], False))
+    for col in ("contacted", "resolved", "satisfaction"):
+        assert pc.sum(pc.and_(no_valid, pc.is_valid(t[col]))).as_py() == 0, col
+    excluded = pc.fill_null(t["excluded"], False)
+    assert pc.sum(pc.and_(excluded, pc.is_null(t["exclusion_reason"]))).as_py() == 0
+    used = lambda col: set(pc.unique(t[col].cast(pa.string())).drop_null().to_pylist())
+    assert used("unit") <= set(profile.unit_by_id)
+    assert used("district") <= profile.district_ids
+    assert used("street") <= profile.street_ids
+    assert used("category") <= set(profile.category_by_code)
+    # units are those the directory names: a street case goes to the case's street or district
+    levels = {u.id: u.level for u in profile.units}
+    sample = t.filter(dispatched).slice(0, 20000).select(["unit", "unit_level"]).to_pylist()
+    assert all(levels[r["unit"]] == r["unit_level"] for r in sample)
+
+
+def test_units_differ_timeliness_matters_and_rankings_move(beijing) -> None:
+    _, t, _ = beijing
+    t = t.filter(pc.fill_null(t["callback_valid"], False)).select(
+        ["unit", "unit_level", "received_at", "resolved", "deadline_at", "closed_at"])
+    late = pc.greater(t["closed_at"], t["deadline_at"])
+    resolved = t["resolved"].to_numpy(zero_copy_only=False)
+    late_np = late.to_numpy(zero_copy_only=False)
+    assert resolved[late_np].mean() < resolved[~late_np].mean() - 0.05
+    streets = pc.equal(t["unit_level"].cast(pa.string()), "street").to_numpy(zero_copy_only=False)
+    month = pc.month(pc.cast(t["received_at"], pa.timestamp("us", tz="Asia/Shanghai")))  # local
+    month = month.to_numpy(zero_copy_only=False)
+    codes = t["unit"].combine_chunks().indices.to_numpy()
+    rates = []
+    for m in (3, 4):
+        sel = streets & (month == m)
+        n = np.bincount(codes[sel], minlength=codes.max() + 1)
+        r = np.bincount(codes[sel], weights=resolved[sel].astype(float), minlength=codes.max() + 1)
+        rates.append(np.divide(r, n, out=np.full(n.size, np.nan), where=n > 0))
+    ok = ~np.isnan(rates[0]) & ~np.isnan(rates[1])
+    assert ok.sum() > 300
+    assert np.nanstd(rates[0][ok]) > 0.01  # units differ
+    rank = [np.argsort(np.argsort(r[ok])) for r in rates]
+    rho = np.corrcoef(rank[0], rank[1])[0, 1]
+    assert 0.2 < rho < 0.95  # quality persists, yet the ranking moves from month to month
+
+
+# ---------------------------------------------------------------- records and files
+
+def _small(tmp_path: Path, name: str, seed: int = 5, **kw) -> tuple[Path, Path]:
+    out, summ = tmp_path / f"{name}.parquet", tmp_path / f"{name}.json"
+    run("beijing-baseline", 1, seed, out, summ,
+        overrides=["intake.arrival_rate_per_hour=150", "dispatch.objection_probability=0.3"], **kw)
+    return out, summ
+
+
+def _to_json_records(table: pa.Table) -> list[dict]:
+    rows = []
+    for row in table.to_pylist():
+        rec = {}
+        for k, v in row.items():
+            if v is None:
+                continue
+            rec[k] = v.isoformat() if isinstance(v, datetime) else v
+        rows.append(rec)
+    return rows
+
+
+def test_every_record_is_valid_against_the_published_schema(tmp_path: Path) -> None:
+    from jiesu.schema import record_validator
+
+    out, _ = _small(tmp_path, "small")
+    table = pq.read_table(out)
+    assert 2000 < table.num_rows < 6000
+    records = _to_json_records(table)
+    assert any(r.get("objection_upheld") for r in records)
+    assert any(r.get("exclusion_reason") == "objection_upheld" for r in records)
+    assert {r["disposition"] for r in records} == {"answered", "dispatched", "transferred", "not_dispatched"}
+    validator = record_validator()
+    errors = [(i, e.message) for i, r in enumerate(records) for e in validator.iter_errors(r)]
+    assert errors == []
+    # and the check can fail: a dispatched record without its unit is invalid
+    broken = next(r for r in records if r["disposition"] == "dispatched")
+    broken = {k: v for k, v in broken.items() if k != "unit"}
+    assert list(validator.iter_errors(broken))
+
+
+def test_simulated_output_passes_jiesu_validate(tmp_path: Path) -> None:
+    validate = pytest.importorskip("jiesu.validate").validate
+    out, _ = _small(tmp_path, "v")
+    report = validate([out], "beijing")
+    assert report.rows == pq.read_metadata(out).num_rows
+    assert report.errors == 0, [n for n in report.notices][:3]
+
+
+def test_parquet_metadata_and_schema(tmp_path: Path) -> None:
+    from jiesu.schema import schema_version
+    from jiesu.synthetic import arrow_schema
+
+    out, _ = _small(tmp_path, "m", seed=77)
+    f = pq.ParquetFile(out)
+    meta = f.schema_arrow.metadata
+    assert meta[b"jiesu.schema_version"].decode() == schema_version()
+    assert meta[b"jiesu.seed"] == b"77"
+    assert meta[b"jiesu.scenario"] == b"beijing-baseline"
+    params = json.loads(meta[b"jiesu.parameters"])
+    assert params["intake"]["arrival_rate_per_hour"] == 150.0
+    assert f.schema_arrow.remove_metadata().equals(arrow_schema())
+    assert f.metadata.row_group(0).column(0).compression == "ZSTD"
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
+    a, sa = _small(tmp_path, "a", seed=42)
+    b, sb = _small(tmp_path, "b", seed=42)
+    c, _ = _small(tmp_path, "c", seed=43)
+    assert a.read_bytes() == b.read_bytes()
+    ja, jb = json.loads(sa.read_text()), json.loads(sb.read_text())
+    ja.pop("output"), jb.pop("output")
+    assert ja == jb
+    assert a.read_bytes() != c.read_bytes()
+
+
+def test_no_output_written_when_the_run_fails(tmp_path: Path) -> None:
+    out = tmp_path / "x.parquet"
+    with pytest.raises(UsageError):
+        run("beijing-baseline", 1, 1, out, overrides=["intake.agents=0"])
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------- scenarios
+
+def test_overrides_are_typed_and_echoed(tmp_path: Path) -> None:
+    sc = load_scenario("beijing-baseline", ["intake.agents=800", "intake.arrival_rate_per_hour=2000",
+                                            "dispatch.exclude_upheld=false", "scenario.start=2024-05-01",
+                                            "handling.capacity.110101=9",
+                                            "cases.category_weights.HEALTH=3"])
+    assert sc.get("intake.agents") == 800 and isinstance(sc.get("intake.agents"), int)
+    assert sc.get("intake.arrival_rate_per_hour") == 2000.0
+    assert isinstance(sc.get("intake.arrival_rate_per_hour"), float)
+    assert sc.get("dispatch.exclude_upheld") is False
+    assert sc.get("scenario.start") == "2024-05-01"
+    assert sc.get("handling.capacity") == {"110101": 9}
+    assert sc.overrides["intake.agents"] == 800
+    s = run(sc, 1, 1, None)
+    assert s["parameters"]["intake"]["agents"] == 800
+    assert s["overrides"]["intake.agents"] == 800
+    cap = {u["unit"]: u["capacity"] for u in s["units"]}
+    assert cap["110101"] == 9
+
+
+@pytest.mark.parametrize("item", ["intake.agnts=5", "intake=5", "intake.agents", "intake.agents=abc",
+                                  "intake.agents=2.5", "intake.agents=0", "dispatch.exclude_upheld=2",
+                                  "intake.hourly_profile=[1,2]", "nope.x=1",
+                                  "dispatch.objection_probability=1.5"])
+def test_bad_overrides_are_usage_errors(item: str) -> None:
+    with pytest.raises(UsageError):
+        load_scenario("beijing-baseline", [item])
+
+
+def test_override_with_unknown_profile_id_is_a_usage_error() -> None:
+    with pytest.raises(UsageError):
+        run("beijing-baseline", 1, 1, None, overrides=["cases.category_weights.NOPE=2"])
+
+
+@pytest.mark.parametrize("text", [
+    "[intake]\nagnts = 5\n",
+    "[intake]\nagents = 'many'\n",
+    "[intake]\nagents = 0\n",
+    "not toml [",
+    "[intake.channel_shares]\nfax = 1.0\n",
+    "[cases.category_weights]\nNOPE = 1.0\n",
+    "[disposition.dispatched]\nhelp = 0.9\n[disposition.transferred]\nhelp = 0.2\n",
+])
+def test_broken_scenario_files_are_profile_errors(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ProfileError):
+        run(path, 1, 1, None)
+
+
+def test_built_in_scenario_names_and_defaults() -> None:
+    from jiesu.simulate import built_in_scenarios
+
+    assert "beijing-baseline" in built_in_scenarios()
+    sc = load_scenario(MMC)
+    assert sc.name == "mmc" and sc.get("intake.agents") == 10
+    with pytest.raises(ProfileError):
+        load_scenario("no-such-scenario")
