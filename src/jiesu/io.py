@@ -299,6 +299,7 @@ def _raw_csv(source: Source, batch_rows: int) -> Iterator[RawBatch]:
     for batch in reader:
         table = pa.Table.from_batches([batch])
         table, type_errors = coerce_text_columns(table)
+        table = encode_codes(table)
         source.rows += table.num_rows
         yield RawBatch(source, offset, table, type_errors)
         offset += table.num_rows
@@ -341,41 +342,78 @@ def coerce_text_columns(table: pa.Table) -> tuple[pa.Table, dict[str, tuple[np.n
     return table, errors
 
 
+def encode_codes(table: pa.Table) -> pa.Table:
+    """Dictionary-encode the schema's text fields (all low-cardinality but case_id), so checks run
+    once per distinct value, as they do on Parquet read with dictionaries."""
+    kinds = field_kinds().kind
+    for i, name in enumerate(table.column_names):
+        if kinds.get(name) == "string" and name != "case_id" and is_plain_text(table.column(i).type):
+            table = table.set_column(i, name, pc.dictionary_encode(table.column(i)))
+    return table
+
+
+def is_plain_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
+
+
 def _raw_ndjson(source: Source, batch_rows: int) -> Iterator[RawBatch]:
     """NDJSON: Arrow's C++ parser for blocks of lines; blocks it rejects are parsed in Python."""
+    import re
+
     import pyarrow.json as pj
 
     kinds = field_kinds().kind
     explicit = pa.schema([(n, ARROW_FOR_KIND[k]) for n, k in kinds.items()])
+    blank_line = re.compile(rb"(?:^|\n)[ \t\r]*\n")
+    block_bytes = max(1 << 20, min(batch_rows * 512, 1 << 28))
     with _open_binary(source.path) as fh:
         head = fh.read(SNIFF_BYTES)
         if b"\x00" in head:
             raise InputError(f"{source.path}: not a text file (it holds NUL bytes); is it really NDJSON?")
         fh.seek(0)
         offset = 0
+        rest = b""
         while True:
-            lines = fh.readlines(max(1, batch_rows) * 200)  # about batch_rows lines of ~200 bytes
-            if not lines:
-                break
-            block = b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)
-            try:
-                table = pj.read_json(
-                    pa.BufferReader(block),
-                    read_options=pj.ReadOptions(block_size=max(len(block), 1 << 20), use_threads=True),
-                    parse_options=pj.ParseOptions(explicit_schema=explicit, unexpected_field_behavior="infer",
-                                                  newlines_in_values=False),
-                )
-                if table.num_rows != sum(1 for line in lines if line.strip()):
-                    raise pa.ArrowInvalid("blank lines")
-                if any(name not in kinds for name in table.column_names):
-                    # a key outside the schema breaks it even when null; Arrow cannot tell null from absent
-                    raise pa.ArrowInvalid("unknown fields")
-                batch = RawBatch(source, offset, table)
-            except pa.ArrowInvalid:
-                batch = _records_batch(source, offset, _parse_lines(lines))
+            chunk = fh.read(block_bytes)
+            block = rest + chunk
+            if not chunk:
+                rest = b""
+            else:
+                cut = block.rfind(b"\n") + 1
+                if cut == 0:
+                    rest = block
+                    continue
+                block, rest = block[:cut], block[cut:]
+            if block.startswith(b"\xef\xbb\xbf"):
+                block = block[3:]
+            if block and not block.endswith(b"\n"):
+                block += b"\n"
+            if not block.strip():
+                if not chunk:
+                    break
+                continue
+            batch = None
+            if not blank_line.search(block):
+                try:
+                    table = pj.read_json(
+                        pa.BufferReader(block),
+                        read_options=pj.ReadOptions(block_size=1 << 24, use_threads=True),
+                        parse_options=pj.ParseOptions(explicit_schema=explicit, unexpected_field_behavior="infer",
+                                                      newlines_in_values=False),
+                    )
+                    # every line one record, and no key outside the schema (null or not, it breaks it;
+                    # Arrow cannot tell null from absent there): otherwise parse in Python
+                    if table.num_rows == block.count(b"\n") and all(name in kinds for name in table.column_names):
+                        batch = RawBatch(source, offset, encode_codes(table))
+                except pa.ArrowInvalid:
+                    pass
+            if batch is None:
+                batch = _records_batch(source, offset, _parse_lines(block.splitlines()))
             source.rows += batch.num_rows
             yield batch
             offset += batch.num_rows
+            if not chunk:
+                break
 
 
 _NOT_JSON = object()
@@ -466,7 +504,7 @@ def _records_batch(source: Source, offset: int, records: list[Any]) -> RawBatch:
         if bad_pos:
             type_errors[name] = (np.array(bad_pos, dtype=np.int64),
                                  [json.dumps(values[i], ensure_ascii=False)[:80] for i in bad_pos])
-    table = pa.table(arrays) if arrays else empty_table(n)
+    table = encode_codes(pa.table(arrays)) if arrays else empty_table(n)
     return RawBatch(source, offset, table, type_errors, bad_rows)
 
 

@@ -193,10 +193,12 @@ def _check_batch(batch: RawBatch, profile: Profile, book: NoticeBook) -> np.ndar
         if name in typed_wrong:
             absent &= ~typed_wrong[name]
         record("missing-required", name, "is required", absent, schema_check=True)
+    times = {f: epoch_us(table.column(f)) for f in DATE_TIME_FIELDS if f in names}
     for name, rule in schema.rules.items():
         if name not in names:
             continue
-        for code, message, mask in rule_failures(rule, table.column(name)):
+        ok = times[name][1] if name in times else None
+        for code, message, mask in rule_failures(rule, table.column(name), ok):
             record(code, name, message, mask, schema_check=True, explain=True)
     for cond in schema.conditionals:
         if cond.when_field not in names:
@@ -216,7 +218,6 @@ def _check_batch(batch: RawBatch, profile: Profile, book: NoticeBook) -> np.ndar
                 absent &= ~typed_wrong[target]
             record("conditional-required", target, f"is required when {cond.when_field} is {json.dumps(cond.when_value)}", hit & absent, schema_check=True)
 
-    times = {f: epoch_us(table.column(f)) for f in DATE_TIME_FIELDS if f in names}
     for code, name, message, mask in semantic_failures(table, profile, times):
         record(code, name, message, mask, schema_check=False, show=mask_personal if code == "personal-data" else (lambda v: v))
     return invalid

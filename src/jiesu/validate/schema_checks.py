@@ -233,12 +233,19 @@ def valid_datetime_text(values: pa.Array) -> pa.Array:
     return pa.array(okn, mask=~as_bool_np(values.is_valid()) if values.null_count else None)
 
 
-def rule_failures(rule: FieldRule, col: pa.ChunkedArray) -> Iterator[tuple[str, str, np.ndarray]]:
-    """Yield (code, message, mask) for each keyword of ``rule`` that some non-null value breaks."""
+def rule_failures(rule: FieldRule, col: pa.ChunkedArray, date_time_ok: np.ndarray | None = None) -> Iterator[tuple[str, str, np.ndarray]]:
+    """Yield (code, message, mask) for each keyword of ``rule`` that some non-null value breaks.
+
+    ``date_time_ok`` is the per-row verdict of ``valid_datetime_text`` when the caller has it.
+    """
     t = col.type
     text = is_text(t)
     if rule.kind == "date-time" and text:
-        yield "invalid-date-time", "is not an RFC 3339 date-time with an offset", per_value(col, lambda a: pc.invert(valid_datetime_text(a)))
+        if date_time_ok is not None:
+            bad = ~date_time_ok & (as_bool_np(col.is_valid()) if col.null_count else True)
+        else:
+            bad = per_value(col, lambda a: pc.invert(valid_datetime_text(a)))
+        yield "invalid-date-time", "is not an RFC 3339 date-time with an offset", bad
     if rule.enum is not None and text:
         allowed = pa.array([v for v in rule.enum if v is not None], pa.string())
         shown = ", ".join(str(v) for v in rule.enum if v is not None)

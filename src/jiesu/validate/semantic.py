@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..io import field_kinds
 from ..profile import UNIT_LEVELS, Profile
 from .schema_checks import as_bool_np, codes_of, is_text, per_value, valid_datetime_text
 
@@ -20,7 +21,7 @@ TIME_ORDER = [
     ("deadline_at", "dispatched_at"),
     ("callback_at", "dispatched_at"),
 ]
-DATE_TIME_FIELDS = sorted({f for pair in TIME_ORDER for f in pair})
+DATE_TIME_FIELDS = [f for f, kind in field_kinds().kind.items() if kind == "date-time"]
 
 MOBILE = r"(?:^|[^0-9])1[3-9][0-9]{9}(?:[^0-9]|$)"
 ID_CARD = (r"(?:^|[^0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"

@@ -1,0 +1,54 @@
+"""Validation throughput: 10 M Parquet rows (all checks, uniqueness included) and 1 M NDJSON records.
+
+    python -m pytest benchmarks/bench_validate.py -s --benchmark-min-rounds=1
+
+Targets (issue 2): Parquet >= 5 M rows/s with peak memory that does not grow with the file;
+NDJSON >= 300,000 records/s end to end. Each run happens in a subprocess so that its peak RSS is
+its own; rows/s and peak RSS are printed and stored in the benchmark's extra_info.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from datasets import ndjson_cases, parquet_cases, rows
+
+RUNNER = """
+import json, resource, sys, time
+from jiesu.validate import validate
+t = time.perf_counter()
+report = validate(sys.argv[1:])
+elapsed = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"rows": report.rows, "seconds": elapsed, "peak_mib": peak, "valid": report.valid}))
+"""
+
+
+def run_validate(*paths) -> dict:
+    out = subprocess.run([sys.executable, "-c", RUNNER, *map(str, paths)], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+@pytest.mark.parametrize("label, make, n", [
+    ("parquet", parquet_cases, rows(10_000_000)),
+    ("ndjson", ndjson_cases, rows(1_000_000)),
+])
+def test_validate_throughput(benchmark, label, make, n):
+    path = make(n)
+    result = benchmark.pedantic(run_validate, args=(path,), rounds=3, iterations=1)
+    assert result["valid"] and result["rows"] == n
+    rate = n / result["seconds"]
+    benchmark.extra_info.update(rows=n, rows_per_s=rate, peak_mib=result["peak_mib"])
+    print(f"\n{label}: {n:,} rows in {result['seconds']:.2f} s = {rate:,.0f} rows/s, peak RSS {result['peak_mib']:.0f} MiB")
+
+
+def test_parquet_memory_does_not_grow_with_the_file():
+    small, large = rows(10_000_000) // 5, rows(10_000_000)
+    a, b = run_validate(parquet_cases(small)), run_validate(parquet_cases(large))
+    print(f"\npeak RSS: {small:,} rows {a['peak_mib']:.0f} MiB; {large:,} rows {b['peak_mib']:.0f} MiB")
+    assert b["peak_mib"] < a["peak_mib"] * 1.5 + 100

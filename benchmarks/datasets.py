@@ -1,0 +1,54 @@
+"""Generated benchmark inputs, cached under benchmarks/data/ (memory stays flat while writing)."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta, timezone
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def rows(default: int) -> int:
+    return int(os.environ.get("JIESU_BENCH_ROWS", default))
+
+
+def parquet_cases(n: int, seed: int = 1) -> Path:
+    from jiesu.synthetic import write_parquet
+
+    DATA.mkdir(exist_ok=True)
+    path = DATA / f"cases-{n}-s{seed}.parquet"
+    if not path.exists():
+        write_parquet(path, n, seed=seed)
+    return path
+
+
+def ndjson_cases(n: int, seed: int = 2) -> Path:
+    """n records as NDJSON with Beijing-time offsets, written chunk by chunk."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from jiesu.io import atomic_path
+    from jiesu.synthetic import iter_generate
+
+    DATA.mkdir(exist_ok=True)
+    path = DATA / f"cases-{n}-s{seed}.ndjson"
+    if path.exists():
+        return path
+    beijing = timezone(timedelta(hours=8))
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        for table in iter_generate(n, seed, chunk_rows=200_000):
+            cols = {}
+            for name in table.column_names:
+                col = table.column(name)
+                if pa.types.is_timestamp(col.type):
+                    col = pc.strftime(col.cast(pa.timestamp("us", tz="Asia/Shanghai")), format="%Y-%m-%dT%H:%M:%S+08:00")
+                elif pa.types.is_dictionary(col.type):
+                    col = col.cast(pa.string())
+                cols[name] = col.to_pylist()
+            names = list(cols)
+            for values in zip(*cols.values()):
+                out.write(json.dumps({k: v for k, v in zip(names, values) if v is not None}) + "\n")
+    del beijing
+    return path
