@@ -1,0 +1,587 @@
+"""The three rates (三率) and the composite score, computed by streaming partial aggregates.
+
+Definitions (issue 3, ``shared/domain.md`` section 3), every number a profile setting:
+
+- period: the month of ``callback_at`` in the profile's time zone;
+- scored: ``disposition = dispatched``, ``callback_valid = true``, ``callback_at`` given, and not
+  ``excluded`` with a reason listed in ``scoring.exclusion_reasons``;
+- response: ``contacted = true`` (method "callback"), or ``first_contact_at - dispatched_at`` within
+  ``scoring.response_hours[request_type]`` hours (method "timestamp");
+- resolution: ``resolved = true``;
+- satisfaction: satisfied + w x basically satisfied (w = ``basically_satisfied_weight``);
+- every rate is over the scored cases; the composite is 100 x the weighted sum of the three rates.
+
+A rate is ``None`` (not 0) when no scored case of the group carries the answer it needs (the
+column is absent or null, as in real 311 exports); the composite is then ``None`` too (incomplete).
+A missing answer on some but not all scored cases counts as "no" for that case.
+
+How: each batch is reduced to integer counts keyed by (month, key) with one ``numpy.bincount`` over
+dictionary indices and a small "answer pattern" code; no per-row Python and no per-row strings.
+The counts live in an :class:`Aggregate`, which merges with another one, so partitions of the data
+can be counted anywhere and added up.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .errors import DataError, UsageError
+from .io import Source, discover
+from .profile import Profile, load_profile
+
+#: the grouping keys ``score --by`` accepts (columns of the case record)
+BY_KEYS = ("unit", "street", "district", "category", "unit_level")
+#: internal key for ``rank --level district``: the district, territorially (see ``_territory``)
+TERRITORY = "territory"
+
+#: integer counts kept per (month, key); ``*_known`` count scored cases that carry the answer,
+#: ``callbacks`` every dispatched case with a callback in the month (scored or not)
+MEASURES = (
+    "scored", "contacted", "contacted_known", "resolved", "resolved_known",
+    "satisfied", "basically_satisfied", "satisfaction_known", "callbacks", "requests",
+)
+_M = {name: i for i, name in enumerate(MEASURES)}
+
+Progress = Callable[[int, int | None], None]
+
+# answer pattern of one callback: contact (0 no, 1 yes, 2 unknown) x resolved (same) x
+# satisfaction (0 satisfied, 1 basically, 2 dissatisfied, 3 unknown) = 36 codes for scored cases,
+# and code 36 for a callback that is not scored
+_SCORED_PATTERNS = 3 * 3 * 4
+_NOT_SCORED = _SCORED_PATTERNS
+_PATTERNS = _SCORED_PATTERNS + 1
+_SAT_CODES = {"satisfied": 0, "basically_satisfied": 1, "dissatisfied": 2}
+
+
+def _pattern_matrix() -> np.ndarray:
+    """(patterns x measures) 0/1 matrix: how one callback of each pattern adds to the counts."""
+    mat = np.zeros((_PATTERNS, len(MEASURES)), dtype=np.int64)
+    mat[:, _M["callbacks"]] = 1
+    for c in range(3):
+        for r in range(3):
+            for s in range(4):
+                row = mat[(c * 3 + r) * 4 + s]
+                row[_M["scored"]] = 1
+                row[_M["contacted"]] = c == 1
+                row[_M["contacted_known"]] = c != 2
+                row[_M["resolved"]] = r == 1
+                row[_M["resolved_known"]] = r != 2
+                row[_M["satisfied"]] = s == 0
+                row[_M["basically_satisfied"]] = s == 1
+                row[_M["satisfaction_known"]] = s != 3
+    return mat
+
+
+_PATTERN_MATRIX = _pattern_matrix()
+
+US_PER_HOUR = 3_600_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ROW_GROUP_LIMIT = 1 << 22  # read bigger Parquet row groups in slices so memory stays bounded
+
+
+# ---------------------------------------------------------------- months
+
+def month_index(year: int, month: int) -> int:
+    """Months as one integer (year x 12 + month - 1), so month arithmetic is plain addition."""
+    return year * 12 + month - 1
+
+
+def month_label(index: int) -> str:
+    """The ``YYYY-MM`` label of a month index."""
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def parse_month(text: str) -> int:
+    """``YYYY-MM`` to a month index; UsageError (exit 2) for anything else."""
+    import re
+
+    m = re.fullmatch(r"(\d{4})-(\d{2})", text.strip()) if isinstance(text, str) else None
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise UsageError(f"month {text!r} is not YYYY-MM (for example 2024-03)")
+    return month_index(int(m.group(1)), int(m.group(2)))
+
+
+def _month_start_us(index: int, zone: ZoneInfo) -> int:
+    """UTC microseconds of local midnight on the first day of the month (DST-aware)."""
+    start = datetime(index // 12, index % 12 + 1, 1, tzinfo=zone)
+    return int(start.astimezone(UTC).timestamp()) * 1_000_000 + start.microsecond
+
+
+def _local_month(us: int, zone: ZoneInfo) -> int:
+    try:
+        local = (_EPOCH + timedelta(microseconds=us)).astimezone(zone)
+    except (OverflowError, OSError, ValueError):
+        raise DataError("a timestamp is outside the years 1 to 9999; run `jiesu validate` first") from None
+    return month_index(local.year, local.month)
+
+
+def months_of(us: np.ndarray, zone: ZoneInfo) -> tuple[np.ndarray, int]:
+    """Month index (relative to the returned first month) of each UTC microsecond timestamp.
+
+    Month starts are computed once per batch in the zone and found with ``searchsorted``, which is
+    exact across daylight-saving changes and never formats a string per row.
+    """
+    if us.size == 0:
+        return np.zeros(0, dtype=np.int64), 0
+    lo = _local_month(int(us.min()), zone)
+    hi = _local_month(int(us.max()), zone)
+    bounds = np.array([_month_start_us(m, zone) for m in range(lo + 1, hi + 1)], dtype=np.int64)
+    return np.searchsorted(bounds, us, side="right").astype(np.int64), lo
+
+
+# ---------------------------------------------------------------- the mergeable partial aggregate
+
+@dataclass
+class Aggregate:
+    """Integer counts per (month, key): small, exact and mergeable.
+
+    ``counts[month]`` is an int64 array of shape (number of keys so far, len(MEASURES)); rows follow
+    ``keys``. ``scored`` and the answer counts use the callback month, ``requests`` (dispatched
+    cases) the month the case was received.
+    """
+
+    by: str
+    keys: list[str | None] = field(default_factory=list)
+    counts: dict[int, np.ndarray] = field(default_factory=dict)
+    _ids: dict[str | None, int] = field(default_factory=dict, repr=False)
+
+    def key_ids(self, values: Iterable[str | None]) -> np.ndarray:
+        """Global ids for key values, adding the new ones."""
+        ids = []
+        for v in values:
+            i = self._ids.get(v)
+            if i is None:
+                i = self._ids[v] = len(self.keys)
+                self.keys.append(v)
+            ids.append(i)
+        return np.array(ids, dtype=np.int64)
+
+    def _row_block(self, month: int) -> np.ndarray:
+        arr = self.counts.get(month)
+        n = len(self.keys)
+        if arr is None or arr.shape[0] < n:
+            grown = np.zeros((n, len(MEASURES)), dtype=np.int64)
+            if arr is not None:
+                grown[: arr.shape[0]] = arr
+            arr = self.counts[month] = grown
+        return arr
+
+    def add(self, first_month: int, block: np.ndarray) -> None:
+        """Add a (months x keys x measures) block whose months start at ``first_month``."""
+        for i in range(block.shape[0]):
+            part = block[i]
+            if part.any():
+                arr = self._row_block(first_month + i)
+                arr[: part.shape[0]] += part
+
+    def merge(self, other: Aggregate) -> Aggregate:
+        """Add another partial aggregate (same ``by``) into this one; returns self."""
+        if other.by != self.by:
+            raise ValueError(f"cannot merge counts by {other.by!r} into counts by {self.by!r}")
+        ids = self.key_ids(other.keys)
+        for month, arr in other.counts.items():
+            mine = self._row_block(month)
+            mine[ids[: arr.shape[0]]] += arr
+        return self
+
+    def get(self, month: int, key: str | None) -> dict[str, int]:
+        """The counts of one group (all zero when absent)."""
+        i = self._ids.get(key)
+        arr = self.counts.get(month)
+        if i is None or arr is None or i >= arr.shape[0]:
+            return dict.fromkeys(MEASURES, 0)
+        return {m: int(v) for m, v in zip(MEASURES, arr[i])}
+
+    def months(self) -> list[int]:
+        return sorted(m for m, arr in self.counts.items() if arr.any())
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Flat records (month, key, counts) of every non-empty group, e.g. to ship between workers."""
+        out = []
+        for month in self.months():
+            arr = self.counts[month]
+            for i in np.flatnonzero(arr.any(axis=1)):
+                rec: dict[str, Any] = {"month": month_label(month), "key": self.keys[i]}
+                rec.update({m: int(v) for m, v in zip(MEASURES, arr[i])})
+                out.append(rec)
+        return out
+
+    @classmethod
+    def from_records(cls, by: str, records: Iterable[dict[str, Any]]) -> Aggregate:
+        """The inverse of :meth:`to_records`."""
+        agg = cls(by)
+        for rec in records:
+            i = int(agg.key_ids([rec["key"]])[0])
+            row = agg._row_block(parse_month(rec["month"]))
+            row[i] += np.array([int(rec.get(m, 0)) for m in MEASURES], dtype=np.int64)
+        return agg
+
+
+# ---------------------------------------------------------------- columns of one batch
+
+def _array(col: pa.ChunkedArray | pa.Array) -> pa.Array:
+    if isinstance(col, pa.ChunkedArray):
+        return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+    return col
+
+
+def _bits(buf: pa.Buffer, offset: int, n: int) -> np.ndarray:
+    """An Arrow bitmap (validity or boolean data) as a numpy bool array."""
+    raw = np.frombuffer(buf, dtype=np.uint8)
+    return np.unpackbits(raw, count=offset + n, bitorder="little")[offset:].view(bool)
+
+
+def _valid(arr: pa.Array) -> np.ndarray | None:
+    """The validity mask of an array, or None when it holds no nulls."""
+    if arr.null_count == 0:
+        return None
+    return _bits(arr.buffers()[0], arr.offset, len(arr))
+
+
+def _values(arr: pa.Array, dtype: Any) -> np.ndarray:
+    """The fixed-width value buffer of an array as numpy, zero-copy (null slots hold anything)."""
+    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=arr.offset + len(arr))[arr.offset:]
+
+
+class _Dict:
+    """A string column as dictionary indices + values, for lookups through small tables."""
+
+    def __init__(self, col: pa.ChunkedArray | pa.Array) -> None:
+        arr = _array(col)
+        if not pa.types.is_dictionary(arr.type):
+            arr = pc.dictionary_encode(arr.cast(pa.string()) if pa.types.is_null(arr.type) else arr)
+            arr = _array(arr)
+        self.values: list[str | None] = arr.dictionary.to_pylist()
+        self.idx = _values(arr.indices, arr.indices.type.to_pandas_dtype())
+        self.valid = _valid(arr)
+
+    def lookup(self, table: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """``table[value]`` per row (or per selected row); ``table`` has one more entry, for null."""
+        idx = self.idx if rows is None else self.idx[rows]
+        if self.valid is not None:
+            idx = np.where(self.valid if rows is None else self.valid[rows], idx, len(self.values))
+        return table[idx]
+
+    def table(self, fn: Callable[[str | None], Any], dtype: Any) -> np.ndarray:
+        """A lookup table: ``fn`` of every dictionary value, then of null."""
+        return np.array([fn(v) for v in self.values] + [fn(None)], dtype=dtype)
+
+
+def _bool_parts(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
+    """(true, valid-or-None) masks of a boolean column; ``true`` is False where null."""
+    arr = _array(col)
+    if pa.types.is_null(arr.type):
+        return np.zeros(len(arr), dtype=bool), np.zeros(len(arr), dtype=bool)
+    true = _bits(arr.buffers()[1], arr.offset, len(arr))
+    valid = _valid(arr)
+    return (true if valid is None else true & valid), valid
+
+
+def _ts_parts(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
+    """(int64 microseconds, valid-or-None) of a timestamp[us, UTC] column; null slots hold anything."""
+    arr = _array(col)
+    if pa.types.is_null(arr.type):
+        return np.zeros(len(arr), dtype=np.int64), np.zeros(len(arr), dtype=bool)
+    return _values(arr, np.int64), _valid(arr)
+
+
+def _state(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """0 false, 1 true, 2 null for every row of a boolean column, as uint8."""
+    true, valid = _bool_parts(col)
+    state = true.view(np.uint8)
+    return state if valid is None else state | ((~valid).view(np.uint8) << 1)
+
+
+# ---------------------------------------------------------------- the batch reducer
+
+class Scorer:
+    """Reduces batches of cases to an :class:`Aggregate` under one profile's scoring rules."""
+
+    def __init__(self, profile: Profile, by: str = "unit", *, months: Sequence[int] | None = None,
+                 with_requests: bool = True) -> None:
+        if by not in BY_KEYS and by != TERRITORY:
+            raise UsageError(f"cannot group by {by!r}: choose one of {', '.join(BY_KEYS)}")
+        self.profile, self.by, self.with_requests = profile, by, with_requests
+        self.months = None if months is None else np.array(sorted(set(months)), dtype=np.int64)
+        self.zone = profile.zone
+        self.timestamp_method = profile.scoring.response_method == "timestamp"
+        self.reasons = frozenset(profile.scoring.exclusion_reasons)
+        self.aggregate = Aggregate(by)
+        # territorial district: a district's own id, a street's district (other units: none)
+        self._handler_district = {u.id: (u.id if u.level == "district" else u.district)
+                                  for u in profile.units if u.level in ("district", "street")}
+
+    @property
+    def columns(self) -> list[str]:
+        """The only columns the scoring reads."""
+        cols = ["callback_at", "disposition", "callback_valid", "excluded", "exclusion_reason",
+                "resolved", "satisfaction"]
+        cols += ["request_type", "dispatched_at", "first_contact_at"] if self.timestamp_method else ["contacted"]
+        cols += ["unit", "district"] if self.by == TERRITORY else [self.by]
+        if self.with_requests:
+            cols.append("received_at")
+        return list(dict.fromkeys(cols))
+
+    def _keys(self, table: pa.Table, rows: np.ndarray) -> np.ndarray:
+        """Global key id of each selected row; -1 means the row belongs to no group (territory)."""
+        agg = self.aggregate
+        if self.by != TERRITORY:
+            col = _Dict(table.column(self.by))
+            return col.lookup(agg.key_ids([*col.values, None]), rows)
+        # territory: handled by a district or one of its streets, and located in that district
+        # (a case with no district given is taken to lie where its handler is)
+        unit, place = _Dict(table.column("unit")), _Dict(table.column("district"))
+
+        def gid(d: str | None, none: int) -> int:
+            return none if d is None else int(agg.key_ids([d])[0])
+
+        h = unit.lookup(unit.table(lambda v: gid(self._handler_district.get(v), -1), np.int64), rows)
+        loc = place.lookup(place.table(lambda v: gid(v, -2), np.int64), rows)
+        return np.where((h >= 0) & ((loc == -2) | (loc == h)), h, -1)
+
+    def _contact_state(self, table: pa.Table) -> np.ndarray:
+        """0 no, 1 yes, 2 unknown for every row, as uint8."""
+        if not self.timestamp_method:
+            return _state(table.column("contacted"))
+        hours = self.profile.scoring.response_hours
+        rtype = _Dict(table.column("request_type"))
+        limit_us = rtype.lookup(rtype.table(lambda v: hours.get(v, math.nan) if v else math.nan, np.float64))
+        limit_us *= US_PER_HOUR
+        d_us, d_ok = _ts_parts(table.column("dispatched_at"))
+        f_us, f_ok = _ts_parts(table.column("first_contact_at"))
+        known = ~np.isnan(limit_us)
+        if d_ok is not None:
+            known &= d_ok
+        if f_ok is not None:
+            known &= f_ok
+        within = known & ((f_us - d_us) <= np.nan_to_num(limit_us))
+        return np.where(known, within.view(np.uint8), np.uint8(2))
+
+    def _groups(self, table: pa.Table, rows: np.ndarray, us: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """(selected rows, their group code month x key, first month) for rows with a group."""
+        key = self._keys(table, rows)
+        rel, lo = months_of(us[rows], self.zone)
+        keep = key >= 0
+        if self.months is not None:
+            keep &= np.isin(rel + lo, self.months)
+        if not keep.all():
+            rows, key, rel = rows[keep], key[keep], rel[keep]
+        return rows, rel * len(self.aggregate.keys) + key, lo
+
+    def _add_block(self, group: np.ndarray, lo: int, weights: np.ndarray, n_codes: int) -> np.ndarray:
+        """bincount of ``group * n_codes + code``, shaped (months, keys, codes)."""
+        K = len(self.aggregate.keys)
+        nm = int(group.max()) // K + 1
+        hist = np.bincount(group * n_codes + weights, minlength=nm * K * n_codes)
+        return hist.reshape(nm, K, n_codes)
+
+    def add(self, table: pa.Table) -> None:
+        """Count one batch (a table holding at least :attr:`columns`, canonical types)."""
+        if table.num_rows == 0:
+            return
+        disposition = _Dict(table.column("disposition"))
+        dispatched = disposition.lookup(disposition.table(lambda v: v == "dispatched", bool))
+        if self.with_requests:
+            self._add_requests(table, dispatched)
+        cb_us, cb_ok = _ts_parts(table.column("callback_at"))
+        callbacks = dispatched if cb_ok is None else dispatched & cb_ok
+        rows, group, lo = self._groups(table, np.flatnonzero(callbacks), cb_us)
+        if rows.size == 0:
+            return
+        # one uint8 answer pattern per row (full length: cheap), then gathered once
+        valid, _ = _bool_parts(table.column("callback_valid"))
+        excluded, _ = _bool_parts(table.column("excluded"))
+        reason = _Dict(table.column("exclusion_reason"))
+        in_reasons = reason.table(lambda v: v in self.reasons, bool)
+        sat = _Dict(table.column("satisfaction"))
+        pattern = (self._contact_state(table) * np.uint8(3) + _state(table.column("resolved"))) * np.uint8(4)
+        pattern += sat.lookup(sat.table(lambda v: _SAT_CODES.get(v, 3), np.uint8))
+        pattern = pattern[rows]
+        not_scored = ~valid[rows] | (excluded[rows] & reason.lookup(in_reasons, rows))
+        pattern[not_scored] = _NOT_SCORED
+        hist = self._add_block(group, lo, pattern, _PATTERNS)
+        block = hist.reshape(-1, _PATTERNS) @ _PATTERN_MATRIX
+        self.aggregate.add(lo, block.reshape(hist.shape[0], hist.shape[1], len(MEASURES)))
+
+    def _add_requests(self, table: pa.Table, dispatched: np.ndarray) -> None:
+        """Dispatched cases per (month received, key): the request volume ``rank`` uses."""
+        rc_us, rc_ok = _ts_parts(table.column("received_at"))
+        rows, group, lo = self._groups(table, np.flatnonzero(dispatched if rc_ok is None else dispatched & rc_ok), rc_us)
+        if rows.size == 0:
+            return
+        hist = self._add_block(group, lo, np.zeros(1, dtype=np.int64), 1)
+        block = np.zeros((*hist.shape[:2], len(MEASURES)), dtype=np.int64)
+        block[:, :, _M["requests"]] = hist[:, :, 0]
+        self.aggregate.add(lo, block)
+
+
+# ---------------------------------------------------------------- reading
+
+def _sources(inputs: Sequence[str | Path | Source]) -> list[Source]:
+    if inputs and all(isinstance(s, Source) for s in inputs):
+        return list(inputs)  # type: ignore[arg-type]
+    return discover([s.path if isinstance(s, Source) else s for s in inputs])
+
+
+def iter_tables(sources: Sequence[Source], columns: Sequence[str]) -> Iterator[pa.Table]:
+    """Canonical tables of just ``columns``: Parquet row group by row group (columns decoded in
+    parallel, strings as dictionaries), other formats through ``jiesu.io.iter_cases``."""
+    from . import io
+
+    kinds = io.field_kinds().kind
+    for source in sources:
+        if source.format != "parquet":
+            yield from io.iter_cases([source], columns)
+            continue
+        pf, wanted = io._open_parquet(source, columns)
+        io.check_arrow_types(source, pa.schema([pf.schema_arrow.field(c) for c in wanted]))
+        source.rows = pf.metadata.num_rows
+        try:
+            for i in range(pf.num_row_groups):
+                rows = pf.metadata.row_group(i).num_rows
+                if not wanted:
+                    yield io.empty_table(rows)
+                    parts: Iterable[pa.Table] = ()
+                elif rows <= ROW_GROUP_LIMIT:
+                    parts = (pf.read_row_group(i, columns=wanted, use_threads=True),)
+                else:
+                    parts = (pa.Table.from_batches([b]) for b in pf.iter_batches(
+                        batch_size=io.BATCH_ROWS, row_groups=[i], columns=wanted, use_threads=True))
+                for table in parts:
+                    yield io._canonical(table, columns, kinds, source)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise io.InputError(f"{source.path}: cannot read as PARQUET: {io._short(exc)}") from None
+
+
+def _prefetch(it: Iterator[pa.Table]) -> Iterator[pa.Table]:
+    """Read the next batch in a background thread while this one is counted (Arrow and numpy
+    release the GIL); at most two batches are in memory."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        nxt = pool.submit(next, it, None)
+        while True:
+            table = nxt.result()
+            if table is None:
+                return
+            nxt = pool.submit(next, it, None)
+            yield table
+
+
+def aggregate(inputs: Sequence[str | Path | Source], profile: Profile | None = None, by: str = "unit", *,
+              months: Sequence[int] | None = None, with_requests: bool = True,
+              progress: Progress | None = None) -> Aggregate:
+    """Stream the inputs (paths or sources) and count them by (month, ``by``) under the profile."""
+    profile = profile or load_profile()
+    sources = _sources(inputs)
+    scorer = Scorer(profile, by, months=months, with_requests=with_requests)
+    total = _total_rows(sources)
+    done = 0
+    for table in _prefetch(iter_tables(sources, scorer.columns)):
+        scorer.add(table)
+        done += table.num_rows
+        if progress is not None:
+            progress(done, total)
+    return scorer.aggregate
+
+
+def _total_rows(sources: Sequence[Source]) -> int | None:
+    if not all(s.format == "parquet" for s in sources):
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        return sum(pq.ParquetFile(s.path).metadata.num_rows for s in sources)
+    except (pa.ArrowInvalid, OSError):
+        return None
+
+
+# ---------------------------------------------------------------- from counts to rates
+
+def rates(counts: dict[str, int], profile: Profile) -> dict[str, float | None]:
+    """The three rates (fractions) and the composite (0-100) of one group's counts."""
+    scored = counts["scored"]
+    sc = profile.scoring
+    if scored <= 0:
+        return {"response_rate": None, "resolution_rate": None, "satisfaction_rate": None, "composite": None}
+    response = counts["contacted"] / scored if counts["contacted_known"] else None
+    resolution = counts["resolved"] / scored if counts["resolved_known"] else None
+    satisfaction = ((counts["satisfied"] + sc.basically_satisfied_weight * counts["basically_satisfied"]) / scored
+                    if counts["satisfaction_known"] else None)
+    composite = None
+    if response is not None and resolution is not None and satisfaction is not None:
+        w = sc.weights
+        composite = 100 * (w.response * response + w.resolution * resolution + w.satisfaction * satisfaction)
+    return {"response_rate": response, "resolution_rate": resolution, "satisfaction_rate": satisfaction,
+            "composite": composite}
+
+
+def _decimal(x: float) -> Fraction:
+    """A setting as the decimal it was written as (0.1 -> 1/10), so ties are exact."""
+    return Fraction(repr(float(x)))
+
+
+def composite_exact(counts: dict[str, int], profile: Profile) -> Fraction | None:
+    """The composite as an exact fraction, for tie-proof ranking: weights are taken as the decimals
+    written in the profile, so 9/10 and 18/20 tie, and so do different mixes with equal sums."""
+    scored = counts["scored"]
+    if scored <= 0 or not (counts["contacted_known"] and counts["resolved_known"] and counts["satisfaction_known"]):
+        return None
+    sc = profile.scoring
+    w = sc.weights
+    sat = counts["satisfied"] + _decimal(sc.basically_satisfied_weight) * counts["basically_satisfied"]
+    total = (_decimal(w.response) * counts["contacted"] + _decimal(w.resolution) * counts["resolved"]
+             + _decimal(w.satisfaction) * sat)
+    return 100 * total / scored
+
+
+def score_rows(agg: Aggregate, profile: Profile, month: int | None = None) -> list[dict[str, Any]]:
+    """One row per (month, key) with at least one callback of a dispatched case, sorted by month
+    then key (null key last). A group whose callbacks are all invalid or excluded has ``scored`` 0
+    and no rates."""
+    by = agg.by
+    out = []
+    months = [month] if month is not None else agg.months()
+    for m in months:
+        arr = agg.counts.get(m)
+        if arr is None:
+            continue
+        present = [i for i in np.flatnonzero(arr[:, _M["callbacks"]] > 0)]
+        present.sort(key=lambda i: (agg.keys[i] is None, agg.keys[i] or ""))
+        for i in present:
+            c = {name: int(v) for name, v in zip(MEASURES, arr[i])}
+            out.append({
+                "month": month_label(m), by: agg.keys[i], "scored": c["scored"], "contacted": c["contacted"],
+                "resolved": c["resolved"], "satisfied": c["satisfied"],
+                "basically_satisfied": c["basically_satisfied"], **rates(c, profile),
+            })
+    return out
+
+
+def score(inputs: Sequence[str | Path | Source], profile: Profile | str | None = None, by: str = "unit", *,
+          month: str | int | None = None, progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Score cases: the three rates and composite per (callback month, ``by``) group.
+
+    ``inputs`` are paths (files or folders) or :class:`jiesu.io.Source` objects; ``month`` is
+    ``YYYY-MM`` to keep one month. Rows have the keys ``month, <by>, scored, contacted, resolved,
+    satisfied, basically_satisfied, response_rate, resolution_rate, satisfaction_rate, composite``.
+    """
+    if not isinstance(profile, Profile):
+        profile = load_profile(profile)
+    if by not in BY_KEYS:
+        raise UsageError(f"cannot group by {by!r}: choose one of {', '.join(BY_KEYS)}")
+    m = parse_month(month) if isinstance(month, str) else month
+    agg = aggregate(inputs, profile, by, months=None if m is None else [m], with_requests=False,
+                    progress=progress)
+    return score_rows(agg, profile, m)
