@@ -372,3 +372,44 @@ def test_built_in_scenario_names_and_defaults() -> None:
     assert sc.name == "mmc" and sc.get("intake.agents") == 10
     with pytest.raises(ProfileError):
         load_scenario("no-such-scenario")
+
+
+def test_category_dispatch_factor_and_fewer_agents_are_what_ifs() -> None:
+    base = ["intake.arrival_rate_per_hour=400"]
+    off = run("beijing-baseline", 2, 3, None, keep_table=True,
+              overrides=[*base, "disposition.category_dispatch_factor.HEALTH=0"])
+    t = off.table
+    health = pc.equal(t["category"].cast(pa.string()), "HEALTH")
+    dispatched = pc.equal(t["disposition"].cast(pa.string()), "dispatched")
+    assert pc.sum(health).as_py() > 500
+    assert pc.sum(pc.and_(health, dispatched)).as_py() == 0
+    assert pc.sum(dispatched).as_py() > 0
+    full = run("beijing-baseline", 2, 3, None, keep_table=True,
+               overrides=[*base, "disposition.category_dispatch_factor.HEALTH=100"])
+    t = full.table
+    health = pc.equal(t["category"].cast(pa.string()), "HEALTH")
+    types = t.filter(pc.and_(health, pc.equal(t["disposition"].cast(pa.string()), "answered")))
+    # the factor is capped at 1 - transferred - not dispatched: nothing is left answered
+    assert types.num_rows == 0
+    short = run("beijing-baseline", 2, 3, None, overrides=[*base, "intake.agents=36"])
+    assert short["intake"]["p_wait"] > off["intake"]["p_wait"] + 0.05
+
+
+def test_progress_reaches_the_end_in_order(tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    run(MMC, 1, 1, tmp_path / "p.parquet", progress=lambda done, total: seen.append((done, total)))
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and done[-1] == seen[-1][1] == 1000 and len(done) >= 7
+
+
+def test_a_scenario_file_names_its_profile_relative_to_itself(tmp_path: Path) -> None:
+    from importlib import resources
+
+    text = resources.files("jiesu").joinpath("profiles", "beijing.toml").read_text("utf-8")
+    (tmp_path / "city.toml").write_text(text.replace('id = "beijing"', 'id = "copycity"', 1), "utf-8")
+    (tmp_path / "s.toml").write_text('[scenario]\nprofile = "city.toml"\n', "utf-8")
+    s = run(tmp_path / "s.toml", 1, 1, None)
+    assert s["profile"] == "copycity"
+    (tmp_path / "t.toml").write_text('[scenario]\nprofile = "missing.toml"\n', "utf-8")
+    with pytest.raises(ProfileError):
+        run(tmp_path / "t.toml", 1, 1, None)

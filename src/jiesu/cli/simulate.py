@@ -30,7 +30,7 @@ def command(
     """
     from ..simulate import run
 
-    progress = Progress("simulating", 6)
+    progress = Progress("simulating", 1000)
     try:
         result = call(run, scenario, days, seed, output, summary, progress,
                       overrides=tuple(overrides or ()), profile=profile)

@@ -141,6 +141,19 @@ def street_weights(scenario: Scenario, d: Directory) -> np.ndarray:
     return w / w.sum()
 
 
+def dispatch_shares(scenario: Scenario, d: Directory) -> np.ndarray:
+    """[request type, category, (dispatched, transferred, not dispatched)] shares; the rest is
+    answered on the spot. A category's dispatch factor is capped so the shares stay within 1."""
+    disp = scenario.params["disposition"]
+    base = np.array([[disp[k][rt] for k in ("dispatched", "transferred", "not_dispatched")]
+                     for rt in REQUEST_TYPES])
+    factor = np.array([disp["category_dispatch_factor"].get(c, 1.0) for c in d.categories])
+    out = np.repeat(base[:, None, :], len(d.categories), axis=1)
+    room = 1.0 - base[:, 1] - base[:, 2]
+    out[:, :, 0] = np.minimum(base[:, 0][:, None] * factor[None, :], room[:, None])
+    return out
+
+
 def expected_unit_load(scenario: Scenario, d: Directory, speed: np.ndarray) -> np.ndarray:
     """Expected busy handlers per unit (erlangs) from the scenario's expected case flows.
 
@@ -149,9 +162,9 @@ def expected_unit_load(scenario: Scenario, d: Directory, speed: np.ndarray) -> n
     p = scenario.params
     rate = p["handling"]["sizing_rate_per_hour"] or p["intake"]["arrival_rate_per_hour"]
     rt_share = _shares(p["cases"]["request_type_shares"], REQUEST_TYPES)
-    disp = np.array([p["disposition"]["dispatched"][rt] for rt in REQUEST_TYPES])
+    disp = dispatch_shares(scenario, d)[:, :, 0]
     cat_w = _shares(p["cases"]["category_weights"], d.categories)
-    mass = rate * (rt_share * disp)[:, None] * cat_w[None, :]  # dispatched cases per hour
+    mass = rate * rt_share[:, None] * disp * cat_w[None, :]  # dispatched cases per hour
     cat_load = (mass * d.limit_hours * p["handling"]["fraction_of_limit"]).sum(axis=0)  # erlangs
     sw = street_weights(scenario, d)
     dist_w = np.bincount(d.street_district, weights=sw, minlength=len(d.district_ids))
@@ -196,7 +209,7 @@ def simulate(scenario: Scenario, profile: Profile, days: int, seed: int,
              progress: Progress | None = None) -> tuple[Cases, Directory]:
     """Run the whole model; returns the cases as columns and the directory they index into."""
     step = progress or (lambda done, total: None)
-    total = 6
+    total = 5
     p = scenario.params
     children = np.random.SeedSequence(seed).spawn(len(STREAMS))
     rngs = {name: np.random.Generator(np.random.PCG64(ss)) for name, ss in zip(STREAMS, children)}
@@ -221,9 +234,8 @@ def simulate(scenario: Scenario, profile: Profile, days: int, seed: int,
     category = _choice(rng, _shares(p["cases"]["category_weights"], d.categories), n)
     street = _choice(rng, street_weights(scenario, d), n)
     district = d.street_district[street]
-    thresholds = np.cumsum(np.array([[p["disposition"][k][rt] for k in
-                                      ("dispatched", "transferred", "not_dispatched")]
-                                     for rt in REQUEST_TYPES]), axis=1)[rtype]
+    shares = dispatch_shares(scenario, d)  # [request type, category, 3]
+    thresholds = np.cumsum(shares, axis=2)[rtype, category]
     u = rng.random(n)
     pos = (u[:, None] >= thresholds).sum(axis=1)  # 0 dispatched, 1 transferred, 2 not, 3 answered
     disposition = np.array([1, 2, 3, 0], dtype=np.int64)[pos]

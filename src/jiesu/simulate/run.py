@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,21 +76,24 @@ def run(scenario: str | Path | Scenario, days: int, seed: int, output: str | Pat
         prof = load_profile(profile)
     check_against_profile(sc, prof)
 
-    cases, directory = simulate(sc, prof, days, seed, progress)
+    report = progress or (lambda done, total: None)
+    # progress in thousandths: the model's five stages, then writing the records chunk by chunk
+    cases, directory = simulate(sc, prof, days, seed,
+                                lambda done, total: report(600 * done // total, 1000))
     data = summarise(sc, prof, cases, directory, days, seed)
-    table = None
-    if output is not None or keep_table:
-        table = to_table(cases, directory, sc, prof, days, seed)
+    table = to_table(cases, directory, sc, prof, days, seed) if keep_table else None
     if output is not None:
-        import pyarrow.parquet as pq
-
-        from ..io import atomic_path
-
         data["output"] = str(output)
-        with atomic_path(output) as tmp:
-            pq.write_table(table, tmp, compression="zstd", row_group_size=1 << 20)
-    if progress:
-        progress(6, 6)
+        tables = [table] if table is not None else iter_tables(cases, directory, sc, prof, days, seed)
+        chunks = max(1, -(-cases.received.size // CHUNK_ROWS)) if table is None else 1
+
+        def counted(tables: Iterable[pa.Table]) -> Iterator[pa.Table]:
+            for i, t in enumerate(tables, 1):
+                yield t
+                report(600 + 400 * i // chunks, 1000)
+
+        write_parquet(output, counted(tables), record_schema(sc, prof, days, seed))
+    report(1000, 1000)
     summary = Summary(data, Path(output) if output is not None else None, table if keep_table else None)
     if summary_path is not None:
         from ..io import write_bytes_atomic
@@ -131,57 +134,91 @@ def parquet_metadata(sc: Scenario, prof: Profile, days: int, seed: int) -> dict[
     }
 
 
-def to_table(c: Cases, d: Directory, sc: Scenario, prof: Profile, days: int, seed: int) -> pa.Table:
-    """The cases as Arrow records in jiesu's case-record schema."""
-    import pyarrow.compute as pc
+CHUNK_ROWS = 1 << 20
 
+
+def record_schema(sc: Scenario, prof: Profile, days: int, seed: int) -> pa.Schema:
+    """jiesu's Arrow case-record schema with this run's key-value metadata."""
     from ..synthetic import arrow_schema
+
+    return arrow_schema().with_metadata(parquet_metadata(sc, prof, days, seed))
+
+
+def iter_tables(c: Cases, d: Directory, sc: Scenario, prof: Profile, days: int, seed: int,
+                chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
+    """The cases as Arrow record batches of ``chunk_rows`` in jiesu's case-record schema (memory
+    for records stays at one chunk however long the run)."""
+    import pyarrow.compute as pc
 
     n = c.received.size
     t0 = int(start_instant(sc, prof).timestamp()) * US
-    idx = c.dispatched
-    nd = np.ones(n, bool)
-    nd[idx] = False
-    spread = lambda values, fill=0: _spread(n, idx, values, fill)
-    valid = spread(c.valid, False)
-    no_answer = nd | ~valid
-    excluded = spread(c.excluded, False)
-    closed = c.call_end.copy()
-    closed[idx] = c.closed
+    schema = record_schema(sc, prof, days, seed)
     width = max(9, len(str(n)))
-    digits = pc.utf8_lpad(pa.array(np.arange(1, n + 1)).cast(pa.string()), width, "0")
     prefix = sc.get("scenario.case_id_prefix")
-    cols = {
-        "case_id": pc.binary_join_element_wise(prefix, digits, ""),
-        "received_at": _ts(t0, c.received),
-        "answered_at": _ts(t0, c.answered),
-        "channel": _dict(c.channel, CHANNELS),
-        "request_type": _dict(c.request_type, REQUEST_TYPES),
-        "category": _dict(c.category, d.categories),
-        "district": _dict(c.district, d.district_ids),
-        "street": _dict(c.street, d.street_ids),
-        "disposition": _dict(c.disposition, DISPOSITIONS),
-        "dispatched_at": _ts(t0, spread(c.dispatched_at, 0.0), nd),
-        "unit": _dict(spread(c.unit), d.unit_ids, nd),
-        "unit_level": _dict(spread(d.unit_level[c.unit]) if idx.size else np.zeros(n, np.int64), LEVELS, nd),
-        "deadline_at": _ts(t0, spread(c.deadline, 0.0), nd),
-        "objections": pa.array(spread(c.objections), mask=nd),
-        "objection_upheld": pa.array(spread(c.upheld, False), mask=nd),
-        "first_contact_at": _ts(t0, spread(c.first_contact, 0.0), nd | ~spread(c.has_contact, False)),
-        "closed_at": _ts(t0, closed),
-        "status": _dict(np.full(n, STATUS.index("closed")), STATUS),
-        "callback_at": _ts(t0, spread(c.callback, 0.0), nd),
-        "callback_valid": pa.array(valid, mask=nd),
-        "contacted": pa.array(spread(c.contacted, False), mask=no_answer),
-        "resolved": pa.array(spread(c.resolved, False), mask=no_answer),
-        "satisfaction": _dict(spread(c.satisfaction), SATISFACTION, no_answer),
-        "excluded": pa.array(excluded, mask=nd),
-        "exclusion_reason": _dict(spread(c.reason), EXCLUSION, ~excluded),
-        "proactive": pa.array(np.zeros(n, bool), mask=nd),
-        "topic": pa.nulls(n, pa.dictionary(pa.int32(), pa.string())),
-    }
-    schema = arrow_schema().with_metadata(parquet_metadata(sc, prof, days, seed))
-    return pa.table(cols, schema=schema)
+    level = d.unit_level[c.unit] if c.unit.size else np.zeros(0, np.int64)
+    for lo in range(0, max(n, 1), chunk_rows):
+        hi = min(n, lo + chunk_rows)
+        k = hi - lo
+        a, b = np.searchsorted(c.dispatched, [lo, hi])
+        idx = c.dispatched[a:b] - lo  # dispatched cases of this chunk, positions in the chunk
+        nd = np.ones(k, bool)
+        nd[idx] = False
+
+        def spread(values: np.ndarray, fill: Any = 0, idx=idx, a=a, b=b, k=k) -> np.ndarray:
+            return _spread(k, idx, values[a:b], fill)
+
+        valid = spread(c.valid, False)
+        no_answer = nd | ~valid
+        excluded = spread(c.excluded, False)
+        closed = c.call_end[lo:hi].copy()
+        closed[idx] = c.closed[a:b]
+        digits = pc.utf8_lpad(pa.array(np.arange(lo + 1, hi + 1)).cast(pa.string()), width, "0")
+        cols = {
+            "case_id": pc.binary_join_element_wise(prefix, digits, ""),
+            "received_at": _ts(t0, c.received[lo:hi]),
+            "answered_at": _ts(t0, c.answered[lo:hi]),
+            "channel": _dict(c.channel[lo:hi], CHANNELS),
+            "request_type": _dict(c.request_type[lo:hi], REQUEST_TYPES),
+            "category": _dict(c.category[lo:hi], d.categories),
+            "district": _dict(c.district[lo:hi], d.district_ids),
+            "street": _dict(c.street[lo:hi], d.street_ids),
+            "disposition": _dict(c.disposition[lo:hi], DISPOSITIONS),
+            "dispatched_at": _ts(t0, spread(c.dispatched_at, 0.0), nd),
+            "unit": _dict(spread(c.unit), d.unit_ids, nd),
+            "unit_level": _dict(spread(level), LEVELS, nd),
+            "deadline_at": _ts(t0, spread(c.deadline, 0.0), nd),
+            "objections": pa.array(spread(c.objections), mask=nd),
+            "objection_upheld": pa.array(spread(c.upheld, False), mask=nd),
+            "first_contact_at": _ts(t0, spread(c.first_contact, 0.0), nd | ~spread(c.has_contact, False)),
+            "closed_at": _ts(t0, closed),
+            "status": _dict(np.full(k, STATUS.index("closed")), STATUS),
+            "callback_at": _ts(t0, spread(c.callback, 0.0), nd),
+            "callback_valid": pa.array(valid, mask=nd),
+            "contacted": pa.array(spread(c.contacted, False), mask=no_answer),
+            "resolved": pa.array(spread(c.resolved, False), mask=no_answer),
+            "satisfaction": _dict(spread(c.satisfaction), SATISFACTION, no_answer),
+            "excluded": pa.array(excluded, mask=nd),
+            "exclusion_reason": _dict(spread(c.reason), EXCLUSION, ~excluded),
+            "proactive": pa.array(np.zeros(k, bool), mask=nd),
+            "topic": pa.nulls(k, pa.dictionary(pa.int32(), pa.string())),
+        }
+        yield pa.table(cols, schema=schema)
+
+
+def to_table(c: Cases, d: Directory, sc: Scenario, prof: Profile, days: int, seed: int) -> pa.Table:
+    """The cases as one Arrow table in jiesu's case-record schema."""
+    return pa.concat_tables(iter_tables(c, d, sc, prof, days, seed))
+
+
+def write_parquet(path: str | Path, tables: Iterable[pa.Table], schema: pa.Schema) -> None:
+    """zstd Parquet, one row group per table, written atomically."""
+    import pyarrow.parquet as pq
+
+    from ..io import atomic_path
+
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+        for table in tables:
+            writer.write_table(table, row_group_size=CHUNK_ROWS)
 
 
 # ---------------------------------------------------------------- summary

@@ -62,6 +62,9 @@ DEFAULTS: dict[str, Any] = {
         "dispatched": _by_type(),
         "transferred": _by_type(),
         "not_dispatched": _by_type(),
+        # category code -> factor on the dispatched share of its cases (capped so the three
+        # shares still add up to 1 or less)
+        "category_dispatch_factor": {},
         "dispatch_delay_minutes": 15.0,  # mean, exponential, from the end of the call
     },
     "dispatch": {
@@ -102,6 +105,7 @@ DEFAULTS: dict[str, Any] = {
 OPEN_TABLES: dict[str, type] = {
     "cases.category_weights": float,
     "cases.district_weights": float,
+    "disposition.category_dispatch_factor": float,
     "handling.capacity": int,
 }
 
@@ -156,13 +160,29 @@ def load_scenario(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Sc
         raise ProfileError(f"scenario {source}: not valid TOML ({exc})") from None
     params = copy.deepcopy(DEFAULTS)
     _merge(params, data, "", source)
+    check_scenario(Scenario(copy.deepcopy(params), source))  # the file alone: ProfileError
     applied: dict[str, Any] = {}
     for item in overrides:
         key, value = apply_override(params, item)
         applied[key] = value
     scenario = Scenario(params, source, applied)
-    check_scenario(scenario)
+    if applied:
+        check_scenario(scenario)  # the file was fine, so a failure here is the overrides' doing
+    if source != f"built-in:{name_or_path}" and Path(source).is_file():
+        _resolve_profile(scenario, Path(source).parent)
     return scenario
+
+
+def _resolve_profile(scenario: Scenario, folder: Path) -> None:
+    """A relative profile path in a scenario file is read relative to the file's folder."""
+    from ..profile import BUILT_IN
+
+    name = scenario.params["scenario"]["profile"]
+    if name in BUILT_IN or Path(name).is_absolute() or "scenario.profile" in scenario.overrides:
+        return
+    beside = folder / name
+    if beside.is_file():
+        scenario.params["scenario"]["profile"] = str(beside)
 
 
 def _read(name: str) -> tuple[str, str]:
@@ -275,11 +295,12 @@ def apply_override(params: dict[str, Any], item: str) -> tuple[str, Any]:
 
 
 def check_scenario(scenario: Scenario) -> None:
-    """Range checks; the error names the parameter and is a UsageError when ``--set`` gave it."""
+    """Range checks. With overrides applied a failure is a UsageError (``--set``), otherwise a
+    ProfileError naming the scenario file."""
 
     def fail(key: str, why: str) -> None:
-        if any(key == k or key.startswith(k + ".") or k.startswith(key + ".") for k in scenario.overrides):
-            raise UsageError(f"--set {key}: {why}")
+        if scenario.overrides:
+            raise UsageError(f"--set: {key} {why}")
         raise ProfileError(f"scenario {scenario.source}: {key} {why}")
 
     flat = scenario.flat()
@@ -323,7 +344,8 @@ def check_scenario(scenario: Scenario) -> None:
         if min(parts) < 0 or sum(parts) > 1 + 1e-9:
             fail(f"disposition.dispatched.{rt}",
                  "with transferred and not_dispatched must be shares between 0 and 1 adding up to 1 or less")
-    for table in ("cases.category_weights", "cases.district_weights"):
+    for table in ("cases.category_weights", "cases.district_weights",
+                  "disposition.category_dispatch_factor"):
         for k, v in scenario.get(table).items():
             if v < 0:
                 fail(f"{table}.{k}", "must be 0 or more")
@@ -350,9 +372,10 @@ def check_against_profile(scenario: Scenario, profile: Any) -> None:
         raise ProfileError(f"scenario {scenario.source}: {key} {why}")
 
     cats = {c.code for c in profile.categories}
-    for code in scenario.get("cases.category_weights"):
-        if code not in cats:
-            fail(f"cases.category_weights.{code}", f"is not a category of profile {profile.id!r}")
+    for table in ("cases.category_weights", "disposition.category_dispatch_factor"):
+        for code in scenario.get(table):
+            if code not in cats:
+                fail(f"{table}.{code}", f"is not a category of profile {profile.id!r}")
     for d in scenario.get("cases.district_weights"):
         if d not in profile.district_ids:
             fail(f"cases.district_weights.{d}", f"is not a district of profile {profile.id!r}")
