@@ -12,10 +12,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
-
 from datasets import ndjson_cases, parquet_cases, rows
 
 RUNNER = """

@@ -48,7 +48,6 @@ def ndjson_cases(n: int, seed: int = 2) -> Path:
                     col = col.cast(pa.string())
                 cols[name] = col.to_pylist()
             names = list(cols)
-            for values in zip(*cols.values()):
-                out.write(json.dumps({k: v for k, v in zip(names, values) if v is not None}) + "\n")
+            out.writelines(json.dumps({k: v for k, v in zip(names, values) if v is not None}) + "\n" for values in zip(*cols.values()))
     del beijing
     return path

@@ -84,7 +84,7 @@ def test_csv_type_rule(tmp_path):
     src[row] = ",".join(cells)
     (tmp_path / "b.csv").write_text("\n".join(src) + "\n", encoding="utf-8")
     report = validate([tmp_path / "b.csv"])
-    assert [(n.code, n.field) for n in report.notices if n.severity == "error"][0] == ("wrong-type", "callback_valid")
+    assert next((n.code, n.field) for n in report.notices if n.severity == "error") == ("wrong-type", "callback_valid")
 
 
 def test_partitioned_parquet_folder(tmp_path):

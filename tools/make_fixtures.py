@@ -59,7 +59,7 @@ def mutations(base: list[dict]) -> dict[str, list]:
         return json.loads(json.dumps(base))
 
     out: dict[str, list] = {}
-    dispatched = lambda r: r.get("disposition") == "dispatched"  # noqa: E731
+    dispatched = lambda r: r.get("disposition") == "dispatched"
 
     r = copy(); del r[0]["received_at"]; out["missing-required"] = r
     r = copy(); r[1]["objections"] = "two"; r[2]["contacted"] = "yes"; out["wrong-type"] = r

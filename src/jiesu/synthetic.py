@@ -8,7 +8,7 @@ memory stays flat.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +57,7 @@ def generate(n: int, seed: int = 0, *, start: str = "2024-01-01", days: int = 36
     """n valid random cases received over ``days`` days from ``start`` (profile time zone)."""
     profile = profile or load_profile()
     rng = np.random.default_rng(seed)
-    t0 = int(datetime.fromisoformat(start).replace(tzinfo=profile.zone).astimezone(timezone.utc).timestamp()) * US
+    t0 = int(datetime.fromisoformat(start).replace(tzinfo=profile.zone).astimezone(UTC).timestamp()) * US
     received = t0 + rng.integers(0, days * DAY, n)
     received.sort()
     answered = received + rng.exponential(40 * US, n).astype(np.int64)
@@ -168,8 +168,7 @@ def write_parquet(path: str | Path, n: int, seed: int = 0, chunk_rows: int = 1_0
 
     from .io import atomic_path
 
-    with atomic_path(path) as tmp:
-        with pq.ParquetWriter(tmp, arrow_schema(), compression="zstd") as writer:
-            for table in iter_generate(n, seed, chunk_rows, **kw):
-                writer.write_table(table, row_group_size=chunk_rows)
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, arrow_schema(), compression="zstd") as writer:
+        for table in iter_generate(n, seed, chunk_rows, **kw):
+            writer.write_table(table, row_group_size=chunk_rows)
     return Path(path)

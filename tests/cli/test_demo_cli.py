@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from typer.testing import CliRunner
 
 from jiesu.cli.app import app
@@ -17,7 +19,7 @@ def test_run_demo_end_to_end(tmp_path):
     streets = {u.id for u in load_profile().units_of_level("street")}
     assert {r["unit"] for r in result.ranking} <= streets
     ranked = [r for r in result.ranking if r["rank"] is not None]
-    assert ranked and all(a["composite"] >= b["composite"] for a, b in zip(ranked, ranked[1:]))
+    assert ranked and all(a["composite"] >= b["composite"] for a, b in itertools.pairwise(ranked))
 
 
 def test_demo_cli_prints_the_ranking(tmp_path):

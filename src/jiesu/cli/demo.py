@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,7 +15,7 @@ def command(
     days: Annotated[int, typer.Option("--days", min=1, max=366, help="Days to simulate.")] = 31,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed.")] = 2024,
     level: Annotated[str, typer.Option("--level", help="Level to rank: street, district, department or enterprise.")] = "street",
-    keep: Annotated[Optional[Path], typer.Option("--keep", help="Keep the simulated cases.parquet in this folder.")] = None,
+    keep: Annotated[Path | None, typer.Option("--keep", help="Keep the simulated cases.parquet in this folder.")] = None,
     top: Annotated[int, typer.Option("--top", min=0, help="Rows of the ranking to print (0: all).")] = 0,
 ) -> None:
     """Simulate a Beijing month, validate it, score it and print the ranking (street by default).

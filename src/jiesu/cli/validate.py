@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -15,7 +15,7 @@ def command(
     profile: ProfileOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="Report format: table, json or github (workflow annotations).")] = "table",
     max_samples: Annotated[int, typer.Option("--max-samples", min=0, help="Sample rows kept per (code, field).")] = 5,
-    encoding: Annotated[Optional[str], typer.Option("--encoding", help="Text encoding of CSV input; default: detect UTF-8 or GB18030.")] = None,
+    encoding: Annotated[str | None, typer.Option("--encoding", help="Text encoding of CSV input; default: detect UTF-8 or GB18030.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
     output: OutputOpt = None,
 ) -> None:

@@ -24,7 +24,7 @@ _M2 = np.uint64(0xBF58476D1CE4E5B9)
 def hash_strings(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(64-bit hashes, valid mask) of a string array, computed on its raw buffers."""
     if pa.types.is_dictionary(arr.type):
-        hashes, ok = hash_strings(arr.dictionary)
+        hashes, _ok = hash_strings(arr.dictionary)
         idx = arr.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
         return hashes[idx], np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), bool)
     if pa.types.is_string(arr.type):
@@ -72,7 +72,8 @@ class DuplicateFinder:
 
     def __init__(self) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="jiesu-ids-")
-        self._files = [open(Path(self._dir.name) / f"p{i}.bin", "wb") for i in range(1 << PARTITION_BITS)]
+        # closed in finish(); the folder goes with the TemporaryDirectory
+        self._files = [open(Path(self._dir.name) / f"p{i}.bin", "wb") for i in range(1 << PARTITION_BITS)]  # noqa: SIM115
         self.rows = 0
 
     def add(self, ids: pa.Array | pa.ChunkedArray) -> None:

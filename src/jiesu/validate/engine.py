@@ -18,7 +18,14 @@ from ..profile import Profile, load_profile
 from ..schema import case_record_schema, record_validator, schema_id, schema_version
 from .duplicates import DuplicateFinder
 from .report import CHECKS, FileInfo, NoticeBook, Report, Sample
-from .schema_checks import CompiledSchema, as_bool_np, compile_schema, is_text, per_value, rule_failures
+from .schema_checks import (
+    CompiledSchema,
+    as_bool_np,
+    compile_schema,
+    is_text,
+    per_value,
+    rule_failures,
+)
 from .semantic import DATE_TIME_FIELDS, epoch_us, mask_personal, semantic_failures
 
 T = TypeVar("T")
@@ -99,7 +106,7 @@ def prefetch(batches: Iterator[T]) -> Iterator[T]:
                     return
                 q.put(item)
             q.put(done)
-        except BaseException as exc:  # handed to the consumer, raised there
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer and raised there
             q.put(exc)
 
     thread = threading.Thread(target=work, daemon=True)
@@ -209,7 +216,7 @@ def _check_batch(batch: RawBatch, profile: Profile, book: NoticeBook) -> np.ndar
             if cond.when_value is False:
                 hit = as_bool_np(pc.equal(when, False)) if pa.types.is_boolean(when.type) else hit
         else:
-            hit = per_value(when, lambda a: pc.equal(a, cond.when_value)) if is_text(when.type) else np.zeros(n, bool)
+            hit = per_value(when, lambda a, v=cond.when_value: pc.equal(a, v)) if is_text(when.type) else np.zeros(n, bool)
         if not hit.any():
             continue
         for target in cond.then_required:

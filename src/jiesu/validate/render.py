@@ -29,8 +29,8 @@ def _verdict(report: Report, color: bool) -> str:
 def render_table(report: Report, color: bool = False) -> str:
     files = len(report.files)
     lines = [
-        f"jiesu validate: {_verdict(report, color)} — {report.rows:,} rows in {files} file{'s' * (files != 1)}; "
-        f"{report.errors:,} errors, {report.warnings:,} warnings{' (strict: warnings fail)' if report.strict else ''}",
+        (f"jiesu validate: {_verdict(report, color)} — {report.rows:,} rows in {files} file{'s' * (files != 1)}; "
+        f"{report.errors:,} errors, {report.warnings:,} warnings{' (strict: warnings fail)' if report.strict else ''}"),
         f"schema {report.schema_version} ({report.schema_id}); profile {report.profile}",
     ]
     for f in report.files:
