@@ -97,3 +97,29 @@ def test_output_file_is_written_atomically(tmp_path):
 def test_no_color_respected(monkeypatch):
     result = run("validate", str(FIX / "invalid" / "garbage.csv"), env={"NO_COLOR": "1"})
     assert "\x1b[" not in result.stderr
+
+
+def test_broken_symlink_is_an_unreadable_path(tmp_path):
+    link = tmp_path / "cases.parquet"
+    link.symlink_to(tmp_path / "gone.parquet")
+    result = run("validate", str(link))
+    assert result.exit_code == 3 and "no such file" in result.stderr
+
+
+def test_unexpected_failure_prints_no_record_and_exits_3(monkeypatch, capsys):
+    import sys
+
+    import jiesu.validate
+    from jiesu.cli import app as app_module
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("row 7: requester 13812345678 at 1 Main St")
+
+    monkeypatch.setattr(jiesu.validate, "validate", explode)
+    monkeypatch.setattr(sys, "argv", ["jiesu", "validate", str(FIX / "valid" / "cases.csv")])
+    monkeypatch.delenv("JIESU_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as info:
+        app_module.main()
+    err = capsys.readouterr().err
+    assert info.value.code == 3
+    assert "RuntimeError" in err and "13812345678" not in err and "Main St" not in err and "Traceback" not in err
