@@ -365,7 +365,7 @@ def _raw_ndjson(source: Source, batch_rows: int) -> Iterator[RawBatch]:
     kinds = field_kinds().kind
     explicit = pa.schema([(n, ARROW_FOR_KIND[k]) for n, k in kinds.items()])
     blank_line = re.compile(rb"(?:^|\n)[ \t\r]*\n")
-    block_bytes = max(1 << 20, min(batch_rows * 512, 1 << 28))
+    block_bytes = max(1 << 20, min(batch_rows * 512, 1 << 26))  # at most 64 MiB of text in memory
     with _open_binary(source.path) as fh:
         head = fh.read(SNIFF_BYTES)
         if b"\x00" in head:
