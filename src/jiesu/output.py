@@ -1,0 +1,285 @@
+"""Rendering result rows (lists of flat dicts) for people and for machines.
+
+Machine formats (csv, json, jsonl, parquet) keep the English keys and raw values (rates as
+fractions 0-1, composite 0-100, empty for "cannot be computed"). Formats for people (table,
+markdown, xlsx, html) use Chinese or English headers, rates as percentages, and say "incomplete"
+where a composite cannot be computed from the data. Only aggregates ever reach this module: no
+requester's name, phone or address.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+Row = Mapping[str, Any]
+
+TEXT_FORMATS = ("table", "csv", "json", "jsonl", "markdown", "html")
+BINARY_FORMATS = ("parquet", "xlsx")
+LANGS = ("zh", "en")
+
+LABELS: dict[str, tuple[str, str]] = {
+    "month": ("月份", "month"),
+    "unit": ("承办单位", "unit"),
+    "street": ("街道/乡镇", "street"),
+    "district": ("区", "district"),
+    "category": ("分类", "category"),
+    "unit_level": ("单位类型", "unit level"),
+    "rank": ("排名", "rank"),
+    "name": ("名称", "name"),
+    "level": ("层级", "level"),
+    "scored": ("有效回访", "scored"),
+    "contacted": ("已联系", "contacted"),
+    "resolved": ("已解决", "resolved"),
+    "satisfied": ("满意", "satisfied"),
+    "basically_satisfied": ("基本满意", "basically satisfied"),
+    "requests": ("诉求量", "requests"),
+    "response_rate": ("响应率", "response rate"),
+    "resolution_rate": ("解决率", "resolution rate"),
+    "satisfaction_rate": ("满意率", "satisfaction rate"),
+    "composite": ("综合成绩", "composite"),
+    "previous_composite": ("上月综合成绩", "previous composite"),
+    "change": ("环比变化", "change"),
+    "classes": ("类别", "classes"),
+}
+CLASS_LABELS = {
+    "advanced": ("先进类", "advanced"),
+    "improving": ("进步类", "improving"),
+    "rectification": ("整改类", "rectification"),
+    "governance": ("治理类", "governance"),
+    "all": ("全部", "all units"),
+}
+WORDS = {"incomplete": ("不完整", "incomplete"), "ranking": ("排名", "ranking"), "composite": ("综合成绩", "composite")}
+
+RATE_COLUMNS = {"response_rate", "resolution_rate", "satisfaction_rate"}
+SCORE_COLUMNS = {"composite", "previous_composite", "change"}
+INT_COLUMNS = {"rank", "scored", "contacted", "resolved", "satisfied", "basically_satisfied", "requests"}
+
+
+def label(column: str, lang: str) -> str:
+    """A column's header in the language (the key itself when unknown)."""
+    pair = LABELS.get(column)
+    return column if pair is None else pair[0 if lang == "zh" else 1]
+
+
+def class_label(name: str, lang: str) -> str:
+    pair = CLASS_LABELS.get(name)
+    return name if pair is None else pair[0 if lang == "zh" else 1]
+
+
+def _word(key: str, lang: str) -> str:
+    return WORDS[key][0 if lang == "zh" else 1]
+
+
+def needs_file(fmt: str) -> bool:
+    """Binary formats are written to a file only (never to a terminal)."""
+    return fmt in BINARY_FORMATS
+
+
+# ---------------------------------------------------------------- values
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+def _human(column: str, v: Any, row: Row, lang: str) -> str:
+    """A cell for people: percentages, two decimals, class names, 'incomplete'."""
+    if v is None:
+        if column == "composite" and row.get("scored"):
+            return _word("incomplete", lang)
+        return ""
+    if column == "classes":
+        return ", ".join(class_label(c, lang) for c in v)
+    if column in RATE_COLUMNS:
+        return f"{100 * v:.2f}%"
+    if column == "change":
+        return f"{v:+.2f}"
+    if column in SCORE_COLUMNS:
+        return f"{v:.2f}"
+    return str(v)
+
+
+def _csv_value(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, list):
+        return ";".join(map(str, v))
+    if isinstance(v, float):
+        return repr(v)
+    return v
+
+
+# ---------------------------------------------------------------- the formats
+
+def render(rows: Sequence[Row], fmt: str, *, columns: Sequence[str], lang: str = "en", title: str = "",
+           sheets: Mapping[str, Sequence[Row]] | None = None, chart: tuple[str, str] | None = None) -> str | bytes:
+    """Render rows in ``fmt``; ``sheets`` adds named extra tables (xlsx sheets, html sections),
+    ``chart`` = (label column, value column) draws a bar chart in html."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}")
+    if fmt == "json":
+        return json.dumps([{c: _json_value(r.get(c)) for c in columns} for r in rows], ensure_ascii=False, indent=2) + "\n"
+    if fmt == "jsonl":
+        return "".join(json.dumps({c: _json_value(r.get(c)) for c in columns}, ensure_ascii=False) + "\n" for r in rows)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([_csv_value(r.get(c)) for c in columns] for r in rows)
+        return buf.getvalue()
+    if fmt in ("table", "markdown"):
+        from tabulate import tabulate
+
+        body = [[_human(c, r.get(c), r, lang) for c in columns] for r in rows]
+        text = tabulate(body, headers=[label(c, lang) for c in columns],
+                        tablefmt="github" if fmt == "markdown" else "simple", disable_numparse=True)
+        if fmt == "markdown" and title:
+            text = f"# {title}\n\n{text}"
+        return text + "\n"
+    if fmt == "parquet":
+        return to_parquet(rows, columns)
+    if fmt == "xlsx":
+        return to_xlsx(rows, columns, lang=lang, sheets=sheets)
+    if fmt == "html":
+        return to_html(rows, columns, lang=lang, title=title, sheets=sheets, chart=chart)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def _arrow_type(column: str, rows: Sequence[Row]):
+    import pyarrow as pa
+
+    if column in INT_COLUMNS:
+        return pa.int64()
+    if column in RATE_COLUMNS or column in SCORE_COLUMNS:
+        return pa.float64()
+    if column == "classes":
+        return pa.list_(pa.string())
+    return pa.string()
+
+
+def to_parquet(rows: Sequence[Row], columns: Sequence[str]) -> bytes:
+    """A zstd Parquet file with typed columns (rates as float64, classes as a list of strings)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([(c, _arrow_type(c, rows)) for c in columns])
+    table = pa.Table.from_pylist([{c: r.get(c) for c in columns} for r in rows], schema=schema)
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
+
+
+def _sheet_name(name: str, lang: str) -> str:
+    text = class_label(name, lang)
+    for ch in "[]:*?/\\":
+        text = text.replace(ch, " ")
+    return text[:31]
+
+
+def to_xlsx(rows: Sequence[Row], columns: Sequence[str], *, lang: str = "en",
+            sheets: Mapping[str, Sequence[Row]] | None = None) -> bytes:
+    """A workbook: the full table first, then one sheet per entry of ``sheets`` (e.g. per class).
+
+    Numbers stay numbers (rates as fractions shown as percentages), so the office can compute on them.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    first = wb.active
+    tables = [("all", rows), *(sheets or {}).items()]
+    for i, (name, table_rows) in enumerate(tables):
+        ws = first if i == 0 else wb.create_sheet()
+        ws.title = _sheet_name(name, lang)
+        ws.append([label(c, lang) for c in columns])
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for r in table_rows:
+            ws.append([_xlsx_value(c, r.get(c), r, lang) for c in columns])
+        for j, c in enumerate(columns, start=1):
+            fmt = "0.00%" if c in RATE_COLUMNS else "0.00" if c in SCORE_COLUMNS else None
+            if fmt:
+                for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                    cell.number_format = fmt
+        ws.freeze_panes = "A2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _xlsx_value(column: str, v: Any, row: Row, lang: str) -> Any:
+    if column == "classes":
+        return ", ".join(class_label(c, lang) for c in v or [])
+    if v is None and column == "composite" and row.get("scored"):
+        return _word("incomplete", lang)
+    return v
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI","PingFang SC","Microsoft YaHei",sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse;font-size:14px;margin:1em 0}
+th,td{border:1px solid #ccc;padding:4px 8px;text-align:right}
+th{background:#f3f3f3}td.t{text-align:left}
+svg text{font-size:12px;font-family:inherit}
+h2{margin-top:2em}
+"""
+
+
+def _html_table(rows: Sequence[Row], columns: Sequence[str], lang: str) -> str:
+    head = "".join(f"<th>{html.escape(label(c, lang))}</th>" for c in columns)
+    body = []
+    for r in rows:
+        cells = []
+        for c in columns:
+            text = html.escape(_human(c, r.get(c), r, lang))
+            numeric = c in INT_COLUMNS or c in RATE_COLUMNS or c in SCORE_COLUMNS
+            cells.append(f"<td>{text}</td>" if numeric else f'<td class="t">{text}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def bar_chart(rows: Sequence[Row], label_column: str, value_column: str, *, maximum: float = 100.0) -> str:
+    """An inline SVG horizontal bar chart (no scripts, no network) of rows that have a value."""
+    items = [(str(r.get(label_column) or ""), float(r[value_column])) for r in rows
+             if isinstance(r.get(value_column), (int, float))]
+    bar_h, gap, left, width = 16, 4, 180, 420
+    height = max(1, len(items)) * (bar_h + gap) + gap
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{left + width + 70}" height="{height}" role="img">']
+    for i, (name, value) in enumerate(items):
+        y = gap + i * (bar_h + gap)
+        w = max(0.0, min(1.0, value / maximum)) * width
+        parts.append(
+            f'<text x="{left - 6}" y="{y + bar_h - 4}" text-anchor="end">{html.escape(name)}</text>'
+            f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="#3b6ea5"><title>{html.escape(name)}: '
+            f'{value:.2f}</title></rect><text x="{left + w + 4:.1f}" y="{y + bar_h - 4}">{value:.2f}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def to_html(rows: Sequence[Row], columns: Sequence[str], *, lang: str = "en", title: str = "",
+            sheets: Mapping[str, Sequence[Row]] | None = None, chart: tuple[str, str] | None = None) -> str:
+    """A self-contained page: the table, a bar chart of the values, one section per extra table."""
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
+        f"<title>{html.escape(title or 'jiesu')}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>" if title else "",
+    ]
+    if chart:
+        parts.append(f"<h2>{html.escape(label(chart[1], lang))}</h2>")
+        parts.append(bar_chart(rows, *chart))
+    for name, table_rows in (sheets or {}).items():
+        parts.append(f"<h2>{html.escape(class_label(name, lang))}</h2>")
+        parts.append(_html_table(table_rows, columns, lang))
+    parts.append(f"<h2>{html.escape(class_label('all', lang))}</h2>")
+    parts.append(_html_table(rows, columns, lang))
+    parts.append("</body></html>\n")
+    return "\n".join(p for p in parts if p)
