@@ -1,0 +1,64 @@
+"""What ``score`` and ``rank`` share: their extra options, option checks, profile and output."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from .common import call, emit
+
+if TYPE_CHECKING:
+    from ..profile import Profile
+
+WeightsOpt = Annotated[
+    str | None, typer.Option("--weights", help="Named weight set of the profile (default: the profile's).")
+]
+LangOpt = Annotated[
+    str | None, typer.Option("--lang", help="Headers in zh or en (default: the profile's language).")
+]
+
+
+def check_choice(value: str, choices: tuple[str, ...], option: str) -> str:
+    """Exit 2 with the allowed values when an option value is not one of them."""
+    if value not in choices:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(choices)}", param_hint=option)
+    return value
+
+
+def check_month(value: str | None, option: str = "--month") -> str | None:
+    if value is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise typer.BadParameter(f"{value!r} is not a month as YYYY-MM (for example 2024-03)", param_hint=option)
+    return value
+
+
+def check_output(fmt: str, output: Path | None) -> None:
+    from ..output import needs_file
+
+    if needs_file(fmt) and output in (None, Path("-")):
+        raise typer.BadParameter(f"{fmt} is a binary format: give --output FILE", param_hint="--format")
+
+
+def load(profile: str | None, weights: str | None, lang: str | None) -> tuple[Profile, str]:
+    """The profile (with the weight set asked for) and the output language."""
+    from ..errors import ProfileError
+    from ..profile import load_profile
+
+    p = call(load_profile, profile)
+    if weights is not None:
+        try:
+            p = p.with_weight_set(weights)
+        except ProfileError as exc:
+            raise typer.BadParameter(exc.message, param_hint="--weights") from None
+    lang = lang or (p.language if p.language in ("zh", "en") else "en")
+    check_choice(lang, ("zh", "en"), "--lang")
+    return p, lang
+
+
+def write(rows: list[dict[str, Any]], fmt: str, output: Path | None, **kw: Any) -> None:
+    """Render and write to stdout or atomically to ``output``."""
+    from ..output import render
+
+    emit(render(rows, fmt, **kw), None if output is None else str(output))

@@ -1,0 +1,44 @@
+"""`jiesu score`: the three rates and the composite per month and group."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from . import _scorecard as sc
+from .common import Progress, call, message
+from .options import MonthOpt, OutputOpt, Paths, ProfileOpt
+
+BY = ("unit", "street", "district", "category", "unit_level")
+FORMATS = ("table", "csv", "json", "jsonl", "markdown", "parquet")
+
+
+def command(
+    paths: Paths,
+    by: Annotated[str, typer.Option("--by", help="Group by unit, street, district, category or unit_level.")] = "unit",
+    month: MonthOpt = None,
+    profile: ProfileOpt = None,
+    weights: sc.WeightsOpt = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json, jsonl, markdown or parquet.")] = "table",
+    output: OutputOpt = None,
+    lang: sc.LangOpt = None,
+) -> None:
+    """Score cases: response, resolution and satisfaction rates and the composite per month (of the
+    callback, in the profile's time zone) and group. Formats: table, csv, json, jsonl, markdown,
+    parquet (needs --output). A rate the data cannot give (no callback answers) is empty, not 0."""
+    from ..scoring import score
+
+    sc.check_choice(by, BY, "--by")
+    sc.check_choice(fmt, FORMATS, "--format")
+    sc.check_month(month)
+    sc.check_output(fmt, output)
+    p, lang = sc.load(profile, weights, lang)
+    bar = Progress("scoring")
+    rows = call(score, paths, p, by, month=month, progress=bar)
+    bar.close()
+    if not rows:
+        message("jiesu: no dispatched case has a callback in the period: there is nothing to score")
+    columns = ["month", by, "scored", "contacted", "resolved", "satisfied", "basically_satisfied",
+               "response_rate", "resolution_rate", "satisfaction_rate", "composite"]
+    sc.write(rows, fmt, output, columns=columns, lang=lang, title=f"{p.name} · {month or ''}")
