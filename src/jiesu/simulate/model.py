@@ -130,7 +130,7 @@ def _choice(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
     """Categorical draws by inverse CDF (one uniform each; exact and fast)."""
     cdf = np.cumsum(p)
     cdf[-1] = 1.0
-    return np.searchsorted(cdf, rng.random(n), side="right").astype(np.int64)
+    return np.searchsorted(cdf, rng.random(n), side="right").astype(np.int32)
 
 
 def street_weights(scenario: Scenario, d: Directory) -> np.ndarray:
@@ -225,6 +225,8 @@ def simulate(scenario: Scenario, profile: Profile, days: int, seed: int,
     received = arrivals[served]
     answered = starts[served]
     call_end = answered + handle[served]
+    cases_busy = float(handle[served].sum())
+    del starts, handle, served  # a year of Beijing is 22 million callers: free what is done
     step(1, total)
 
     # 2. what the case is about, where, and its disposition
@@ -238,10 +240,10 @@ def simulate(scenario: Scenario, profile: Profile, days: int, seed: int,
     thresholds = np.cumsum(shares, axis=2)[rtype, category]
     u = rng.random(n)
     pos = (u[:, None] >= thresholds).sum(axis=1)  # 0 dispatched, 1 transferred, 2 not, 3 answered
-    disposition = np.array([1, 2, 3, 0], dtype=np.int64)[pos]
-    cases = Cases(int(arrivals.size), waited, int(arrivals.size - n),
-                  float(handle[served].sum()), received, answered, call_end, channel, rtype,
-                  category, street, district, disposition)
+    disposition = np.array([1, 2, 3, 0], dtype=np.int32)[pos]
+    cases = Cases(int(arrivals.size), waited, int(arrivals.size - n), cases_busy, received,
+                  answered, call_end, channel, rtype, category, street, district, disposition)
+    del arrivals, thresholds, u, pos
     step(2, total)
 
     # 3. dispatch through the directory, objections, review and redispatch
