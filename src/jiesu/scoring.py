@@ -126,18 +126,28 @@ def _local_month(us: int, zone: ZoneInfo) -> int:
     return month_index(local.year, local.month)
 
 
+_QUARTER_US = 900_000_000  # 15 minutes: every month start of today's zones falls on one
+_LUT_LIMIT = 1 << 22  # quarter-hours in a lookup table (about 120 years)
+
+
 def months_of(us: np.ndarray, zone: ZoneInfo) -> tuple[np.ndarray, int]:
     """Month index (relative to the returned first month) of each UTC microsecond timestamp.
 
-    Month starts are computed once per batch in the zone and found with ``searchsorted``, which is
-    exact across daylight-saving changes and never formats a string per row.
+    Month starts are computed once per batch in the zone (exact across daylight-saving changes);
+    each timestamp then finds its month through a table of quarter-hours (one division and one
+    lookup), or by binary search when a month start is not on a quarter-hour (historical offsets).
+    No string is formatted per row.
     """
     if us.size == 0:
         return np.zeros(0, dtype=np.int64), 0
     lo = _local_month(int(us.min()), zone)
     hi = _local_month(int(us.max()), zone)
-    bounds = np.array([_month_start_us(m, zone) for m in range(lo + 1, hi + 1)], dtype=np.int64)
-    return np.searchsorted(bounds, us, side="right").astype(np.int64), lo
+    starts = np.array([_month_start_us(m, zone) for m in range(lo, hi + 2)], dtype=np.int64)
+    offsets = starts - starts[0]
+    if offsets[-1] // _QUARTER_US <= _LUT_LIMIT and not (offsets % _QUARTER_US).any():
+        table = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(offsets) // _QUARTER_US)
+        return table[(us - starts[0]) // _QUARTER_US], lo
+    return np.searchsorted(starts[1:-1], us, side="right").astype(np.int64), lo
 
 
 # ---------------------------------------------------------------- the mergeable partial aggregate
@@ -269,9 +279,17 @@ class _Dict:
     def lookup(self, table: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """``table[value]`` per row (or per selected row); ``table`` has one more entry, for null."""
         idx = self.idx if rows is None else self.idx[rows]
-        if self.valid is not None:
+        if self.valid is not None:  # a null slot may hold any index
             idx = np.where(self.valid if rows is None else self.valid[rows], idx, len(self.values))
-        return table[idx]
+        return np.take(table, idx)
+
+    def equals(self, value: str) -> np.ndarray:
+        """Rows whose value is ``value`` (one comparison of indices when the dictionary is unique)."""
+        hits = [i for i, v in enumerate(self.values) if v == value]
+        if len(hits) != 1:
+            return self.lookup(self.table(lambda v: v == value, bool))
+        out = self.idx == hits[0]
+        return out if self.valid is None else out & self.valid
 
     def table(self, fn: Callable[[str | None], Any], dtype: Any) -> np.ndarray:
         """A lookup table: ``fn`` of every dictionary value, then of null."""
@@ -390,8 +408,7 @@ class Scorer:
         """Count one batch (a table holding at least :attr:`columns`, canonical types)."""
         if table.num_rows == 0:
             return
-        disposition = _Dict(table.column("disposition"))
-        dispatched = disposition.lookup(disposition.table(lambda v: v == "dispatched", bool))
+        dispatched = _Dict(table.column("disposition")).equals("dispatched")
         if self.with_requests:
             self._add_requests(table, dispatched)
         cb_us, cb_ok = _ts_parts(table.column("callback_at"))
@@ -399,16 +416,19 @@ class Scorer:
         rows, group, lo = self._groups(table, np.flatnonzero(callbacks), cb_us)
         if rows.size == 0:
             return
-        # one uint8 answer pattern per row (full length: cheap), then gathered once
+        # one uint8 answer pattern per row: bit-derived states over the whole batch (cheap), the
+        # dictionary-coded satisfaction on the selected rows only
+        pattern = (self._contact_state(table) * np.uint8(3) + _state(table.column("resolved"))) * np.uint8(4)
+        pattern = pattern[rows]
+        sat = _Dict(table.column("satisfaction"))
+        pattern += sat.lookup(sat.table(lambda v: _SAT_CODES.get(v, 3), np.uint8), rows)
         valid, _ = _bool_parts(table.column("callback_valid"))
         excluded, _ = _bool_parts(table.column("excluded"))
-        reason = _Dict(table.column("exclusion_reason"))
-        in_reasons = reason.table(lambda v: v in self.reasons, bool)
-        sat = _Dict(table.column("satisfaction"))
-        pattern = (self._contact_state(table) * np.uint8(3) + _state(table.column("resolved"))) * np.uint8(4)
-        pattern += sat.lookup(sat.table(lambda v: _SAT_CODES.get(v, 3), np.uint8))
-        pattern = pattern[rows]
-        not_scored = ~valid[rows] | (excluded[rows] & reason.lookup(in_reasons, rows))
+        not_scored = ~valid[rows]
+        ex = np.flatnonzero(excluded[rows])  # few: look their reasons up only
+        if ex.size:
+            reason = _Dict(table.column("exclusion_reason"))
+            not_scored[ex] |= reason.lookup(reason.table(lambda v: v in self.reasons, bool), rows[ex])
         pattern[not_scored] = _NOT_SCORED
         hist = self._add_block(group, lo, pattern, _PATTERNS)
         block = hist.reshape(-1, _PATTERNS) @ _PATTERN_MATRIX

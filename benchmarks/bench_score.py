@@ -1,0 +1,124 @@
+"""Benchmark: `score --by unit` over a generated year of cases, jiesu against DuckDB, same run.
+
+Run (full size, 25 million cases, about 1 GB of Parquet generated once under benchmarks/data/):
+
+    python -m pytest benchmarks/bench_score.py -s -p no:cacheprovider --benchmark-columns=min,median,max
+
+``JIESU_BENCH_ROWS=1000000`` uses a smaller year. Each engine runs in its own process, so the time
+is the whole job (imports included) and the peak memory (``ru_maxrss`` of that process, read with
+``os.wait4``) is its own. The two engines must agree on every count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from statistics import median
+
+import pytest
+
+DATA = Path(__file__).resolve().parent / "data"
+ROWS = int(os.environ.get("JIESU_BENCH_ROWS", "25000000"))
+ROUNDS = int(os.environ.get("JIESU_BENCH_ROUNDS", "3"))
+MEMORY_LIMIT_MB = 500
+
+JIESU = """
+import json, sys, time
+t = time.perf_counter()
+from jiesu.scoring import score
+rows = score([sys.argv[1]], None, "unit")
+seconds = time.perf_counter() - t
+print(json.dumps({"seconds": seconds, "counts": sorted(
+    [r["month"], r["unit"], r["scored"], r["contacted"], r["resolved"], r["satisfied"], r["basically_satisfied"]]
+    for r in rows if r["scored"])}))
+"""
+
+# The same query: dispatched, valid callback, not excluded for a listed reason; month of the
+# callback in Asia/Shanghai; counts, the three rates and the composite (Beijing weights).
+DUCKDB = """
+import json, sys, time
+t = time.perf_counter()
+import duckdb
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+rows = con.execute('''
+    SELECT date_trunc('month', timezone('Asia/Shanghai', callback_at)) AS m, unit,
+           count(*) AS n,
+           count(*) FILTER (WHERE contacted) AS n_contacted,
+           count(*) FILTER (WHERE resolved) AS n_resolved,
+           count(*) FILTER (WHERE satisfaction = 'satisfied') AS n_satisfied,
+           count(*) FILTER (WHERE satisfaction = 'basically_satisfied') AS n_basically,
+           n_contacted / n AS response_rate, n_resolved / n AS resolution_rate,
+           (n_satisfied + 0.9 * n_basically) / n AS satisfaction_rate,
+           100 * (0.1 * response_rate + 0.5 * resolution_rate + 0.4 * satisfaction_rate) AS composite
+    FROM read_parquet(?)
+    WHERE disposition = 'dispatched' AND callback_valid AND callback_at IS NOT NULL
+      AND NOT (coalesce(excluded, false) AND coalesce(exclusion_reason IN
+               ('objection_upheld', 'unreasonable', 'duplicate', 'other'), false))
+    GROUP BY ALL ORDER BY m, unit
+''', [sys.argv[1]]).fetchall()
+seconds = time.perf_counter() - t
+print(json.dumps({"seconds": seconds, "counts": sorted(
+    [r[0].strftime("%Y-%m"), r[1], *r[2:7]] for r in rows)}))
+"""
+
+
+def run_child(code: str, path: Path) -> dict:
+    """Run one engine in a fresh process; its own time and peak resident memory."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0, f"engine failed with exit code {proc.returncode}"
+    result = json.loads(out)
+    result["wall"] = time.perf_counter() - start
+    result["peak_mb"] = usage.ru_maxrss / 1024  # kilobytes on Linux
+    return result
+
+
+@pytest.fixture(scope="module")
+def year() -> Path:
+    """A generated year of cases (Beijing's 2024 volume by default), made once and kept."""
+    from jiesu.synthetic import write_parquet
+
+    path = DATA / f"cases_{ROWS}.parquet"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        write_parquet(path, ROWS, seed=2024)
+    return path
+
+
+def test_score_by_unit_jiesu(benchmark, year):
+    result = benchmark.pedantic(run_child, args=(JIESU, year), rounds=ROUNDS, iterations=1)
+    benchmark.group = f"score --by unit, {ROWS:,} cases"
+    benchmark.extra_info["peak_mb"] = result["peak_mb"]
+
+
+def test_score_by_unit_duckdb(benchmark, year):
+    result = benchmark.pedantic(run_child, args=(DUCKDB, year), rounds=ROUNDS, iterations=1)
+    benchmark.group = f"score --by unit, {ROWS:,} cases"
+    benchmark.extra_info["peak_mb"] = result["peak_mb"]
+
+
+def test_targets_same_numbers_no_slower_than_duckdb_under_500_mb(year):
+    """Alternate the engines (so both see the same machine load); compare medians."""
+    runs: dict[str, list[dict]] = {"jiesu": [], "duckdb": []}
+    for _ in range(ROUNDS):
+        runs["jiesu"].append(run_child(JIESU, year))
+        runs["duckdb"].append(run_child(DUCKDB, year))
+    assert runs["jiesu"][0]["counts"] == runs["duckdb"][0]["counts"], "the engines disagree"
+    summary = {name: {"seconds": median(r["seconds"] for r in rs), "wall": median(r["wall"] for r in rs),
+                      "peak_mb": max(r["peak_mb"] for r in rs)} for name, rs in runs.items()}
+    ratio = summary["jiesu"]["seconds"] / summary["duckdb"]["seconds"]
+    print(f"\n{ROWS:,} cases, median of {ROUNDS} alternating runs (in-process time incl. imports; process wall; peak RSS)")
+    for name, s in summary.items():
+        print(f"  {name:7s} {s['seconds']:6.2f} s  wall {s['wall']:6.2f} s  peak {s['peak_mb']:6.0f} MB")
+    print(f"  jiesu / duckdb time ratio: {ratio:.2f}")
+    assert summary["jiesu"]["peak_mb"] < MEMORY_LIMIT_MB
+    if os.environ.get("JIESU_BENCH_STRICT"):
+        assert ratio <= 1.0
