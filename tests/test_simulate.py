@@ -11,11 +11,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jiesu.errors import ProfileError, UsageError
 from jiesu.profile import load_profile
 from jiesu.simulate import erlang_c, fifo_starts, load_scenario, run
 from jiesu.simulate.run import littles_law
+from jiesu.simulate.scenario import DEFAULTS, apply_override
 
 ROOT = Path(__file__).resolve().parents[1]
 MMC = ROOT / "fixtures" / "scenarios" / "mmc.toml"
@@ -413,3 +416,32 @@ def test_a_scenario_file_names_its_profile_relative_to_itself(tmp_path: Path) ->
     (tmp_path / "t.toml").write_text('[scenario]\nprofile = "missing.toml"\n', "utf-8")
     with pytest.raises(ProfileError):
         run(tmp_path / "t.toml", 1, 1, None)
+
+
+# ---------------------------------------------------------------- the --set parser, property-tested
+
+
+@settings(max_examples=200, deadline=None)
+@given(agents=st.integers(1, 10**6), rate=st.floats(0, 1e7, allow_nan=False),
+       flag=st.booleans(), name=st.text(st.characters(blacklist_categories=("Cs",)), max_size=30))
+def test_overrides_round_trip_their_types(agents: int, rate: float, flag: bool, name: str) -> None:
+    import copy
+
+    params = copy.deepcopy(DEFAULTS)
+    assert apply_override(params, f"intake.agents={agents}") == ("intake.agents", agents)
+    _, value = apply_override(params, f"intake.arrival_rate_per_hour={rate!r}")
+    assert value == rate and isinstance(value, float)
+    assert apply_override(params, f"dispatch.exclude_upheld={str(flag).lower()}")[1] is flag
+    assert apply_override(params, f"scenario.description={name}")[1] == name.strip()
+    assert params["intake"]["agents"] == agents
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_override_parser_never_crashes(item: str) -> None:
+    import copy
+
+    try:
+        apply_override(copy.deepcopy(DEFAULTS), item)
+    except UsageError:
+        pass

@@ -100,3 +100,8 @@ def test_profile_option_replaces_the_scenario_profile(tmp_path: Path) -> None:
     out = tmp_path / "x.parquet"
     r = invoke("-s", MMC, "-d", "1", "-o", str(out), "--profile", str(tmp_path / "missing.toml"))
     assert r.exit_code == 3 and "profile" in r.stderr
+
+
+def test_missing_output_folder_exits_3_before_simulating(tmp_path: Path) -> None:
+    r = invoke("-s", "beijing-baseline", "-d", "365", "-o", str(tmp_path / "nope" / "x.parquet"))
+    assert r.exit_code == 3 and "does not exist" in r.stderr

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..errors import UsageError
+from ..errors import InputError, UsageError
 from ..profile import Profile, load_profile
 from .model import (
     DAY,
@@ -67,6 +67,9 @@ def run(scenario: str | Path | Scenario, days: int, seed: int, output: str | Pat
         raise UsageError(f"--days must be a whole number from 1 to {MAX_DAYS}, got {days!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise UsageError(f"--seed must be a whole number, 0 or more, got {seed!r}")
+    for target in (output, summary_path):
+        if target is not None and not (Path(target).parent if str(Path(target).parent) else Path(".")).is_dir():
+            raise InputError(f"{target}: the folder {Path(target).parent} does not exist")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, overrides)
     if profile is None:
         prof = load_profile(sc.get("scenario.profile"))
