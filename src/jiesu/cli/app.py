@@ -43,6 +43,7 @@ def _register() -> None:
     from . import profile_cmd
 
     app.add_typer(profile_cmd.app, name="profile")
+    app.add_typer(__import__("jiesu.cli.import_cmd", fromlist=["app"]).app, name="import")
     for module_name in ("validate", "score", "rank", "simulate", "demo"):
         try:
             module = __import__(f"jiesu.cli.{module_name}", fromlist=["command"])
