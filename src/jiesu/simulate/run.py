@@ -68,7 +68,7 @@ def run(scenario: str | Path | Scenario, days: int, seed: int, output: str | Pat
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise UsageError(f"--seed must be a whole number, 0 or more, got {seed!r}")
     for target in (output, summary_path):
-        if target is not None and not (Path(target).parent if str(Path(target).parent) else Path(".")).is_dir():
+        if target is not None and not Path(target).parent.is_dir():
             raise InputError(f"{target}: the folder {Path(target).parent} does not exist")
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, overrides)
     if profile is None:
