@@ -153,6 +153,12 @@ def test_parquet_partitions_and_csv_agree(city, tmp_path):
     assert score([tmp_path / "parts"], city) == expected
 
 
+def test_parquet_without_any_scoring_column_scores_nothing(city, tmp_path):
+    path = tmp_path / "ids.parquet"
+    pq.write_table(pa.table({"case_id": ["A1", "A2"]}), path)
+    assert score([path], city) == []
+
+
 def test_aggregates_merge_to_the_whole(city):
     table = pa.concat_tables(list(iter_cases(discover([CASES]), Scorer(city).columns)))
     whole = Scorer(city, "unit")
@@ -195,6 +201,8 @@ def _utc_us(text: str) -> int:
     ("America/New_York", "2024-12-01T04:59:59+00:00", (2024, 11)),  # 23:59:59 EST
     ("America/New_York", "2024-12-01T05:00:00+00:00", (2024, 12)),
     ("Europe/London", "2024-03-31T23:00:00+00:00", (2024, 4)),      # BST midnight
+    ("Asia/Shanghai", "1900-01-31T15:54:17+00:00", (1900, 2)),      # local mean time +8:05:43
+    ("Asia/Shanghai", "1900-01-31T15:54:16+00:00", (1900, 1)),      # (not on a quarter-hour)
 ])
 def test_months_of_is_exact_across_daylight_saving(zone, instant, month):
     us = np.array([_utc_us(instant), _utc_us("2023-06-15T00:00:00+00:00")], dtype=np.int64)

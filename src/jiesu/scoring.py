@@ -248,6 +248,8 @@ def _array(col: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 def _bits(buf: pa.Buffer, offset: int, n: int) -> np.ndarray:
     """An Arrow bitmap (validity or boolean data) as a numpy bool array."""
+    if buf is None:
+        return np.zeros(n, dtype=bool)
     raw = np.frombuffer(buf, dtype=np.uint8)
     return np.unpackbits(raw, count=offset + n, bitorder="little")[offset:].view(bool)
 
@@ -261,7 +263,10 @@ def _valid(arr: pa.Array) -> np.ndarray | None:
 
 def _values(arr: pa.Array, dtype: Any) -> np.ndarray:
     """The fixed-width value buffer of an array as numpy, zero-copy (null slots hold anything)."""
-    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=arr.offset + len(arr))[arr.offset:]
+    buf = arr.buffers()[1]
+    if buf is None:
+        return np.zeros(len(arr), dtype=dtype)
+    return np.frombuffer(buf, dtype=dtype, count=arr.offset + len(arr))[arr.offset:]
 
 
 class _Dict:
@@ -470,9 +475,8 @@ def iter_tables(sources: Sequence[Source], columns: Sequence[str]) -> Iterator[p
         try:
             for i in range(pf.num_row_groups):
                 rows = pf.metadata.row_group(i).num_rows
-                if not wanted:
-                    yield io.empty_table(rows)
-                    parts: Iterable[pa.Table] = ()
+                if not wanted:  # none of the columns: all-null columns of the right length
+                    parts: Iterable[pa.Table] = (io.empty_table(rows),)
                 elif rows <= ROW_GROUP_LIMIT:
                     parts = (pf.read_row_group(i, columns=wanted, use_threads=True),)
                 else:
