@@ -250,8 +250,9 @@ def _bits(buf: pa.Buffer, offset: int, n: int) -> np.ndarray:
     """An Arrow bitmap (validity or boolean data) as a numpy bool array."""
     if buf is None:
         return np.zeros(n, dtype=bool)
-    raw = np.frombuffer(buf, dtype=np.uint8)
-    return np.unpackbits(raw, count=offset + n, bitorder="little")[offset:].view(bool)
+    first, shift = divmod(offset, 8)
+    raw = np.frombuffer(buf, dtype=np.uint8)[first: first + (shift + n + 7) // 8]
+    return np.unpackbits(raw, count=shift + n, bitorder="little")[shift:].view(bool)
 
 
 def _valid(arr: pa.Array) -> np.ndarray | None:
