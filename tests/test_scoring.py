@@ -153,6 +153,10 @@ def test_parquet_partitions_and_csv_agree(city, tmp_path):
     assert score([tmp_path / "parts"], city) == expected
 
 
+def test_sources_from_discover_are_accepted_as_well_as_paths(city):
+    assert score(discover([CASES]), city) == score([str(CASES)], city)
+
+
 def test_parquet_without_any_scoring_column_scores_nothing(city, tmp_path):
     path = tmp_path / "ids.parquet"
     pq.write_table(pa.table({"case_id": ["A1", "A2"]}), path)

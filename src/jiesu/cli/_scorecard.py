@@ -57,6 +57,12 @@ def load(profile: str | None, weights: str | None, lang: str | None) -> tuple[Pr
     return p, lang
 
 
+def title(profile: Profile, lang: str, what: str, month: str | None) -> str:
+    """A heading such as ``Beijing · ranking · street · 2024-03`` in the output language."""
+    city = profile.name if lang == "zh" else profile.name_en or profile.name
+    return " · ".join(part for part in (city, what, month) if part)
+
+
 def write(rows: list[dict[str, Any]], fmt: str, output: Path | None, **kw: Any) -> None:
     """Render and write to stdout or atomically to ``output``."""
     from ..output import render

@@ -36,8 +36,10 @@ def command(
     sc.check_output(fmt, output)
     p, lang = sc.load(profile, weights, lang)
     bar = Progress("ranking")
-    rows = call(rank, paths, month, level, p, progress=bar)
-    bar.close()
-    title = f"{p.name if lang == 'zh' else p.name_en or p.name} {month} · {level}"
+    try:
+        rows = call(rank, paths, month, level, p, progress=bar)
+    finally:
+        bar.close()
+    title = sc.title(p, lang, f"{'排名' if lang == 'zh' else 'ranking'} · {level}", month)
     sc.write(rows, fmt, output, columns=list(COLUMNS), lang=lang, title=title,
              sheets=class_tables(rows, p) if fmt in ("xlsx", "html") else None, chart=("name", "composite"))

@@ -35,10 +35,12 @@ def command(
     sc.check_output(fmt, output)
     p, lang = sc.load(profile, weights, lang)
     bar = Progress("scoring")
-    rows = call(score, paths, p, by, month=month, progress=bar)
-    bar.close()
+    try:
+        rows = call(score, paths, p, by, month=month, progress=bar)
+    finally:
+        bar.close()
     if not rows:
         message("jiesu: no dispatched case has a callback in the period: there is nothing to score")
     columns = ["month", by, "scored", "contacted", "resolved", "satisfied", "basically_satisfied",
                "response_rate", "resolution_rate", "satisfaction_rate", "composite"]
-    sc.write(rows, fmt, output, columns=columns, lang=lang, title=f"{p.name} · {month or ''}")
+    sc.write(rows, fmt, output, columns=columns, lang=lang, title=sc.title(p, lang, "三率" if lang == "zh" else "three rates", month))
