@@ -59,11 +59,12 @@ def validate(
         s.encoding = encoding if s.format == "csv" else None
     book = NoticeBook(max_samples)
     dups = DuplicateFinder()
-    total_bytes = sum(s.path.stat().st_size for s in sources) or None
+    sizes = [s.path.stat().st_size for s in sources]
+    total_bytes = sum(sizes) or None
     done_bytes = 0
     starts: list[int] = []  # global row where each source begins
     rows = 0
-    for si, source in enumerate(sources):
+    for source, size in zip(sources, sizes):
         starts.append(rows)
         for batch in prefetch(iter_raw(source, batch_rows)):
             invalid = _check_batch(batch, prof, book)
@@ -75,9 +76,10 @@ def validate(
             dups.add(ids)
             rows += batch.num_rows
             if progress:
-                progress(done_bytes + int(source.path.stat().st_size * min(1.0, (batch.offset + batch.num_rows) / max(source.rows, 1))), total_bytes)
+                share = min(1.0, (batch.offset + batch.num_rows) / source.rows) if source.rows else 0.5
+                progress(done_bytes + int(size * share), total_bytes)
         source.rows = rows - starts[-1]
-        done_bytes += source.path.stat().st_size
+        done_bytes += size
     _report_duplicates(dups, sources, starts, book, batch_rows)
     return Report(
         schema_id=schema_id(),

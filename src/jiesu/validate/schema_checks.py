@@ -216,20 +216,35 @@ def is_text(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
+def _digits(values: pa.Array, rows: np.ndarray, positions: tuple[int, ...]) -> np.ndarray:
+    """The decimal number written at character ``positions`` of each selected row (ASCII digits)."""
+    if values.offset or not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        values = pa.concat_arrays([values.cast(pa.string())])
+    bufs = values.buffers()
+    otype = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    starts = np.frombuffer(bufs[1], dtype=otype)[: len(values)][rows].astype(np.int64)
+    data = np.frombuffer(bufs[2], dtype=np.uint8)
+    out = np.zeros(len(rows), np.int64)
+    for p in positions:
+        out = out * 10 + (data[starts + p].astype(np.int64) - 48)
+    return out
+
+
 def valid_datetime_text(values: pa.Array) -> pa.Array:
     """RFC 3339 date-time exactly as python-jsonschema decides it (incl. day of month, year 0)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
     ok = pc.match_substring_regex(values, DATE_TIME_RE)
     okn = as_bool_np(ok)
     if not okn.any():
         return ok
-    good = values.filter(pa.array(okn))
-    year = pc.cast(pc.utf8_slice_codeunits(good, 0, 4), pa.int32()).to_numpy()
-    month = pc.cast(pc.utf8_slice_codeunits(good, 5, 7), pa.int32()).to_numpy()
-    day = pc.cast(pc.utf8_slice_codeunits(good, 8, 10), pa.int32()).to_numpy()
+    rows = np.flatnonzero(okn)
+    year = _digits(values, rows, (0, 1, 2, 3))
+    month = _digits(values, rows, (5, 6))
+    day = _digits(values, rows, (8, 9))
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     mdays = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[month] + ((month == 2) & leap)
-    fine = (year != 0) & (day >= 1) & (day <= mdays)
-    okn[np.flatnonzero(okn)] = fine
+    okn[rows] = (year != 0) & (day >= 1) & (day <= mdays)
     return pa.array(okn, mask=~as_bool_np(values.is_valid()) if values.null_count else None)
 
 

@@ -51,14 +51,17 @@ def epoch_us(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     okn = as_bool_np(ok)
     if okn.any():
         good = col.filter(ok)
-        norm = pc.replace_substring_regex(pc.utf8_rtrim(pc.utf8_upper(good), "\n"), r"(\.[0-9]{6})[0-9]+", r"\1")
-        try:
-            parsed = norm.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+        try:  # Arrow's ISO 8601 parser takes nearly every RFC 3339 text as it is
+            parsed = good.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_numpy(zero_copy_only=False)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            import pandas as pd
+            norm = pc.replace_substring_regex(pc.utf8_rtrim(pc.utf8_upper(good), "\n"), r"(\.[0-9]{6})[0-9]+", r"\1")
+            try:
+                parsed = norm.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                import pandas as pd
 
-            stamps = pd.to_datetime(pd.Series(norm.to_pylist()), utc=True, format="ISO8601")
-            parsed = stamps.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[us]").astype(np.int64)
+                stamps = pd.to_datetime(pd.Series(norm.to_pylist()), utc=True, format="ISO8601")
+                parsed = stamps.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[us]").astype(np.int64)
         out[okn] = parsed
     return out, okn
 
