@@ -163,6 +163,20 @@ def test_parquet_without_any_scoring_column_scores_nothing(city, tmp_path):
     assert score([path], city) == []
 
 
+def test_huge_row_groups_are_read_in_slices(city, tmp_path, monkeypatch):
+    import jiesu.io
+    import jiesu.scoring
+
+    path = tmp_path / "one-group.parquet"
+    _to_parquet(CASES, path)
+    expected = score([CASES], city)
+    monkeypatch.setattr(jiesu.scoring, "ROW_GROUP_LIMIT", 5)
+    monkeypatch.setattr(jiesu.io, "BATCH_ROWS", 4)
+    sizes = [t.num_rows for t in jiesu.scoring.iter_tables(discover([path]), ["unit"])]
+    assert max(sizes) == 4 and sum(sizes) == 38
+    assert score([path], city) == expected
+
+
 def test_aggregates_merge_to_the_whole(city):
     table = pa.concat_tables(list(iter_cases(discover([CASES]), Scorer(city).columns)))
     whole = Scorer(city, "unit")

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -460,33 +461,74 @@ def _sources(inputs: Sequence[str | Path | Source]) -> list[Source]:
     return discover([s.path if isinstance(s, Source) else s for s in inputs])
 
 
-def iter_tables(sources: Sequence[Source], columns: Sequence[str]) -> Iterator[pa.Table]:
-    """Canonical tables of just ``columns``: Parquet row group by row group (columns decoded in
-    parallel, strings as dictionaries), other formats through ``jiesu.io.iter_cases``."""
+def iter_tables(sources: Sequence[Source], columns: Sequence[str], *, workers: int = 2) -> Iterator[pa.Table]:
+    """Canonical tables of just ``columns``, in bounded memory.
+
+    Parquet: one table per row group, strings as dictionaries, ``workers`` row groups decoded at
+    once in background threads (each single-threaded: cheaper than splitting one row group's
+    columns) while the caller counts the previous one; at most ``workers + 2`` row groups in memory.
+    Other formats: through ``jiesu.io.iter_cases``, the next batch read while this one is counted.
+    """
     from . import io
 
-    kinds = io.field_kinds().kind
     for source in sources:
         if source.format != "parquet":
-            yield from io.iter_cases([source], columns)
+            yield from _prefetch(io.iter_cases([source], columns))
             continue
         pf, wanted = io._open_parquet(source, columns)
         io.check_arrow_types(source, pa.schema([pf.schema_arrow.field(c) for c in wanted]))
-        source.rows = pf.metadata.num_rows
-        try:
-            for i in range(pf.num_row_groups):
-                rows = pf.metadata.row_group(i).num_rows
-                if not wanted:  # none of the columns: all-null columns of the right length
-                    parts: Iterable[pa.Table] = (io.empty_table(rows),)
-                elif rows <= ROW_GROUP_LIMIT:
-                    parts = (pf.read_row_group(i, columns=wanted, use_threads=True),)
-                else:
-                    parts = (pa.Table.from_batches([b]) for b in pf.iter_batches(
-                        batch_size=io.BATCH_ROWS, row_groups=[i], columns=wanted, use_threads=True))
-                for table in parts:
-                    yield io._canonical(table, columns, kinds, source)
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise io.InputError(f"{source.path}: cannot read as PARQUET: {io._short(exc)}") from None
+        meta = pf.metadata
+        source.rows = meta.num_rows
+        sizes = [meta.row_group(i).num_rows for i in range(pf.num_row_groups)]
+        if max(sizes, default=0) > ROW_GROUP_LIMIT:  # huge row groups: slice them, one at a time
+            yield from _prefetch(_sliced_row_groups(source, columns))
+            continue
+        threads = len(sizes) == 1
+        tasks = (partial(_read_row_group, source, columns, i, rows, threads) for i, rows in enumerate(sizes))
+        yield from _parallel(tasks, workers)
+
+
+def _read_row_group(source: Source, columns: Sequence[str], index: int, rows: int, threads: bool) -> pa.Table:
+    """One row group of a Parquet file as a canonical table (its own reader: safe across threads)."""
+    from . import io
+
+    pf, wanted = io._open_parquet(source, columns)
+    try:
+        table = pf.read_row_group(index, columns=wanted, use_threads=threads) if wanted else io.empty_table(rows)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise io.InputError(f"{source.path}: cannot read as PARQUET: {io._short(exc)}") from None
+    return io._canonical(table, columns, io.field_kinds().kind, source)
+
+
+def _sliced_row_groups(source: Source, columns: Sequence[str]) -> Iterator[pa.Table]:
+    from . import io
+
+    pf, wanted = io._open_parquet(source, columns)
+    kinds = io.field_kinds().kind
+    try:
+        for i in range(pf.num_row_groups):
+            if not wanted:
+                yield io._canonical(io.empty_table(pf.metadata.row_group(i).num_rows), columns, kinds, source)
+                continue
+            for b in pf.iter_batches(batch_size=io.BATCH_ROWS, row_groups=[i], columns=wanted, use_threads=True):
+                yield io._canonical(pa.Table.from_batches([b]), columns, kinds, source)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise io.InputError(f"{source.path}: cannot read as PARQUET: {io._short(exc)}") from None
+
+
+def _parallel(tasks: Iterator[Callable[[], pa.Table]], workers: int) -> Iterator[pa.Table]:
+    """Run read tasks ``workers`` at a time, one more queued, and yield their tables in order."""
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        pending: deque = deque()
+        for task in tasks:
+            pending.append(pool.submit(task))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _prefetch(it: Iterator[pa.Table]) -> Iterator[pa.Table]:
@@ -513,7 +555,7 @@ def aggregate(inputs: Sequence[str | Path | Source], profile: Profile | None = N
     scorer = Scorer(profile, by, months=months, with_requests=with_requests)
     total = _total_rows(sources)
     done = 0
-    for table in _prefetch(iter_tables(sources, scorer.columns)):
+    for table in iter_tables(sources, scorer.columns):
         scorer.add(table)
         done += table.num_rows
         if progress is not None:
