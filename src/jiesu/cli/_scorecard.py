@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .common import call, emit
+from .common import Progress, call, emit
 
 if TYPE_CHECKING:
     from ..profile import Profile
@@ -39,6 +39,24 @@ def check_output(fmt: str, output: Path | None) -> None:
 
     if needs_file(fmt) and output in (None, Path("-")):
         raise typer.BadParameter(f"{fmt} is a binary format: give --output FILE", param_hint="--format")
+
+
+def prepare(fmt: str, formats: tuple[str, ...], month: str | None, output: Path | None,
+            profile: str | None, weights: str | None, lang: str | None) -> tuple[Profile, str]:
+    """Check the shared options (exit 2) and load the profile; returns it and the output language."""
+    check_choice(fmt, formats, "--format")
+    check_month(month)
+    check_output(fmt, output)
+    return load(profile, weights, lang)
+
+
+def run(label: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """One library call with a progress bar on a terminal; a JiesuError becomes its exit code."""
+    bar = Progress(label)
+    try:
+        return call(fn, *args, progress=bar, **kwargs)
+    finally:
+        bar.close()
 
 
 def load(profile: str | None, weights: str | None, lang: str | None) -> tuple[Profile, str]:

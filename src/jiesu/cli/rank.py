@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from . import _scorecard as sc
-from .common import Progress, call
 from .options import OutputOpt, Paths, ProfileOpt
 
 LEVELS = ("street", "district", "department", "enterprise")
@@ -31,15 +30,8 @@ def command(
     from ..ranking import COLUMNS, class_tables, rank
 
     sc.check_choice(level, LEVELS, "--level")
-    sc.check_choice(fmt, FORMATS, "--format")
-    sc.check_month(month)
-    sc.check_output(fmt, output)
-    p, lang = sc.load(profile, weights, lang)
-    bar = Progress("ranking")
-    try:
-        rows = call(rank, paths, month, level, p, progress=bar)
-    finally:
-        bar.close()
+    p, lang = sc.prepare(fmt, FORMATS, month, output, profile, weights, lang)
+    rows = sc.run("ranking", rank, paths, month, level, p)
     title = sc.title(p, lang, f"{'排名' if lang == 'zh' else 'ranking'} · {level}", month)
     sc.write(rows, fmt, output, columns=list(COLUMNS), lang=lang, title=title,
              sheets=class_tables(rows, p) if fmt in ("xlsx", "html") else None, chart=("name", "composite"))

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from . import _scorecard as sc
-from .common import Progress, call, message
+from .common import message
 from .options import MonthOpt, OutputOpt, Paths, ProfileOpt
 
 BY = ("unit", "street", "district", "category", "unit_level")
@@ -30,17 +30,11 @@ def command(
     from ..scoring import score
 
     sc.check_choice(by, BY, "--by")
-    sc.check_choice(fmt, FORMATS, "--format")
-    sc.check_month(month)
-    sc.check_output(fmt, output)
-    p, lang = sc.load(profile, weights, lang)
-    bar = Progress("scoring")
-    try:
-        rows = call(score, paths, p, by, month=month, progress=bar)
-    finally:
-        bar.close()
+    p, lang = sc.prepare(fmt, FORMATS, month, output, profile, weights, lang)
+    rows = sc.run("scoring", score, paths, p, by, month=month)
     if not rows:
         message("jiesu: no dispatched case has a callback in the period: there is nothing to score")
     columns = ["month", by, "scored", "contacted", "resolved", "satisfied", "basically_satisfied",
                "response_rate", "resolution_rate", "satisfaction_rate", "composite"]
-    sc.write(rows, fmt, output, columns=columns, lang=lang, title=sc.title(p, lang, "三率" if lang == "zh" else "three rates", month))
+    title = sc.title(p, lang, "三率" if lang == "zh" else "three rates", month)
+    sc.write(rows, fmt, output, columns=columns, lang=lang, title=title)
