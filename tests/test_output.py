@@ -21,8 +21,8 @@ ROWS = [
      "change": 58.4, "classes": ["improving", "rectification"]},
     {"rank": None, "unit": "S22", "name": "四街", "scored": 2, "response_rate": None, "composite": None,
      "change": None, "classes": []},
-    {"rank": None, "unit": "S23", "name": "五街", "scored": 0, "response_rate": None, "composite": None,
-     "change": None, "classes": []},
+    {"rank": None, "unit": "S23", "name": "五街", "scored": 0, "requests": 0, "response_rate": None,
+     "composite": None, "change": None, "classes": []},
 ]
 
 
@@ -61,7 +61,14 @@ def test_markdown_reads_back_in_both_languages(lang, headers, incomplete, classe
     assert cells[1] == ["1", "S12", "二街", "5", "100.00%", "82.00", "-18.00", class_labels(lang, ["advanced"])]
     assert cells[2][4:] == ["80.00%", "68.40", "+58.40", classes]
     assert cells[3][5] == incomplete  # scored but a rate is missing
-    assert cells[4][5] == ""  # nothing scored: nothing to say
+    assert cells[4][5] == ""  # no case at all: nothing to say
+
+
+def test_requests_without_callbacks_are_incomplete_too():
+    rows = [{"unit": "S1", "scored": 0, "requests": 7, "composite": None},
+            {"unit": "S2", "scored": 0, "requests": 0, "composite": None}]
+    cells = markdown_cells(render(rows, "markdown", columns=["unit", "composite"], lang="en"))
+    assert cells[1:] == [["S1", "incomplete"], ["S2", ""]]
 
 
 def class_labels(lang, names):

@@ -89,10 +89,16 @@ def _json_value(v: Any) -> Any:
     return v
 
 
+def _has_cases(row: Row) -> bool:
+    """Whether a row stands for some cases (so a missing composite is "incomplete", not "none"):
+    scored cases, requests, or a score row (listed because it has callbacks)."""
+    return bool(row.get("scored")) or bool(row.get("requests")) or "requests" not in row
+
+
 def _human(column: str, v: Any, row: Row, lang: str) -> str:
     """A cell for people: percentages, two decimals, class names, 'incomplete'."""
     if v is None:
-        if column == "composite" and row.get("scored"):
+        if column == "composite" and _has_cases(row):
             return _word("incomplete", lang)
         return ""
     if column == "classes":
@@ -217,7 +223,7 @@ def to_xlsx(rows: Sequence[Row], columns: Sequence[str], *, lang: str = "en",
 def _xlsx_value(column: str, v: Any, row: Row, lang: str) -> Any:
     if column == "classes":
         return ", ".join(class_label(c, lang) for c in v or [])
-    if v is None and column == "composite" and row.get("scored"):
+    if v is None and column == "composite" and _has_cases(row):
         return _word("incomplete", lang)
     return v
 
