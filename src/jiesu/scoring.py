@@ -466,26 +466,38 @@ def iter_tables(sources: Sequence[Source], columns: Sequence[str], *, workers: i
 
     Parquet: one table per row group, strings as dictionaries, ``workers`` row groups decoded at
     once in background threads (each single-threaded: cheaper than splitting one row group's
-    columns) while the caller counts the previous one; at most ``workers + 2`` row groups in memory.
-    Other formats: through ``jiesu.io.iter_cases``, the next batch read while this one is counted.
+    columns) while the caller works on the previous one; at most ``workers + 2`` row groups in
+    memory. Other formats: through ``jiesu.io.iter_cases``, the next batch read while this one is used.
     """
+    for source in sources:
+        tasks = _row_group_tasks(source, columns)
+        yield from _sequential(source, columns) if tasks is None else _parallel(tasks, workers)
+
+
+def _row_group_tasks(source: Source, columns: Sequence[str]) -> list[Callable[[], pa.Table]] | None:
+    """One reading task per row group of a Parquet source; None for other formats and for files
+    with row groups too big to hold (those are read in slices, one after the other)."""
     from . import io
 
-    for source in sources:
-        if source.format != "parquet":
-            yield from _prefetch(io.iter_cases([source], columns))
-            continue
-        pf, wanted = io._open_parquet(source, columns)
-        io.check_arrow_types(source, pa.schema([pf.schema_arrow.field(c) for c in wanted]))
-        meta = pf.metadata
-        source.rows = meta.num_rows
-        sizes = [meta.row_group(i).num_rows for i in range(pf.num_row_groups)]
-        if max(sizes, default=0) > ROW_GROUP_LIMIT:  # huge row groups: slice them, one at a time
-            yield from _prefetch(_sliced_row_groups(source, columns))
-            continue
-        threads = len(sizes) == 1
-        tasks = (partial(_read_row_group, source, columns, i, rows, threads) for i, rows in enumerate(sizes))
-        yield from _parallel(tasks, workers)
+    if source.format != "parquet":
+        return None
+    pf, wanted = io._open_parquet(source, columns)
+    io.check_arrow_types(source, pa.schema([pf.schema_arrow.field(c) for c in wanted]))
+    meta = pf.metadata
+    source.rows = meta.num_rows
+    sizes = [meta.row_group(i).num_rows for i in range(pf.num_row_groups)]
+    if max(sizes, default=0) > ROW_GROUP_LIMIT:
+        return None
+    threads = len(sizes) == 1
+    return [partial(_read_row_group, source, columns, i, rows, threads) for i, rows in enumerate(sizes)]
+
+
+def _sequential(source: Source, columns: Sequence[str]) -> Iterator[pa.Table]:
+    from . import io
+
+    if source.format == "parquet":
+        return _prefetch(_sliced_row_groups(source, columns))
+    return _prefetch(io.iter_cases([source], columns))
 
 
 def _read_row_group(source: Source, columns: Sequence[str], index: int, rows: int, threads: bool) -> pa.Table:
@@ -548,19 +560,66 @@ def _prefetch(it: Iterator[pa.Table]) -> Iterator[pa.Table]:
 
 def aggregate(inputs: Sequence[str | Path | Source], profile: Profile | None = None, by: str = "unit", *,
               months: Sequence[int] | None = None, with_requests: bool = True,
-              progress: Progress | None = None) -> Aggregate:
-    """Stream the inputs (paths or sources) and count them by (month, ``by``) under the profile."""
+              progress: Progress | None = None, workers: int = 2) -> Aggregate:
+    """Stream the inputs (paths or sources) and count them by (month, ``by``) under the profile.
+
+    Parquet row groups are read and counted by ``workers`` threads at once, each into its own
+    partial :class:`Aggregate`; the partials are merged at the end (the same merge a distributed
+    run would use). Other formats are read in one stream.
+    """
     profile = profile or load_profile()
     sources = _sources(inputs)
-    scorer = Scorer(profile, by, months=months, with_requests=with_requests)
+
+    def scorer() -> Scorer:
+        return Scorer(profile, by, months=months, with_requests=with_requests)
+
     total = _total_rows(sources)
     done = 0
-    for table in iter_tables(sources, scorer.columns):
-        scorer.add(table)
-        done += table.num_rows
+
+    def counted(rows: int) -> None:
+        nonlocal done
+        done += rows
         if progress is not None:
             progress(done, total)
-    return scorer.aggregate
+
+    result = scorer()
+    for source in sources:
+        tasks = _row_group_tasks(source, result.columns)
+        if tasks is None:
+            for table in _sequential(source, result.columns):
+                result.add(table)
+                counted(table.num_rows)
+        else:
+            for part in _count_in_parallel(tasks, scorer, workers, counted):
+                result.aggregate.merge(part)
+    return result.aggregate
+
+
+def _count_in_parallel(tasks: Sequence[Callable[[], pa.Table]], make: Callable[[], Scorer], workers: int,
+                       counted: Callable[[int], None]) -> list[Aggregate]:
+    """Read and count the tasks' tables on ``workers`` threads, one Scorer each (numpy and Arrow
+    release the GIL); at most ``workers`` tables in memory. Returns the partial aggregates."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    local = threading.local()
+    scorers: list[Scorer] = []
+    lock = threading.Lock()
+
+    def work(task: Callable[[], pa.Table]) -> int:
+        mine = getattr(local, "scorer", None)
+        if mine is None:
+            mine = local.scorer = make()
+            with lock:
+                scorers.append(mine)
+        table = task()
+        mine.add(table)
+        return table.num_rows
+
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for rows in pool.map(work, tasks):
+            counted(rows)
+    return [s.aggregate for s in scorers]
 
 
 def _total_rows(sources: Sequence[Source]) -> int | None:
