@@ -40,18 +40,14 @@ def root(
 
 
 def _register() -> None:
-    from . import profile_cmd
+    """One module per command; each imports its heavy libraries only when it runs."""
+    from . import demo, import_cmd, profile_cmd, rank, score, simulate, validate
 
+    for name, module in (("validate", validate), ("score", score), ("rank", rank),
+                         ("simulate", simulate), ("demo", demo)):
+        app.command(name, help=module.command.__doc__)(module.command)
+    app.add_typer(import_cmd.app, name="import")
     app.add_typer(profile_cmd.app, name="profile")
-    app.add_typer(__import__("jiesu.cli.import_cmd", fromlist=["app"]).app, name="import")
-    for module_name in ("validate", "score", "rank", "simulate", "demo"):
-        try:
-            module = __import__(f"jiesu.cli.{module_name}", fromlist=["command"])
-        except ModuleNotFoundError as exc:
-            if exc.name == f"jiesu.cli.{module_name}":
-                continue  # command not built yet
-            raise
-        app.command(module_name, help=module.command.__doc__)(module.command)
 
 
 _register()
