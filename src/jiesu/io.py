@@ -358,14 +358,11 @@ def is_plain_text(t: pa.DataType) -> bool:
 
 def _raw_ndjson(source: Source, batch_rows: int) -> Iterator[RawBatch]:
     """NDJSON: Arrow's C++ parser for blocks of lines; blocks it rejects are parsed in Python."""
-    import re
-
     import pyarrow.json as pj
 
     kinds = field_kinds().kind
     explicit = pa.schema([(n, ARROW_FOR_KIND[k]) for n, k in kinds.items()])
-    blank_line = re.compile(rb"(?:^|\n)[ \t\r]*\n")
-    block_bytes = max(1 << 20, min(batch_rows * 512, 1 << 26))  # at most 64 MiB of text in memory
+    block_bytes = max(1 << 20, min(batch_rows * 512, 1 << 26))  # at most 64 MiB of text a block
     with _open_binary(source.path) as fh:
         head = fh.read(SNIFF_BYTES)
         if b"\x00" in head:
@@ -384,29 +381,28 @@ def _raw_ndjson(source: Source, batch_rows: int) -> Iterator[RawBatch]:
                     rest = block
                     continue
                 block, rest = block[:cut], block[cut:]
-            if block.startswith(b"\xef\xbb\xbf"):
+            if offset == 0 and block.startswith(b"\xef\xbb\xbf"):
                 block = block[3:]
             if block and not block.endswith(b"\n"):
                 block += b"\n"
-            if not block.strip():
+            if not block or block.isspace():
                 if not chunk:
                     break
                 continue
             batch = None
-            if not blank_line.search(block):
-                try:
-                    table = pj.read_json(
-                        pa.BufferReader(block),
-                        read_options=pj.ReadOptions(block_size=1 << 24, use_threads=True),
-                        parse_options=pj.ParseOptions(explicit_schema=explicit, unexpected_field_behavior="infer",
-                                                      newlines_in_values=False),
-                    )
-                    # every line one record, and no key outside the schema (null or not, it breaks it;
-                    # Arrow cannot tell null from absent there): otherwise parse in Python
-                    if table.num_rows == block.count(b"\n") and all(name in kinds for name in table.column_names):
-                        batch = RawBatch(source, offset, encode_codes(table))
-                except pa.ArrowInvalid:
-                    pass
+            try:
+                table = pj.read_json(
+                    pa.BufferReader(block),
+                    read_options=pj.ReadOptions(block_size=1 << 22, use_threads=True),
+                    parse_options=pj.ParseOptions(explicit_schema=explicit, unexpected_field_behavior="infer",
+                                                  newlines_in_values=False),
+                )
+                # Arrow's table stands only if every line is one record (no blank lines) and no key is
+                # outside the schema (null or not, it breaks it; Arrow cannot tell null from absent)
+                if table.num_rows == block.count(b"\n") and all(name in kinds for name in table.column_names):
+                    batch = RawBatch(source, offset, encode_codes(table))
+            except pa.ArrowInvalid:
+                pass
             if batch is None:
                 batch = _records_batch(source, offset, _parse_lines(block.splitlines()))
             source.rows += batch.num_rows

@@ -103,16 +103,19 @@ class DuplicateFinder:
         """
         for f in self._files:
             f.close()
-        candidates: list[np.ndarray] = []
+        def repeated_rows(name: str) -> np.ndarray | None:
+            pairs = np.fromfile(name, dtype=np.uint64).reshape(-1, 2)
+            if len(pairs) < 2:
+                return None
+            hs = np.sort(pairs[:, 0])
+            repeated = hs[1:][hs[1:] == hs[:-1]]
+            return pairs[np.isin(pairs[:, 0], repeated), 1] if len(repeated) else None
+
+        from concurrent.futures import ThreadPoolExecutor
+
         try:
-            for f in self._files:
-                pairs = np.fromfile(f.name, dtype=np.uint64).reshape(-1, 2)
-                if len(pairs) < 2:
-                    continue
-                hs = np.sort(pairs[:, 0])
-                repeated = hs[1:][hs[1:] == hs[:-1]]
-                if len(repeated):
-                    candidates.append(pairs[np.isin(pairs[:, 0], repeated), 1])
+            with ThreadPoolExecutor(max_workers=2) as pool:  # numpy sorts release the GIL
+                candidates = [c for c in pool.map(repeated_rows, [f.name for f in self._files]) if c is not None]
         finally:
             self._dir.cleanup()
         if not candidates:

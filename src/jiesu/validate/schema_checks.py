@@ -42,6 +42,7 @@ class FieldRule:
     max_length: int | None = None
     minimum: float | None = None
     maximum: float | None = None
+    pattern_classes: tuple[np.ndarray, np.ndarray] | None = None  # (first, rest) byte tables
 
 
 @dataclass
@@ -76,6 +77,74 @@ def _python_to_re2(pattern: str) -> str:
     return pattern
 
 
+def _class_lut(spec: str) -> np.ndarray | None:
+    """A 256-entry byte table for a bracket class of ASCII literals and ranges (e.g. ``A-Za-z0-9._-``)."""
+    lut = np.zeros(256, bool)
+    i = 0
+    while i < len(spec):
+        c = spec[i]
+        if c in "\\^[]" or ord(c) > 127:
+            return None
+        if i + 2 < len(spec) and spec[i + 1] == "-":
+            lut[ord(c): ord(spec[i + 2]) + 1] = True
+            i += 3
+        else:
+            lut[ord(c)] = True
+            i += 1
+    return lut
+
+
+def _class_tables(pattern: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """For patterns shaped ``^[first][rest]*$`` the byte tables that decide them without a regex."""
+    m = re.fullmatch(r"\^\[([^\]]+)\]\[([^\]]+)\]\*\$", pattern)
+    if not m:
+        return None
+    first, rest = _class_lut(m.group(1)), _class_lut(m.group(2))
+    return (first, rest) if first is not None and rest is not None else None
+
+
+def text_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets as int64, length n + 1; the data bytes) of a string or large_string array."""
+    otype = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=otype)[arr.offset: arr.offset + len(arr) + 1].astype(np.int64)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    return offsets, data
+
+
+def _rows_of(offsets: np.ndarray, positions: np.ndarray) -> np.ndarray:
+    return np.searchsorted(offsets, positions, side="right") - 1
+
+
+def class_pattern_failures(arr: pa.Array, first: np.ndarray, rest: np.ndarray) -> np.ndarray:
+    """Rows not matching ``^[first][rest]*$`` as Python's re.search decides (one final newline may
+    stand before ``$``), from the byte buffers: a table lookup a byte instead of a regex a row."""
+    offsets, data = text_buffers(arr)
+    lengths = np.diff(offsets)
+    bad = lengths == 0
+    nonempty = ~bad
+    starts = offsets[:-1]
+    bad[nonempty] = ~first[data[starts[nonempty]]]
+    body = ~rest[data[offsets[0]: offsets[-1]]]
+    if body.any():
+        pos = np.flatnonzero(body) + offsets[0]
+        rows = _rows_of(offsets, pos)
+        final_newline = (data[pos] == 10) & (pos == offsets[rows + 1] - 1)
+        breaks = (pos != starts[rows]) & ~final_newline  # the first byte is judged by ``first``
+        bad[rows[breaks]] = True
+    return bad
+
+
+def char_lengths(arr: pa.Array) -> np.ndarray:
+    """Code points a row (what len() gives in Python), from the bytes: UTF-8 continuation bytes don't count."""
+    offsets, data = text_buffers(arr)
+    lengths = np.diff(offsets)
+    cont = (data[offsets[0]: offsets[-1]] & 0xC0) == 0x80
+    if cont.any():
+        lengths = lengths - np.bincount(_rows_of(offsets, np.flatnonzero(cont) + offsets[0]), minlength=len(arr))
+    return lengths
+
+
 def _merge(target: FieldRule, spec: dict[str, Any], defs: dict[str, Any], where: str) -> None:
     for key, value in spec.items():
         if key in ANNOTATIONS:
@@ -99,6 +168,7 @@ def _merge(target: FieldRule, spec: dict[str, Any], defs: dict[str, Any], where:
             target.enum = list(value)
         elif key == "pattern":
             target.pattern = _python_to_re2(value)
+            target.pattern_classes = _class_tables(value)
         elif key == "minLength":
             target.min_length = value
         elif key == "maxLength":
@@ -195,6 +265,37 @@ def per_value(col: pa.ChunkedArray | pa.Array, fn: Callable[[pa.Array], pa.Array
     return np.concatenate(out) if len(out) != 1 else out[0]
 
 
+def _single_dictionary(col: pa.ChunkedArray) -> pa.DictionaryArray | None:
+    if col.num_chunks == 1 and pa.types.is_dictionary(col.type):
+        return col.chunk(0)
+    return None
+
+
+def _entry_codes(values: pa.Array, mapping: dict[str, int]) -> np.ndarray:
+    pos = pc.index_in(values.cast(pa.string()), value_set=pa.array(list(mapping), pa.string()))
+    codes = np.array([*mapping.values(), -1], dtype=np.int64)
+    return codes[pos.fill_null(len(mapping)).to_numpy(zero_copy_only=False)]
+
+
+def pair_mismatch(a: pa.ChunkedArray, a_codes: dict[str, int], b: pa.ChunkedArray, b_codes: dict[str, int]) -> np.ndarray:
+    """Rows where both values are known and their codes differ (e.g. a street's district vs the district).
+
+    With dictionary columns the verdict is a table over (entry of a, entry of b), looked up once a row.
+    """
+    da, db = _single_dictionary(a), _single_dictionary(b)
+    if da is None or db is None:
+        ea, eb = codes_of(a, a_codes), codes_of(b, b_codes)
+        return (ea >= 0) & (eb >= 0) & (ea != eb)
+    ea = np.append(_entry_codes(da.dictionary, a_codes), -1)  # last entry: null
+    eb = np.append(_entry_codes(db.dictionary, b_codes), -1)
+    table = (ea[:, None] >= 0) & (eb[None, :] >= 0) & (ea[:, None] != eb[None, :])
+    if not table.any():
+        return np.zeros(len(da), bool)
+    ia = da.indices.fill_null(len(ea) - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+    ib = db.indices.fill_null(len(eb) - 1).to_numpy(zero_copy_only=False)
+    return table.ravel()[ia * len(eb) + ib]
+
+
 def codes_of(col: pa.ChunkedArray, mapping: dict[str, int]) -> np.ndarray:
     """Map text values to integer codes (-1 for null or unknown), via the dictionary when there is one."""
     keys = pa.array(list(mapping), pa.string())
@@ -208,6 +309,10 @@ def codes_of(col: pa.ChunkedArray, mapping: dict[str, int]) -> np.ndarray:
             pos = pc.index_in(chunk, value_set=keys).fill_null(len(mapping))
             parts.append(codes[pos.to_numpy(zero_copy_only=False)])
     return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
+def is_plain_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
 def is_text(t: pa.DataType) -> bool:
@@ -239,12 +344,16 @@ def valid_datetime_text(values: pa.Array) -> pa.Array:
     if not okn.any():
         return ok
     rows = np.flatnonzero(okn)
-    year = _digits(values, rows, (0, 1, 2, 3))
-    month = _digits(values, rows, (5, 6))
     day = _digits(values, rows, (8, 9))
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    mdays = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[month] + ((month == 2) & leap)
-    okn[rows] = (year != 0) & (day >= 1) & (day <= mdays)
+    odd = (day == 0) | (day > 28)  # only these can be past the month's end (or day 00)
+    if odd.any():
+        r = rows[odd]
+        year = _digits(values, r, (0, 1, 2, 3))
+        month = _digits(values, r, (5, 6))
+        leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+        mdays = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[month] + ((month == 2) & leap)
+        okn[r] = (day[odd] >= 1) & (day[odd] <= mdays)
+    okn &= ~as_bool_np(pc.starts_with(values, "0000"))  # year 0 is no date for rfc3339-validator
     return pa.array(okn, mask=~as_bool_np(values.is_valid()) if values.null_count else None)
 
 
@@ -266,17 +375,25 @@ def rule_failures(rule: FieldRule, col: pa.ChunkedArray, date_time_ok: np.ndarra
         shown = ", ".join(str(v) for v in rule.enum if v is not None)
         yield "not-in-enum", f"is not one of: {shown}", per_value(col, lambda a: pc.invert(pc.is_in(a, value_set=allowed)))
     if rule.pattern is not None and text:
-        pat = rule.pattern
-        yield "pattern-mismatch", f"does not match {pat.replace(chr(92) + 'n?$', '$')}", per_value(col, lambda a: pc.invert(pc.match_substring_regex(a, pat)))
+        pat, classes = rule.pattern, rule.pattern_classes
+
+        def bad_pattern(a: pa.Array) -> pa.Array:
+            if classes is not None and is_plain_text(a.type):
+                return pa.array(class_pattern_failures(a, *classes))
+            return pc.invert(pc.match_substring_regex(a, pat))
+
+        yield "pattern-mismatch", f"does not match {pat.replace(chr(92) + 'n?$', '$')}", per_value(col, bad_pattern)
     if (rule.min_length is not None or rule.max_length is not None) and text:
         lo, hi = rule.min_length, rule.max_length
 
         def bad_len(a: pa.Array) -> pa.Array:
-            n = pc.utf8_length(a)
-            m = pc.less(n, lo) if lo is not None else None
+            n = char_lengths(a) if is_plain_text(a.type) else pc.utf8_length(a).to_numpy(zero_copy_only=False)
+            m = np.zeros(len(n), bool)
+            if lo is not None:
+                m |= n < lo
             if hi is not None:
-                m = pc.greater(n, hi) if m is None else pc.or_(m, pc.greater(n, hi))
-            return m
+                m |= n > hi
+            return pa.array(m)
 
         what = f"{lo} to {hi}" if lo is not None and hi is not None else (f"at least {lo}" if lo is not None else f"at most {hi}")
         yield "bad-length", f"must be {what} characters long", per_value(col, bad_len)

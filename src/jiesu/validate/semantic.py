@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 
 from ..io import field_kinds
 from ..profile import UNIT_LEVELS, Profile
-from .schema_checks import as_bool_np, codes_of, is_text, per_value, valid_datetime_text
+from .schema_checks import as_bool_np, is_text, pair_mismatch, per_value, valid_datetime_text
 
 # (later field, earlier field): the later one must not be before the earlier one.
 TIME_ORDER = [
@@ -39,9 +39,10 @@ def epoch_us(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     n = len(col)
     if pa.types.is_timestamp(col.type):
-        ints = col.cast(pa.timestamp("us", tz=col.type.tz), safe=False).view(pa.int64()) if col.type.unit != "us" else col.view(pa.int64())
+        ints = col.cast(pa.timestamp("us", tz=col.type.tz), safe=False) if col.type.unit != "us" else col
+        values = np.frombuffer(ints.buffers()[1], dtype=np.int64)[ints.offset: ints.offset + n]
         valid = np.ones(n, bool) if not ints.null_count else as_bool_np(ints.is_valid())
-        return ints.fill_null(0).to_numpy(zero_copy_only=False) if ints.null_count else ints.to_numpy(), valid
+        return values, valid  # null slots hold anything; ``valid`` masks them
     if pa.types.is_dictionary(col.type):
         col = col.cast(col.type.value_type)
     out = np.zeros(n, np.int64)
@@ -120,17 +121,14 @@ def semantic_failures(table: pa.Table, profile: Profile, times: dict[str, tuple[
     if street is not None and district is not None and is_text(street.type) and is_text(district.type):
         district_code = {d: i for i, d in enumerate(sorted(profile.district_ids))}
         parent = {u.id: district_code.get(u.district, -2) for u in profile.units if u.level == "street"}
-        expected, actual = codes_of(street, parent), codes_of(district, district_code)
-        yield "street-outside-district", "street", "belongs to another district in the profile", (
-            (expected >= 0) & (actual >= 0) & (expected != actual))
+        yield "street-outside-district", "street", "belongs to another district in the profile", pair_mismatch(
+            street, parent, district, district_code)
 
     unit, level = _col(table, "unit"), _col(table, "unit_level")
     if unit is not None and level is not None and is_text(unit.type) and is_text(level.type):
         level_code = {lv: i for i, lv in enumerate(UNIT_LEVELS)}
-        expected = codes_of(unit, {u.id: level_code[u.level] for u in profile.units})
-        actual = codes_of(level, level_code)
-        yield "unit-level-mismatch", "unit_level", "differs from the unit's level in the profile", (
-            (expected >= 0) & (actual >= 0) & (expected != actual))
+        yield "unit-level-mismatch", "unit_level", "differs from the unit's level in the profile", pair_mismatch(
+            unit, {u.id: level_code[u.level] for u in profile.units}, level, level_code)
 
     valid_cb = _true(_col(table, "callback_valid"), n)
     for name in ("contacted", "resolved", "satisfaction"):
