@@ -400,7 +400,7 @@ def _raw_ndjson(source: Source, batch_rows: int) -> Iterator[RawBatch]:
                 # Arrow's table stands only if every line is one record (no blank lines) and no key is
                 # outside the schema (null or not, it breaks it; Arrow cannot tell null from absent)
                 if table.num_rows == block.count(b"\n") and all(name in kinds for name in table.column_names):
-                    batch = RawBatch(source, offset, encode_codes(table))
+                    batch = RawBatch(source, offset, encode_codes(table.combine_chunks()))
             except pa.ArrowInvalid:
                 pass
             if batch is None:

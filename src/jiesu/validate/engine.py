@@ -29,6 +29,7 @@ from .schema_checks import (
 from .semantic import DATE_TIME_FIELDS, epoch_us, mask_personal, semantic_failures
 
 T = TypeVar("T")
+PREFETCH = 1  # batches read ahead while one is checked
 ProgressFn = Callable[[int, int | None], None]
 
 
@@ -97,7 +98,7 @@ def prefetch(batches: Iterator[T]) -> Iterator[T]:
     import queue
     import threading
 
-    q: queue.Queue = queue.Queue(maxsize=1)
+    q: queue.Queue = queue.Queue(maxsize=PREFETCH)
     done = object()
     stop = threading.Event()
 
