@@ -332,7 +332,7 @@ def coerce_text_columns(table: pa.Table) -> tuple[pa.Table, dict[str, tuple[np.n
         bad_np = np.asarray(bad.to_numpy(zero_copy_only=False), dtype=bool)
         if bad_np.any():
             pos = np.flatnonzero(bad_np)
-            errors[name] = (pos, [json.dumps(v) for v in col.take(pa.array(pos)).to_pylist()])
+            errors[name] = (pos, [json.dumps(v) for v in col.take(pa.array(pos.tolist(), pa.int64())).to_pylist()])
         keep = pc.if_else(bad, pa.scalar(None, pa.string()), col)
         if kind == "boolean":
             typed = pc.equal(pc.utf8_lower(keep), "true")

@@ -138,7 +138,7 @@ def _samples(batch: RawBatch, mask: np.ndarray, col: pa.ChunkedArray | None, roo
     pos = np.flatnonzero(mask)[:room]
     values: list[Any] = [None] * len(pos)
     if col is not None:
-        values = [_text(v) for v in col.take(pa.array(pos)).to_pylist()]
+        values = [_text(v) for v in col.take(pa.array(pos.tolist(), pa.int64())).to_pylist()]
     return [Sample(str(batch.source.path), int(batch.offset + p + 1), shown(v)) for p, v in zip(pos, values)]
 
 
@@ -262,7 +262,7 @@ def _report_duplicates(dups: DuplicateFinder, sources: list[Source], starts: lis
                     [int(p) for p in sel[(sel >= batch.offset) & (sel < batch.offset + batch.num_rows)]]
                 if local:
                     col = batch.table.column("case_id")
-                    taken = col.take(pa.array(np.array(local) - batch.offset)).to_pylist()
+                    taken = col.take(pa.array([p - batch.offset for p in local], pa.int64())).to_pylist()
                     values.update(zip(local, taken))
             out.extend(str(values[int(p)]) for p in sel)
         return out

@@ -235,6 +235,13 @@ def as_bool_np(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return out
 
 
+def bool_array(values: np.ndarray, valid: np.ndarray | None = None) -> pa.BooleanArray:
+    """A numpy bool array as Arrow, built from packed bits (``pa.array`` on numpy imports pandas)."""
+    bits = pa.py_buffer(np.packbits(values, bitorder="little"))
+    nulls = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.BooleanArray.from_buffers(pa.bool_(), len(values), [nulls, bits])
+
+
 def dictionary_lookup(chunk: pa.DictionaryArray, per_entry: np.ndarray, null_value=False) -> np.ndarray:
     """Spread a per-dictionary-entry numpy array over the rows (null rows get ``null_value``)."""
     idx = chunk.indices
@@ -354,7 +361,7 @@ def valid_datetime_text(values: pa.Array) -> pa.Array:
         mdays = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[month] + ((month == 2) & leap)
         okn[r] = (day[odd] >= 1) & (day[odd] <= mdays)
     okn &= ~as_bool_np(pc.starts_with(values, "0000"))  # year 0 is no date for rfc3339-validator
-    return pa.array(okn, mask=~as_bool_np(values.is_valid()) if values.null_count else None)
+    return bool_array(okn, as_bool_np(values.is_valid()) if values.null_count else None)
 
 
 def rule_failures(rule: FieldRule, col: pa.ChunkedArray, date_time_ok: np.ndarray | None = None) -> Iterator[tuple[str, str, np.ndarray]]:
@@ -379,7 +386,7 @@ def rule_failures(rule: FieldRule, col: pa.ChunkedArray, date_time_ok: np.ndarra
 
         def bad_pattern(a: pa.Array) -> pa.Array:
             if classes is not None and is_plain_text(a.type):
-                return pa.array(class_pattern_failures(a, *classes))
+                return bool_array(class_pattern_failures(a, *classes))
             return pc.invert(pc.match_substring_regex(a, pat))
 
         yield "pattern-mismatch", f"does not match {pat.replace(chr(92) + 'n?$', '$')}", per_value(col, bad_pattern)
@@ -393,7 +400,7 @@ def rule_failures(rule: FieldRule, col: pa.ChunkedArray, date_time_ok: np.ndarra
                 m |= n < lo
             if hi is not None:
                 m |= n > hi
-            return pa.array(m)
+            return bool_array(m)
 
         what = f"{lo} to {hi}" if lo is not None and hi is not None else (f"at least {lo}" if lo is not None else f"at most {hi}")
         yield "bad-length", f"must be {what} characters long", per_value(col, bad_len)
