@@ -18,7 +18,7 @@ from jiesu.errors import InputError
 from jiesu.importers import import_boston311
 from jiesu.importers.boston311 import assign_codes, slug, toml_string
 from jiesu.profile import load_profile
-from jiesu.synthetic import arrow_schema
+from jiesu.records import arrow_schema
 from jiesu.validate import validate
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "boston311-2015" / "boston311_2015_by_type_combined.csv.gz"

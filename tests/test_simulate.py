@@ -283,8 +283,8 @@ def test_simulated_output_passes_jiesu_validate(tmp_path: Path) -> None:
 
 
 def test_parquet_metadata_and_schema(tmp_path: Path) -> None:
+    from jiesu.records import arrow_schema
     from jiesu.schema import schema_version
-    from jiesu.synthetic import arrow_schema
 
     out, _ = _small(tmp_path, "m", seed=77)
     f = pq.ParquetFile(out)

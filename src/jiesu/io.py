@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from .errors import InputError
 from .schema import case_record_schema
 
+T = TypeVar("T")
 BATCH_ROWS = 1 << 20
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".csv.gz": "csv",
            ".ndjson": "ndjson", ".jsonl": "ndjson", ".json": "json"}
@@ -565,6 +566,21 @@ def _canonical(table: pa.Table, columns: Sequence[str], kinds: dict[str, str], s
             raise DataError(f"{source.path}: column {c!r} holds values that are not {COMPATIBLE[kind]}; run `jiesu validate` first") from None
         out[c] = col
     return pa.table(out) if out else empty_table(n)
+
+
+def prefetch(batches: Iterator[T]) -> Iterator[T]:
+    """Read the next batch in a background thread while the caller works on this one (Arrow and
+    numpy release the GIL); at most two batches are in memory. Errors surface in the caller."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        nxt = pool.submit(next, batches, None)
+        while True:
+            item = nxt.result()
+            if item is None:
+                return
+            nxt = pool.submit(next, batches, None)
+            yield item
 
 
 # ---------------------------------------------------------------- atomic writes

@@ -496,8 +496,8 @@ def _sequential(source: Source, columns: Sequence[str]) -> Iterator[pa.Table]:
     from . import io
 
     if source.format == "parquet":
-        return _prefetch(_sliced_row_groups(source, columns))
-    return _prefetch(io.iter_cases([source], columns))
+        return io.prefetch(_sliced_row_groups(source, columns))
+    return io.prefetch(io.iter_cases([source], columns))
 
 
 def _read_row_group(source: Source, columns: Sequence[str], index: int, rows: int, threads: bool) -> pa.Table:
@@ -541,21 +541,6 @@ def _parallel(tasks: Iterator[Callable[[], pa.Table]], workers: int) -> Iterator
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
-
-
-def _prefetch(it: Iterator[pa.Table]) -> Iterator[pa.Table]:
-    """Read the next batch in a background thread while this one is counted (Arrow and numpy
-    release the GIL); at most two batches are in memory."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        nxt = pool.submit(next, it, None)
-        while True:
-            table = nxt.result()
-            if table is None:
-                return
-            nxt = pool.submit(next, it, None)
-            yield table
 
 
 def aggregate(inputs: Sequence[str | Path | Source], profile: Profile | None = None, by: str = "unit", *,

@@ -15,6 +15,9 @@ import numpy as np
 import pyarrow as pa
 
 from .profile import Profile, load_profile
+from .records import arrow_schema
+from .records import codes as _dict
+from .records import timestamps as _ts
 
 US = 1_000_000
 HOUR = 3600 * US
@@ -25,31 +28,6 @@ CHANNEL_P = [0.62, 0.1, 0.12, 0.1, 0.02, 0.02, 0.02]
 REQUEST_TYPES = ["consultation", "help", "complaint", "report", "suggestion", "other"]
 REQUEST_P = [0.45, 0.25, 0.18, 0.05, 0.05, 0.02]
 LEVEL_P = {"street": 0.6, "district": 0.12, "department": 0.18, "enterprise": 0.10}
-
-
-def arrow_schema() -> pa.Schema:
-    """The Arrow schema jiesu writes case records with (timestamps in UTC, codes as dictionaries)."""
-    ts = pa.timestamp("us", tz="UTC")
-    code = pa.dictionary(pa.int32(), pa.string())
-    return pa.schema([
-        ("case_id", pa.string()), ("received_at", ts), ("answered_at", ts), ("channel", code),
-        ("request_type", code), ("category", code), ("district", code), ("street", code),
-        ("disposition", code), ("dispatched_at", ts), ("unit", code), ("unit_level", code),
-        ("deadline_at", ts), ("objections", pa.int64()), ("objection_upheld", pa.bool_()),
-        ("first_contact_at", ts), ("closed_at", ts), ("status", code), ("callback_at", ts),
-        ("callback_valid", pa.bool_()), ("contacted", pa.bool_()), ("resolved", pa.bool_()),
-        ("satisfaction", code), ("excluded", pa.bool_()), ("exclusion_reason", code),
-        ("proactive", pa.bool_()), ("topic", code),
-    ])
-
-
-def _dict(codes: np.ndarray, values: list[str], mask: np.ndarray | None = None) -> pa.DictionaryArray:
-    idx = pa.array(codes.astype(np.int32), mask=mask)
-    return pa.DictionaryArray.from_arrays(idx, pa.array(values, pa.string()))
-
-
-def _ts(values: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
-    return pa.array(values.astype(np.int64), type=pa.timestamp("us", tz="UTC"), mask=mask)
 
 
 def generate(n: int, seed: int = 0, *, start: str = "2024-01-01", days: int = 365,

@@ -5,7 +5,7 @@ Only those columns are read; every other column (``Location``, ``CASE_TITLE``,
 ``CLOSURE_REASON``, photos, coordinates, ``LOCATION_STREET_NAME``, ZIP, ward, ...) is skipped by
 the CSV reader and can never reach the output.
 
-Output: zstd Parquet in jiesu's Arrow case-record schema (:func:`jiesu.synthetic.arrow_schema`,
+Output: zstd Parquet in jiesu's Arrow case-record schema (:func:`jiesu.records.arrow_schema`,
 timestamps in UTC), written atomically; and optionally a Boston city profile TOML built from the
 data (units = work queues, districts = neighbourhoods, categories = request types).
 
@@ -74,7 +74,8 @@ import pyarrow.compute as pc
 
 from ..errors import InputError
 from ..io import atomic_path
-from ..synthetic import arrow_schema
+from ..records import arrow_schema, timestamps
+from ..records import codes as code_column
 
 Progress = Callable[[int, int | None], None]
 
@@ -423,14 +424,12 @@ def _lookup(col: pa.Array, fn: Callable[[str | None], int]) -> np.ndarray:
     return table[pos.to_numpy(zero_copy_only=False)]
 
 
-def _dict(codes: np.ndarray, dictionary: pa.Array | list[str]) -> pa.DictionaryArray:
-    if not isinstance(dictionary, pa.Array):
-        dictionary = pa.array(dictionary, pa.string())
-    return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32(), mask=codes < 0), dictionary)
+def _dict(indices: np.ndarray, dictionary: pa.Array | list[str]) -> pa.DictionaryArray:
+    return code_column(indices, dictionary, indices < 0)
 
 
 def _ts(us: np.ndarray, valid: np.ndarray) -> pa.Array:
-    return pa.array(us, pa.timestamp("us", tz="UTC"), mask=~valid)
+    return timestamps(us, ~valid)
 
 
 class _Mapper:

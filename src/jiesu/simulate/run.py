@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from ..errors import InputError, UsageError
 from ..profile import Profile, load_profile
+from ..records import arrow_schema, codes, timestamps
 from .model import (
     DAY,
     DISPOSITIONS,
@@ -108,13 +109,7 @@ def run(scenario: str | Path | Scenario, days: int, seed: int, output: str | Pat
 # ---------------------------------------------------------------- records
 
 def _ts(t0_us: int, seconds: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
-    values = t0_us + np.rint(seconds * US).astype(np.int64)
-    return pa.array(values, type=pa.timestamp("us", tz="UTC"), mask=mask)
-
-
-def _dict(codes: np.ndarray, values: list[str] | tuple[str, ...], mask: np.ndarray | None = None) -> pa.Array:
-    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32), mask=mask),
-                                          pa.array(list(values), pa.string()))
+    return timestamps(t0_us + np.rint(seconds * US).astype(np.int64), mask)
 
 
 def _spread(n: int, idx: np.ndarray, values: np.ndarray, fill: Any = 0) -> np.ndarray:
@@ -142,7 +137,6 @@ CHUNK_ROWS = 1 << 20
 
 def record_schema(sc: Scenario, prof: Profile, days: int, seed: int) -> pa.Schema:
     """jiesu's Arrow case-record schema with this run's key-value metadata."""
-    from ..synthetic import arrow_schema
 
     return arrow_schema().with_metadata(parquet_metadata(sc, prof, days, seed))
 
@@ -180,28 +174,28 @@ def iter_tables(c: Cases, d: Directory, sc: Scenario, prof: Profile, days: int, 
             "case_id": pc.binary_join_element_wise(prefix, digits, ""),
             "received_at": _ts(t0, c.received[lo:hi]),
             "answered_at": _ts(t0, c.answered[lo:hi]),
-            "channel": _dict(c.channel[lo:hi], CHANNELS),
-            "request_type": _dict(c.request_type[lo:hi], REQUEST_TYPES),
-            "category": _dict(c.category[lo:hi], d.categories),
-            "district": _dict(c.district[lo:hi], d.district_ids),
-            "street": _dict(c.street[lo:hi], d.street_ids),
-            "disposition": _dict(c.disposition[lo:hi], DISPOSITIONS),
+            "channel": codes(c.channel[lo:hi], CHANNELS),
+            "request_type": codes(c.request_type[lo:hi], REQUEST_TYPES),
+            "category": codes(c.category[lo:hi], d.categories),
+            "district": codes(c.district[lo:hi], d.district_ids),
+            "street": codes(c.street[lo:hi], d.street_ids),
+            "disposition": codes(c.disposition[lo:hi], DISPOSITIONS),
             "dispatched_at": _ts(t0, spread(c.dispatched_at, 0.0), nd),
-            "unit": _dict(spread(c.unit), d.unit_ids, nd),
-            "unit_level": _dict(spread(level), LEVELS, nd),
+            "unit": codes(spread(c.unit), d.unit_ids, nd),
+            "unit_level": codes(spread(level), LEVELS, nd),
             "deadline_at": _ts(t0, spread(c.deadline, 0.0), nd),
             "objections": pa.array(spread(c.objections), mask=nd),
             "objection_upheld": pa.array(spread(c.upheld, False), mask=nd),
             "first_contact_at": _ts(t0, spread(c.first_contact, 0.0), nd | ~spread(c.has_contact, False)),
             "closed_at": _ts(t0, closed),
-            "status": _dict(np.full(k, STATUS.index("closed")), STATUS),
+            "status": codes(np.full(k, STATUS.index("closed")), STATUS),
             "callback_at": _ts(t0, spread(c.callback, 0.0), nd),
             "callback_valid": pa.array(valid, mask=nd),
             "contacted": pa.array(spread(c.contacted, False), mask=no_answer),
             "resolved": pa.array(spread(c.resolved, False), mask=no_answer),
-            "satisfaction": _dict(spread(c.satisfaction), SATISFACTION, no_answer),
+            "satisfaction": codes(spread(c.satisfaction), SATISFACTION, no_answer),
             "excluded": pa.array(excluded, mask=nd),
-            "exclusion_reason": _dict(spread(c.reason), EXCLUSION, ~excluded),
+            "exclusion_reason": codes(spread(c.reason), EXCLUSION, ~excluded),
             "proactive": pa.array(np.zeros(k, bool), mask=nd),
             "topic": pa.nulls(k, pa.dictionary(pa.int32(), pa.string())),
         }

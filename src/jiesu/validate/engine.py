@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..io import BATCH_ROWS, RawBatch, Source, discover, field_kinds, iter_raw
+from ..io import BATCH_ROWS, RawBatch, Source, discover, field_kinds, iter_raw, prefetch
 from ..profile import Profile, load_profile
 from ..schema import case_record_schema, record_validator, schema_id, schema_version
 from .duplicates import DuplicateFinder
@@ -28,8 +28,6 @@ from .schema_checks import (
 )
 from .semantic import DATE_TIME_FIELDS, epoch_us, mask_personal, semantic_failures
 
-T = TypeVar("T")
-PREFETCH = 1  # batches read ahead while one is checked
 ProgressFn = Callable[[int, int | None], None]
 
 
@@ -91,44 +89,6 @@ def validate(
         notices=book.notices(),
         strict=strict,
     )
-
-
-def prefetch(batches: Iterator[T]) -> Iterator[T]:
-    """Read the next batch in a thread while this one is checked (Arrow and numpy release the GIL)."""
-    import queue
-    import threading
-
-    q: queue.Queue = queue.Queue(maxsize=PREFETCH)
-    done = object()
-    stop = threading.Event()
-
-    def work() -> None:
-        try:
-            for item in batches:
-                if stop.is_set():
-                    return
-                q.put(item)
-            q.put(done)
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer and raised there
-            q.put(exc)
-
-    thread = threading.Thread(target=work, daemon=True)
-    thread.start()
-    try:
-        while True:
-            item = q.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():
-            try:
-                q.get_nowait()
-            except queue.Empty:
-                thread.join(0.01)
 
 
 def _samples(batch: RawBatch, mask: np.ndarray, col: pa.ChunkedArray | None, room: int,

@@ -1,0 +1,38 @@
+"""Case records in jiesu's Arrow form: the schema every writer uses and its column builders.
+
+Timestamps are microseconds in UTC; enum-like and code fields are dictionary-encoded, so readers
+check and group them once per distinct value. Simulation, synthetic data and importers all write
+with ``arrow_schema()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyarrow as pa
+
+TIMESTAMP = pa.timestamp("us", tz="UTC")
+CODE = pa.dictionary(pa.int32(), pa.string())
+
+
+def arrow_schema() -> pa.Schema:
+    """The Arrow schema of a case-record table, field for field in the published schema's order."""
+    from .io import field_kinds
+
+    arrow = {"date-time": TIMESTAMP, "boolean": pa.bool_(), "integer": pa.int64()}
+    return pa.schema([
+        (name, arrow.get(kind, pa.string() if name == "case_id" else CODE))
+        for name, kind in field_kinds().kind.items()
+    ])
+
+
+def timestamps(us: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
+    """Microseconds since the epoch (UTC) as a timestamp column; ``mask`` True = null."""
+    return pa.array(np.asarray(us, dtype=np.int64), type=TIMESTAMP, mask=mask)
+
+
+def codes(indices: np.ndarray, values: Sequence[str] | pa.Array, mask: np.ndarray | None = None) -> pa.DictionaryArray:
+    """A dictionary column: ``values[indices]``; ``mask`` True = null."""
+    dictionary = values if isinstance(values, pa.Array) else pa.array(list(values), pa.string())
+    return pa.DictionaryArray.from_arrays(pa.array(np.asarray(indices, dtype=np.int32), mask=mask), dictionary)
