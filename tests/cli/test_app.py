@@ -34,11 +34,10 @@ def test_cli_md_matches_the_app():
 
 
 def test_every_command_has_help():
-    import click
     import typer
 
     root = typer.main.get_command(app)
-    ctx = click.Context(root)
+    ctx = typer.Context(root)
     for name in root.list_commands(ctx):  # type: ignore[attr-defined]
         cmd = root.get_command(ctx, name)  # type: ignore[attr-defined]
         assert cmd.help or cmd.short_help, f"{name} has no help"
