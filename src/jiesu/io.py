@@ -148,9 +148,15 @@ class RawBatch:
 ARROW_FOR_KIND = {"string": pa.string(), "date-time": pa.string(), "boolean": pa.bool_(), "integer": pa.int64()}
 
 
-def iter_raw(source: Source, batch_rows: int = BATCH_ROWS) -> Iterator[RawBatch]:
-    """Stream a source for validation; raises InputError when the file cannot be read at all."""
-    reader = {"parquet": _raw_parquet, "csv": _raw_csv, "ndjson": _raw_ndjson, "json": _raw_json}[source.format]
+def iter_raw(source: Source, batch_rows: int = BATCH_ROWS, columns: Sequence[str] | None = None) -> Iterator[RawBatch]:
+    """Stream a source for validation; raises InputError when the file cannot be read at all.
+
+    ``columns`` narrows what Parquet decodes (text formats are parsed whole either way).
+    """
+    if source.format == "parquet":
+        reader = lambda s, n: _raw_parquet(s, n, columns)
+    else:
+        reader = {"csv": _raw_csv, "ndjson": _raw_ndjson, "json": _raw_json}[source.format]
     try:
         yield from reader(source, batch_rows)
     except InputError:
@@ -213,8 +219,8 @@ def check_arrow_types(source: Source, schema: pa.Schema) -> None:
             )
 
 
-def _raw_parquet(source: Source, batch_rows: int) -> Iterator[RawBatch]:
-    pf, wanted = _open_parquet(source)
+def _raw_parquet(source: Source, batch_rows: int, columns: Sequence[str] | None = None) -> Iterator[RawBatch]:
+    pf, wanted = _open_parquet(source, columns)
     check_arrow_types(source, pf.schema_arrow)
     source.rows = pf.metadata.num_rows
     offset = 0

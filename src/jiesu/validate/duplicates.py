@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 PARTITION_BITS = 5  # 32 spill files
 MAX_BYTES = 64  # bytes of a case_id that enter the hash; the exact pass compares whole values
@@ -96,13 +97,15 @@ class DuplicateFinder:
             if bounds[p + 1] > bounds[p]:
                 self._files[p].write(pairs[bounds[p]: bounds[p + 1]].tobytes())
 
-    def finish(self, fetch: Callable[[np.ndarray], list[str]]) -> list[tuple[int, int]]:
-        """Pairs (global row, global row of its first occurrence) for each repeated id.
+    def finish(self, fetch: Callable[[np.ndarray], pa.Array]) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+        """(rows, rows of their first occurrence, their case_ids) for every repeated id, by row.
 
-        ``fetch`` returns the case_id text of the given global rows (sorted), for the exact pass.
+        ``fetch`` returns the case_id text of the given global rows (sorted) for the exact pass,
+        which groups the colliding rows by their real value, columnar.
         """
         for f in self._files:
             f.close()
+
         def repeated_rows(name: str) -> np.ndarray | None:
             pairs = np.fromfile(name, dtype=np.uint64).reshape(-1, 2)
             if len(pairs) < 2:
@@ -118,15 +121,17 @@ class DuplicateFinder:
                 candidates = [c for c in pool.map(repeated_rows, [f.name for f in self._files]) if c is not None]
         finally:
             self._dir.cleanup()
+        empty = np.zeros(0, np.int64)
         if not candidates:
-            return []
-        rows = np.unique(np.concatenate(candidates)).astype(np.int64)
+            return empty, empty, pa.array([], pa.string())
+        rows = np.sort(np.concatenate(candidates)).astype(np.int64)  # each row sits in one partition once
         values = fetch(rows)
-        first: dict[str, int] = {}
-        out = []
-        for row, value in zip(rows.tolist(), values):  # only the few colliding rows
-            if value in first:
-                out.append((row, first[value]))
-            else:
-                first[value] = row
-        return out
+        group = pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False)
+        order = np.lexsort((rows, group))
+        g, r = group[order], rows[order]
+        starts = np.r_[True, g[1:] != g[:-1]]
+        first = r[starts][np.cumsum(starts) - 1]
+        repeat = ~starts
+        keep = np.argsort(r[repeat], kind="stable")
+        taken = order[repeat][keep]
+        return r[repeat][keep], first[repeat][keep], values.take(pa.array(taken))

@@ -208,46 +208,33 @@ def _json_value(v: Any) -> Any:
 
 
 def _report_duplicates(dups: DuplicateFinder, sources: list[Source], starts: list[int], book: NoticeBook, batch_rows: int) -> None:
-    def fetch(rows: np.ndarray) -> list[str]:
-        out: list[str] = []
-        bounds = starts + [dups.rows]
+    bounds = np.array([*starts, dups.rows])
+
+    def fetch(rows: np.ndarray) -> pa.Array:
+        """The case_id text of the given (sorted) global rows, re-reading only the files that hold them."""
+        parts = []
         for si, source in enumerate(sources):
             sel = rows[(rows >= bounds[si]) & (rows < bounds[si + 1])] - bounds[si]
             if not len(sel):
                 continue
-            want = set(sel.tolist())
-            values: dict[int, str] = {}
-            for batch in iter_raw(source, batch_rows):
-                local = [p for p in range(batch.offset, batch.offset + batch.num_rows) if p in want] if len(want) < 64 else \
-                    [int(p) for p in sel[(sel >= batch.offset) & (sel < batch.offset + batch.num_rows)]]
-                if local:
-                    col = batch.table.column("case_id")
-                    taken = col.take(pa.array([p - batch.offset for p in local], pa.int64())).to_pylist()
-                    values.update(zip(local, taken))
-            out.extend(str(values[int(p)]) for p in sel)
-        return out
+            for batch in iter_raw(source, batch_rows, ["case_id"]):
+                local = sel[(sel >= batch.offset) & (sel < batch.offset + batch.num_rows)] - batch.offset
+                if len(local):
+                    parts.append(batch.table.column("case_id").take(pa.array(local)).combine_chunks().cast(pa.string()))
+        return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
 
-    values_seen: dict[int, str] = {}
-
-    def fetch_and_keep(rows: np.ndarray) -> list[str]:
-        values = fetch(rows)
-        values_seen.update(zip(rows.tolist(), values))
-        return values
-
-    pairs = dups.finish(fetch_and_keep)
-    if not pairs:
+    rows, first, values = dups.finish(fetch)
+    if not len(rows):
         return
-    bounds = starts + [dups.rows]
 
     def where(row: int) -> tuple[str, int]:
         si = int(np.searchsorted(bounds, row, side="right") - 1)
-        return str(sources[si].path), row - bounds[si] + 1
+        return str(sources[si].path), int(row - bounds[si] + 1)
 
-    pairs.sort()
     room = book.room("duplicate-case-id", "case_id")
     samples = []
-    for row, first in pairs[:room]:
+    for row, first_row, value in zip(rows[:room].tolist(), first[:room].tolist(), values[:room].to_pylist()):
         f, r = where(row)
-        ff, fr = where(first)
-        samples.append(Sample(f, r, values_seen.get(row), f"same case_id as {ff} row {fr}"))
-    book.add("duplicate-case-id", "case_id", "appears more than once", len(pairs), samples)
+        ff, fr = where(first_row)
+        samples.append(Sample(f, r, value, f"same case_id as {ff} row {fr}"))
+    book.add("duplicate-case-id", "case_id", "appears more than once", len(rows), samples)
