@@ -158,3 +158,30 @@ def test_copy_of_fixture_reports_its_own_path(tmp_path):
     shutil.copy(FIX / "invalid" / "time-order.ndjson", target)
     report = validate([target])
     assert report.notices[0].samples[0].file == str(target)
+
+
+def test_ndjson_layout_variants(tmp_path):
+    lines = (FIX / "valid" / "cases.ndjson").read_bytes().splitlines()
+    variants = {
+        "bom.ndjson": b"\xef\xbb\xbf" + b"\n".join(lines) + b"\n",
+        "no-final-newline.ndjson": b"\n".join(lines),
+        "blank-lines.ndjson": b"\n".join(lines[:30]) + b"\n\n  \n" + b"\n".join(lines[30:]) + b"\n",
+        "crlf.ndjson": b"\r\n".join(lines) + b"\r\n",
+    }
+    for name, data in variants.items():
+        (tmp_path / name).write_bytes(data)
+        report = validate([tmp_path / name])
+        assert report.valid and report.rows == 60, name
+    (tmp_path / "empty.ndjson").write_bytes(b"")
+    assert validate([tmp_path / "empty.ndjson"]).rows == 0
+
+
+def test_ndjson_blocks_keep_row_numbers(tmp_path):
+    lines = (FIX / "valid" / "cases.ndjson").read_text(encoding="utf-8").splitlines()
+    many = [line.replace('"case_id": "BJ', f'"case_id": "B{i}J') for i in range(40) for line in lines]
+    bad = 1234
+    many[bad] = many[bad].replace('"channel": "', '"channel": "x')
+    (tmp_path / "many.ndjson").write_text("\n".join(many) + "\n", encoding="utf-8")
+    report = validate([tmp_path / "many.ndjson"], batch_rows=100)  # blocks of 1 MiB
+    (notice,) = report.notices
+    assert notice.code == "not-in-enum" and notice.samples[0].row == bad + 1 and report.rows == 2400

@@ -363,60 +363,66 @@ def is_plain_text(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
+def _line_blocks(path: Path, block_bytes: int) -> Iterator[memoryview]:
+    """Blocks of whole lines, as zero-copy views of the memory-mapped file (a UTF-8 BOM skipped)."""
+    import mmap
+
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            return
+        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)  # closed when the last view is gone
+    view = memoryview(mm)
+    start = 3 if mm[:3] == b"\xef\xbb\xbf" else 0
+    while start < size:
+        end = min(start + block_bytes, size)
+        if end < size:
+            cut = mm.rfind(b"\n", start, end) + 1
+            if cut <= start:  # one line longer than a block: take it whole
+                nl = mm.find(b"\n", end)
+                cut = size if nl < 0 else nl + 1
+            end = cut
+        yield view[start:end]
+        start = end
+
+
 def _raw_ndjson(source: Source, batch_rows: int) -> Iterator[RawBatch]:
     """NDJSON: Arrow's C++ parser for blocks of lines; blocks it rejects are parsed in Python."""
     import pyarrow.json as pj
 
     kinds = field_kinds().kind
     explicit = pa.schema([(n, ARROW_FOR_KIND[k]) for n, k in kinds.items()])
-    block_bytes = max(1 << 20, min(batch_rows * 512, 1 << 26))  # at most 64 MiB of text a block
-    with _open_binary(source.path) as fh:
-        head = fh.read(SNIFF_BYTES)
-        if b"\x00" in head:
+    with open(source.path, "rb") as fh:
+        if b"\x00" in fh.read(SNIFF_BYTES):
             raise InputError(f"{source.path}: not a text file (it holds NUL bytes); is it really NDJSON?")
-        fh.seek(0)
-        offset = 0
-        rest = b""
-        while True:
-            chunk = fh.read(block_bytes)
-            block = rest + chunk
-            if not chunk:
-                rest = b""
-            else:
-                cut = block.rfind(b"\n") + 1
-                if cut == 0:
-                    rest = block
-                    continue
-                block, rest = block[:cut], block[cut:]
-            if offset == 0 and block.startswith(b"\xef\xbb\xbf"):
-                block = block[3:]
-            if block and not block.endswith(b"\n"):
-                block += b"\n"
-            if not block or block.isspace():
-                if not chunk:
-                    break
-                continue
-            batch = None
-            try:
-                table = pj.read_json(
-                    pa.BufferReader(block),
-                    read_options=pj.ReadOptions(block_size=1 << 22, use_threads=True),
-                    parse_options=pj.ParseOptions(explicit_schema=explicit, unexpected_field_behavior="infer",
-                                                  newlines_in_values=False),
-                )
-                # Arrow's table stands only if every line is one record (no blank lines) and no key is
-                # outside the schema (null or not, it breaks it; Arrow cannot tell null from absent)
-                if table.num_rows == block.count(b"\n") and all(name in kinds for name in table.column_names):
-                    batch = RawBatch(source, offset, encode_codes(table.combine_chunks()))
-            except pa.ArrowInvalid:
-                pass
-            if batch is None:
-                batch = _records_batch(source, offset, _parse_lines(block.splitlines()))
-            source.rows += batch.num_rows
-            yield batch
-            offset += batch.num_rows
-            if not chunk:
-                break
+    offset = 0
+    block_bytes = max(1 << 20, min(batch_rows * 512, 1 << 26))  # at most 64 MiB of text a block
+    for block in _line_blocks(source.path, block_bytes):
+        raw = np.frombuffer(block, dtype=np.uint8)
+        lines = int(np.count_nonzero(raw == 10)) + (raw[-1] != 10)
+        batch = None
+        try:
+            table = pj.read_json(
+                pa.BufferReader(pa.py_buffer(block)),
+                read_options=pj.ReadOptions(block_size=1 << 22, use_threads=True),
+                parse_options=pj.ParseOptions(explicit_schema=explicit, unexpected_field_behavior="infer",
+                                              newlines_in_values=False),
+            )
+            # Arrow's table stands only if every line is one record (no blank lines) and no key is
+            # outside the schema (null or not, it breaks it; Arrow cannot tell null from absent)
+            if table.num_rows == lines and all(name in kinds for name in table.column_names):
+                batch = RawBatch(source, offset, encode_codes(table.combine_chunks()))
+        except pa.ArrowInvalid:
+            pass
+        if batch is None:
+            records = _parse_lines(bytes(block).splitlines())
+            if not records:
+                continue  # whitespace only
+            batch = _records_batch(source, offset, records)
+        source.rows += batch.num_rows
+        yield batch
+        offset += batch.num_rows
+        del block, raw
 
 
 _NOT_JSON = object()
