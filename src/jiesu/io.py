@@ -383,6 +383,9 @@ def _line_blocks(path: Path, block_bytes: int) -> Iterator[memoryview]:
                 cut = size if nl < 0 else nl + 1
             end = cut
         yield view[start:end]
+        done = end - end % mmap.PAGESIZE
+        if done > 0 and hasattr(mm, "madvise"):
+            mm.madvise(mmap.MADV_DONTNEED, 0, done)  # read pages leave this process's memory
         start = end
 
 
