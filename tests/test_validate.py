@@ -185,3 +185,18 @@ def test_ndjson_blocks_keep_row_numbers(tmp_path):
     report = validate([tmp_path / "many.ndjson"], batch_rows=100)  # blocks of 1 MiB
     (notice,) = report.notices
     assert notice.code == "not-in-enum" and notice.samples[0].row == bad + 1 and report.rows == 2400
+
+
+def test_no_report_shows_a_phone_number_whatever_the_check(tmp_path):
+    lines = (FIX / "valid" / "cases.ndjson").read_text(encoding="utf-8").splitlines()
+    import json as _json
+
+    recs = [_json.loads(line) for line in lines]
+    recs[3]["topic"] = "call 13812345678"  # breaks the code pattern and holds a mobile number
+    recs[4]["street"] = "110101001 / 110101199001011234"  # an ID-card number where a code belongs
+    (tmp_path / "p.ndjson").write_text("".join(_json.dumps(r) + "\n" for r in recs), encoding="utf-8")
+    report = validate([tmp_path / "p.ndjson"])
+    text = _json.dumps(report.to_dict(), ensure_ascii=False)
+    assert "13812345678" not in text and "110101199001011234" not in text
+    codes = {(n.code, n.field) for n in report.notices}
+    assert {("pattern-mismatch", "topic"), ("personal-data", "topic"), ("personal-data", "street")} <= codes

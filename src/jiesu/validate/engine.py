@@ -26,7 +26,7 @@ from .schema_checks import (
     per_value,
     rule_failures,
 )
-from .semantic import DATE_TIME_FIELDS, epoch_us, mask_personal, semantic_failures
+from .semantic import DATE_TIME_FIELDS, FREE_TEXT_FIELDS, epoch_us, mask_personal, semantic_failures
 
 ProgressFn = Callable[[int, int | None], None]
 
@@ -91,6 +91,10 @@ def validate(
     )
 
 
+def _hidden(value: Any) -> None:
+    """Values of fields outside the schema are never shown: they may be anything a person typed."""
+
+
 def _samples(batch: RawBatch, mask: np.ndarray, col: pa.ChunkedArray | None, room: int,
              shown: Callable[[Any], str | None] = lambda v: v) -> list[Sample]:
     if room <= 0:
@@ -147,17 +151,21 @@ def _check_batch(batch: RawBatch, profile: Profile, book: NoticeBook) -> np.ndar
         if schema_check:
             invalid |= mask
         col = table.column(name) if name is not None and name in table.column_names else None
+        typed_by_people = name in FREE_TEXT_FIELDS or name not in schema.rules
+        if typed_by_people and show is not _hidden:
+            show = mask_personal  # whatever the check, a report never shows a phone or ID number
         samples = _samples(batch, mask, col, book.room(code, name), show)
         if explain:
             for s in samples:
-                s.explanation = _explain(table, s.row - batch.offset - 1, name)
+                why = _explain(table, s.row - batch.offset - 1, name)
+                s.explanation = mask_personal(why) if typed_by_people else why
         book.add(code, name, message, count, samples)
 
     names = set(table.column_names)
     for name in table.column_names:
         if name not in schema.rules and not schema.additional_properties:
             present = as_bool_np(pc.is_valid(table.column(name)))
-            record("unknown-field", name, "is not a field of the case-record schema", present, schema_check=True, show=lambda v: None)
+            record("unknown-field", name, "is not a field of the case-record schema", present, schema_check=True, show=_hidden)
     for name in schema.required:
         absent = np.ones(n, bool) if name not in names else ~as_bool_np(pc.is_valid(table.column(name)))
         if name in typed_wrong:
@@ -189,7 +197,7 @@ def _check_batch(batch: RawBatch, profile: Profile, book: NoticeBook) -> np.ndar
             record("conditional-required", target, f"is required when {cond.when_field} is {json.dumps(cond.when_value)}", hit & absent, schema_check=True)
 
     for code, name, message, mask in semantic_failures(table, profile, times):
-        record(code, name, message, mask, schema_check=False, show=mask_personal if code == "personal-data" else (lambda v: v))
+        record(code, name, message, mask, schema_check=False)
     return invalid
 
 
