@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from .profile import Profile, load_profile
-from .records import arrow_schema
+from .records import arrow_schema, parquet_writer
 from .records import codes as _dict
 from .records import timestamps as _ts
 
@@ -142,11 +142,7 @@ def iter_generate(n: int, seed: int = 0, chunk_rows: int = 1_000_000, **kw) -> I
 
 def write_parquet(path: str | Path, n: int, seed: int = 0, chunk_rows: int = 1_000_000, **kw) -> Path:
     """Write n cases to a zstd Parquet file, one row group per chunk (memory stays flat)."""
-    import pyarrow.parquet as pq
-
-    from .io import atomic_path
-
-    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, arrow_schema(), compression="zstd") as writer:
+    with parquet_writer(path) as writer:
         for table in iter_generate(n, seed, chunk_rows, **kw):
             writer.write_table(table, row_group_size=chunk_rows)
     return Path(path)

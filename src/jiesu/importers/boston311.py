@@ -74,7 +74,7 @@ import pyarrow.compute as pc
 
 from ..errors import InputError
 from ..io import atomic_path
-from ..records import arrow_schema, timestamps
+from ..records import arrow_schema, parquet_writer, timestamps
 from ..records import codes as code_column
 
 Progress = Callable[[int, int | None], None]
@@ -585,7 +585,6 @@ def import_boston311(
     See the module docstring for the mapping. Raises InputError (exit 3) for a missing or
     unreadable file or a CSV without the Boston columns. Both outputs are written atomically.
     """
-    import pyarrow.parquet as pq
 
     from ..profile import parse_profile
 
@@ -613,7 +612,7 @@ def import_boston311(
     schema = arrow_schema().with_metadata(_parquet_metadata(src.name, default_limit_hours))
     mapper = _Mapper(codes, result, schema)
     done = 0
-    with atomic_path(out) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+    with parquet_writer(out, schema) as writer:
         pending: list[pa.Table] = []
         pending_rows = 0
         for block in _batches(src, BOSTON_COLUMNS):

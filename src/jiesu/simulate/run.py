@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from ..errors import InputError, UsageError
 from ..profile import Profile, load_profile
-from ..records import arrow_schema, codes, timestamps
+from ..records import arrow_schema, codes, parquet_writer, timestamps
 from .model import (
     DAY,
     DISPOSITIONS,
@@ -209,11 +209,7 @@ def to_table(c: Cases, d: Directory, sc: Scenario, prof: Profile, days: int, see
 
 def write_parquet(path: str | Path, tables: Iterable[pa.Table], schema: pa.Schema) -> None:
     """zstd Parquet, one row group per table, written atomically."""
-    import pyarrow.parquet as pq
-
-    from ..io import atomic_path
-
-    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
+    with parquet_writer(path, schema) as writer:
         for table in tables:
             writer.write_table(table, row_group_size=CHUNK_ROWS)
 
