@@ -84,12 +84,13 @@ def run_child(code: str, path: Path) -> dict:
 @pytest.fixture(scope="module")
 def year() -> Path:
     """A generated year of cases (Beijing's 2024 volume by default), made once and kept."""
-    from jiesu.synthetic import write_parquet
-
     path = DATA / f"cases_{ROWS}.parquet"
     if not path.exists():
         DATA.mkdir(parents=True, exist_ok=True)
-        write_parquet(path, ROWS, seed=2024)
+        # in a child process: the engines' processes are forked from this one, and a large parent
+        # would show in their peak-memory figures
+        code = "import sys; from jiesu.synthetic import write_parquet; write_parquet(sys.argv[1], int(sys.argv[2]), seed=2024)"
+        subprocess.run([sys.executable, "-c", code, str(path), str(ROWS)], check=True)
     return path
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from datetime import timedelta, timezone
 from pathlib import Path
 
@@ -15,12 +17,11 @@ def rows(default: int) -> int:
 
 
 def parquet_cases(n: int, seed: int = 1) -> Path:
-    from jiesu.synthetic import write_parquet
-
     DATA.mkdir(exist_ok=True)
     path = DATA / f"cases-{n}-s{seed}.parquet"
-    if not path.exists():
-        write_parquet(path, n, seed=seed)
+    if not path.exists():  # in a child process, so the benchmark process stays small
+        code = "import sys; from jiesu.synthetic import write_parquet; write_parquet(sys.argv[1], int(sys.argv[2]), seed=int(sys.argv[3]))"
+        subprocess.run([sys.executable, "-c", code, str(path), str(n), str(seed)], check=True)
     return path
 
 
