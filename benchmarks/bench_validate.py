@@ -10,6 +10,7 @@ its own; rows/s and peak RSS are printed and stored in the benchmark's extra_inf
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -45,7 +46,7 @@ def test_validate_throughput(benchmark, label, make, n):
         runs.append(run_validate(path))
         return runs[-1]
 
-    benchmark.pedantic(once, rounds=3, iterations=1)
+    benchmark.pedantic(once, rounds=int(os.environ.get("JIESU_BENCH_ROUNDS", "3")), iterations=1)
     assert all(r["valid"] and r["rows"] == n for r in runs)
     seconds = statistics.median(r["seconds"] for r in runs)
     peak = max(r["peak_mib"] for r in runs)
