@@ -69,7 +69,12 @@ def hash_strings(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 
 class DuplicateFinder:
-    """Feed case_id arrays batch by batch; ``finish`` returns the rows that repeat an earlier id."""
+    """Feed case_id arrays batch by batch; ``finish`` returns the rows that repeat an earlier id.
+
+    Only the 64-bit hashes are spilled (8 bytes a row, split by their top bits). The rows behind a
+    repeated hash are found again by ``finish``'s scan, which re-reads the case_id column only when
+    some hash repeats (a duplicate, or a collision the exact pass then tells apart).
+    """
 
     def __init__(self) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="jiesu-ids-")
@@ -83,49 +88,47 @@ class DuplicateFinder:
                 self.add(chunk)
             return
         h, valid = hash_strings(ids)
-        rows = np.arange(self.rows, self.rows + len(ids), dtype=np.uint64)
         self.rows += len(ids)
         if not valid.all():
-            h, rows = h[valid], rows[valid]
+            h = h[valid]
         part = (h >> np.uint64(64 - PARTITION_BITS)).astype(np.uint8)
         order = np.argsort(part, kind="stable")  # radix sort on uint8
         bounds = np.searchsorted(part[order], np.arange((1 << PARTITION_BITS) + 1))
-        pairs = np.empty((len(h), 2), np.uint64)
-        pairs[:, 0] = h[order]
-        pairs[:, 1] = rows[order]
+        hs = h[order]
         for p in range(1 << PARTITION_BITS):
             if bounds[p + 1] > bounds[p]:
-                self._files[p].write(pairs[bounds[p]: bounds[p + 1]].tobytes())
+                self._files[p].write(hs[bounds[p]: bounds[p + 1]].tobytes())
 
-    def finish(self, fetch: Callable[[np.ndarray], pa.Array]) -> tuple[np.ndarray, np.ndarray, pa.Array]:
-        """(rows, rows of their first occurrence, their case_ids) for every repeated id, by row.
-
-        ``fetch`` returns the case_id text of the given global rows (sorted) for the exact pass,
-        which groups the colliding rows by their real value, columnar.
-        """
+    def repeated_hashes(self) -> np.ndarray:
+        """The hash values seen more than once (sorted); each partition is sorted on its own."""
         for f in self._files:
             f.close()
 
-        def repeated_rows(name: str) -> np.ndarray | None:
-            pairs = np.fromfile(name, dtype=np.uint64).reshape(-1, 2)
-            if len(pairs) < 2:
-                return None
-            hs = np.sort(pairs[:, 0])
-            repeated = hs[1:][hs[1:] == hs[:-1]]
-            return pairs[np.isin(pairs[:, 0], repeated), 1] if len(repeated) else None
+        def repeated(name: str) -> np.ndarray:
+            hs = np.fromfile(name, dtype=np.uint64)
+            hs.sort()
+            return np.unique(hs[1:][hs[1:] == hs[:-1]])
 
         from concurrent.futures import ThreadPoolExecutor
 
         try:
             with ThreadPoolExecutor(max_workers=2) as pool:  # numpy sorts release the GIL
-                candidates = [c for c in pool.map(repeated_rows, [f.name for f in self._files]) if c is not None]
+                parts = list(pool.map(repeated, [f.name for f in self._files]))
         finally:
             self._dir.cleanup()
+        return np.concatenate(parts) if parts else np.zeros(0, np.uint64)
+
+    def finish(self, scan: Callable[[np.ndarray], tuple[np.ndarray, pa.Array]]) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+        """(rows, rows of their first occurrence, their case_ids) for every repeated id, by row.
+
+        ``scan(hashes)`` returns the global rows (ascending) whose case_id hashes to one of
+        ``hashes``, with those case_ids; they are grouped by their real value, columnar.
+        """
         empty = np.zeros(0, np.int64)
-        if not candidates:
+        wanted = self.repeated_hashes()
+        if not len(wanted):
             return empty, empty, pa.array([], pa.string())
-        rows = np.sort(np.concatenate(candidates)).astype(np.int64)  # each row sits in one partition once
-        values = fetch(rows)
+        rows, values = scan(wanted)
         group = pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False)
         order = np.lexsort((rows, group))
         g, r = group[order], rows[order]

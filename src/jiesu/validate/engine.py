@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from ..io import BATCH_ROWS, RawBatch, Source, discover, field_kinds, iter_raw, prefetch
 from ..profile import Profile, load_profile
 from ..schema import case_record_schema, record_validator, schema_id, schema_version
-from .duplicates import DuplicateFinder
+from .duplicates import DuplicateFinder, hash_strings
 from .report import CHECKS, FileInfo, NoticeBook, Report, Sample
 from .schema_checks import (
     CompiledSchema,
@@ -218,20 +218,26 @@ def _json_value(v: Any) -> Any:
 def _report_duplicates(dups: DuplicateFinder, sources: list[Source], starts: list[int], book: NoticeBook, batch_rows: int) -> None:
     bounds = np.array([*starts, dups.rows])
 
-    def fetch(rows: np.ndarray) -> pa.Array:
-        """The case_id text of the given (sorted) global rows, re-reading only the files that hold them."""
-        parts = []
+    def scan(hashes: np.ndarray) -> tuple[np.ndarray, pa.Array]:
+        """Global rows whose case_id hashes to one of ``hashes``, re-reading only case_id."""
+        found_rows, found_values = [], []
         for si, source in enumerate(sources):
-            sel = rows[(rows >= bounds[si]) & (rows < bounds[si + 1])] - bounds[si]
-            if not len(sel):
-                continue
             for batch in iter_raw(source, batch_rows, ["case_id"]):
-                local = sel[(sel >= batch.offset) & (sel < batch.offset + batch.num_rows)] - batch.offset
-                if len(local):
-                    parts.append(batch.table.column("case_id").take(pa.array(local)).combine_chunks().cast(pa.string()))
-        return pa.concat_arrays(parts) if parts else pa.array([], pa.string())
+                if "case_id" not in batch.table.column_names:
+                    continue
+                ids = batch.table.column("case_id").combine_chunks()
+                if not is_text(ids.type):
+                    continue
+                h, valid = hash_strings(ids)
+                hit = np.flatnonzero(valid & np.isin(h, hashes))
+                if len(hit):
+                    found_rows.append(bounds[si] + batch.offset + hit)
+                    found_values.append(ids.take(pa.array(hit)).cast(pa.string()))
+        if not found_rows:
+            return np.zeros(0, np.int64), pa.array([], pa.string())
+        return np.concatenate(found_rows).astype(np.int64), pa.concat_arrays(found_values)
 
-    rows, first, values = dups.finish(fetch)
+    rows, first, values = dups.finish(scan)
     if not len(rows):
         return
 
