@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 import typer
 
@@ -26,6 +26,7 @@ def message(text: str) -> None:
 
 
 def fail(exc: JiesuError) -> typer.Exit:
+    Progress.close_all()  # the message starts on a line of its own
     prefix = typer.style("jiesu: error:", fg="red", bold=True) if use_color() else "jiesu: error:"
     typer.echo(f"{prefix} {exc.message}", err=True)
     return typer.Exit(exc.exit_code)
@@ -67,14 +68,23 @@ def emit(text: str | bytes, output: str | None) -> None:
 class Progress:
     """A progress bar on stderr, only when stderr is a terminal; a no-op callback otherwise."""
 
+    open_bars: ClassVar[list[Progress]] = []
+
     def __init__(self, label: str, total: int | None = None) -> None:
         self.label, self.total, self.done = label, total, 0
         self.active = sys.stderr.isatty()
+        if self.active:
+            Progress.open_bars.append(self)
+
+    @classmethod
+    def close_all(cls) -> None:
+        for bar in list(cls.open_bars):
+            bar.close()
 
     def __call__(self, done: int, total: int | None = None) -> None:
         if not self.active:
             return
-        self.done, self.total = done, total or self.total
+        self.done, self.total = max(done, 1), total or self.total
         if self.total:
             frac = min(1.0, done / self.total)
             bar = "#" * int(frac * 30)
@@ -84,6 +94,10 @@ class Progress:
         sys.stderr.flush()
 
     def close(self) -> None:
-        if self.active:
+        """End the bar's line (once, and only if something was drawn)."""
+        if self.active and self.done:
             sys.stderr.write("\n")
             sys.stderr.flush()
+        self.active = False
+        if self in Progress.open_bars:
+            Progress.open_bars.remove(self)

@@ -33,8 +33,10 @@ def command(
         raise typer.BadParameter(f"{keep} is not a folder", param_hint="--keep")
     bar = Progress("simulating")
     with tempfile.TemporaryDirectory(prefix="jiesu-demo-") as tmp, guarded():
-        result = run_demo(keep or tmp, days=days, seed=seed, level=level, stage=lambda s: message(f"jiesu demo: {s}"), progress=bar)
-        bar.close()
+        try:
+            result = run_demo(keep or tmp, days=days, seed=seed, level=level, stage=lambda s: message(f"jiesu demo: {s}"), progress=bar)
+        finally:
+            bar.close()
     s, r = result.summary, result.report
     message(
         f"jiesu demo: {s['requests']:,} requests simulated; validation: "

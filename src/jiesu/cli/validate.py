@@ -30,7 +30,9 @@ def command(
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
     progress = Progress("validating")
-    report = call(validate, paths, profile, max_samples=max_samples, encoding=encoding, strict=strict, progress=progress)
-    progress.close()
+    try:
+        report = call(validate, paths, profile, max_samples=max_samples, encoding=encoding, strict=strict, progress=progress)
+    finally:
+        progress.close()  # an error message then starts on a line of its own
     emit(render(report, fmt, color=use_color() and fmt == "table" and output is None), str(output) if output else None)
     raise typer.Exit(report.exit_code)
