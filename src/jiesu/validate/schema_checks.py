@@ -16,6 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..io import is_plain_text
+
 # python-jsonschema checks date-time with rfc3339-validator on the upper-cased text; Python's `$`
 # also matches before one final newline. This RE2 pattern says exactly the same.
 DATE_TIME_RE = (
@@ -316,10 +318,6 @@ def codes_of(col: pa.ChunkedArray, mapping: dict[str, int]) -> np.ndarray:
             pos = pc.index_in(chunk, value_set=keys).fill_null(len(mapping))
             parts.append(codes[pos.to_numpy(zero_copy_only=False)])
     return np.concatenate(parts) if parts else np.zeros(0, np.int64)
-
-
-def is_plain_text(t: pa.DataType) -> bool:
-    return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
 def is_text(t: pa.DataType) -> bool:
