@@ -11,7 +11,7 @@ import csv
 import json
 import random
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from jiesu.io import field_kinds
+from jiesu.records import json_records
 from jiesu.schema import case_record_schema, record_validator
 from jiesu.synthetic import generate
 from jiesu.validate import validate
@@ -42,12 +43,7 @@ INTEGERS = [-1, 0, 1000, 1001, 2**63, 10**20, 1.0, 2.5, "3", True, -(2**63) - 5]
 
 
 def base_records(n: int) -> list[dict]:
-    table = generate(n, seed=2024, start="2024-01-01", days=120)
-    out = []
-    for row in table.to_pylist():
-        out.append({k: (v.astimezone(BEIJING).isoformat() if isinstance(v, datetime) else v)
-                    for k, v in row.items() if v is not None})
-    return out
+    return json_records(generate(n, seed=2024, start="2024-01-01", days=120), BEIJING)
 
 
 def mutate(rec: dict, rng: random.Random) -> object:

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from jiesu.errors import ProfileError, UsageError
 from jiesu.profile import load_profile
+from jiesu.records import json_records
 from jiesu.simulate import erlang_c, fifo_starts, load_scenario, run
 from jiesu.simulate.run import littles_law
 from jiesu.simulate.scenario import DEFAULTS, apply_override
@@ -243,25 +244,13 @@ def _small(tmp_path: Path, name: str, seed: int = 5, **kw) -> tuple[Path, Path]:
     return out, summ
 
 
-def _to_json_records(table: pa.Table) -> list[dict]:
-    rows = []
-    for row in table.to_pylist():
-        rec = {}
-        for k, v in row.items():
-            if v is None:
-                continue
-            rec[k] = v.isoformat() if isinstance(v, datetime) else v
-        rows.append(rec)
-    return rows
-
-
 def test_every_record_is_valid_against_the_published_schema(tmp_path: Path) -> None:
     from jiesu.schema import record_validator
 
     out, _ = _small(tmp_path, "small")
     table = pq.read_table(out)
     assert 2000 < table.num_rows < 6000
-    records = _to_json_records(table)
+    records = json_records(table)
     assert any(r.get("objection_upheld") for r in records)
     assert any(r.get("exclusion_reason") == "objection_upheld" for r in records)
     assert {r["disposition"] for r in records} == {"answered", "dispatched", "transferred", "not_dispatched"}

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from jiesu.records import json_records
 from jiesu.synthetic import generate
 
 ROOT = Path(__file__).resolve().parents[1] / "fixtures"
@@ -24,17 +25,10 @@ BEIJING = timezone(timedelta(hours=8))
 
 def records() -> list[dict]:
     table = generate(60, seed=12345, start="2024-03-01", days=30)
-    out = []
-    for row in table.to_pylist():
-        rec = {}
-        for k, v in row.items():
-            if v is None:
-                continue
-            if isinstance(v, datetime):
-                v = v.astimezone(BEIJING).isoformat(timespec="seconds")
-            rec[k] = v
-        out.append(rec)
-    return out
+    seconds = pa.timestamp("s", tz="UTC")  # whole seconds in Beijing time, as a city's export looks
+    table = pa.table({n: (c.cast(seconds, safe=False) if pa.types.is_timestamp(c.type) else c)
+                      for n, c in zip(table.column_names, table.columns)})
+    return json_records(table, BEIJING)
 
 
 def write_ndjson(path: Path, recs: list) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
@@ -57,3 +58,19 @@ def parquet_writer(path: str | Path, schema: pa.Schema | None = None) -> Iterato
     with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd",
                                                     use_dictionary=dictionary_fields) as writer:
         yield writer
+
+
+def json_records(table: pa.Table, zone: ZoneInfo | None = None) -> list[dict[str, Any]]:
+    """Rows as the JSON records the schema describes: nulls left out, timestamps as RFC 3339 text
+    (in ``zone`` when given, else as stored). For samples, tests and small exports, not hot paths."""
+    out = []
+    for row in table.to_pylist():
+        rec = {}
+        for k, v in row.items():
+            if v is None:
+                continue
+            if hasattr(v, "isoformat"):
+                v = (v.astimezone(zone) if zone is not None else v).isoformat()
+            rec[k] = v
+        out.append(rec)
+    return out

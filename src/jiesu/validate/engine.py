@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from ..io import BATCH_ROWS, RawBatch, Source, discover, field_kinds, iter_raw, prefetch
 from ..profile import Profile, load_profile
+from ..records import json_records
 from ..schema import case_record_schema, record_validator, schema_id, schema_version
 from .duplicates import DuplicateFinder, hash_strings
 from .report import CHECKS, FileInfo, NoticeBook, Report, Sample
@@ -203,16 +204,12 @@ def _check_batch(batch: RawBatch, profile: Profile, book: NoticeBook) -> np.ndar
 
 def _explain(table: pa.Table, pos: int, field_name: str | None) -> str | None:
     """python-jsonschema's own words for one failing record and field."""
-    rec = {k: _json_value(v) for k, v in table.slice(pos, 1).to_pylist()[0].items() if v is not None}
+    (rec,) = json_records(table.slice(pos, 1))
     for err in record_validator().iter_errors(rec):
         path = list(err.absolute_path)
         if not field_name or (path and path[0] == field_name):
             return err.message[:200]
     return None
-
-
-def _json_value(v: Any) -> Any:
-    return v.isoformat() if isinstance(v, (_dt.datetime, _dt.date)) else v
 
 
 def _report_duplicates(dups: DuplicateFinder, sources: list[Source], starts: list[int], book: NoticeBook, batch_rows: int) -> None:
