@@ -200,3 +200,18 @@ def test_no_report_shows_a_phone_number_whatever_the_check(tmp_path):
     assert "13812345678" not in text and "110101199001011234" not in text
     codes = {(n.code, n.field) for n in report.notices}
     assert {("pattern-mismatch", "topic"), ("personal-data", "topic"), ("personal-data", "street")} <= codes
+
+
+def test_validation_never_imports_pandas():
+    """pyarrow imports pandas (~0.3 s) whenever it converts a Python value; validation builds its
+    arrays from buffers instead (jiesu.arrays). Every fixture, valid and invalid, in a fresh process."""
+    import subprocess
+    import sys
+
+    paths = [str(p) for p in sorted((FIX / "valid").iterdir())] + [str(p) for p in sorted((FIX / "invalid").glob("*.ndjson"))]
+    code = ("import sys\nfrom jiesu.validate import validate\n"
+            "reports = [validate([p]) for p in sys.argv[1:]]\n"
+            "assert sum(r.errors for r in reports) > 0\n"
+            "print('pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrays import as_bool_np, bool_array, int_array, python_array, text_array, valid_np
 from .errors import InputError
 from .schema import case_record_schema
 
@@ -330,21 +331,18 @@ def coerce_text_columns(table: pa.Table) -> tuple[pa.Table, dict[str, tuple[np.n
         col = table.column(i)
         if kind == "boolean":
             low = pc.utf8_lower(col)
-            ok = pc.is_in(low, value_set=pa.array(["true", "false"]))
-            typed = pc.equal(low, "true")
+            ok = as_bool_np(pc.is_in(low, value_set=text_array(["true", "false"])))
         else:
-            ok = pc.match_substring_regex(col, _INT_TEXT)
-            typed = None
-        bad = pc.and_(pc.is_valid(col), pc.invert(ok.fill_null(False)))
-        bad_np = np.asarray(bad.to_numpy(zero_copy_only=False), dtype=bool)
-        if bad_np.any():
-            pos = np.flatnonzero(bad_np)
-            errors[name] = (pos, [json.dumps(v) for v in col.take(pa.array(pos.tolist(), pa.int64())).to_pylist()])
-        keep = pc.if_else(bad, pa.scalar(None, pa.string()), col)
+            ok = as_bool_np(pc.match_substring_regex(col, _INT_TEXT))
+        present = valid_np(col)
+        bad = present & ~ok
+        if bad.any():
+            pos = np.flatnonzero(bad)
+            errors[name] = (pos, [json.dumps(v) for v in col.take(int_array(pos)).to_pylist()])
         if kind == "boolean":
-            typed = pc.equal(pc.utf8_lower(keep), "true")
+            typed = bool_array(as_bool_np(pc.is_in(low, value_set=text_array(["true"]))), present & ok)
         else:
-            typed = pc.cast(keep, pa.int64())
+            typed = pc.cast(pc.if_else(bool_array(bad), pa.nulls(len(col), pa.string()), col), pa.int64())
         table = table.set_column(i, name, typed)
     return table, errors
 
@@ -490,8 +488,8 @@ def _records_batch(source: Source, offset: int, records: list[Any]) -> RawBatch:
         kind = kinds.get(name)
         if kind is None:  # not a schema field: keep as JSON text so it can be reported
             present = [isinstance(rec, dict) and name in rec for rec in records] if any(v is None for v in values) else None
-            arrays[name] = pa.array([json.dumps(v, ensure_ascii=False) if (v is not None or (present and present[i])) else None
-                                     for i, v in enumerate(values)], pa.string())
+            arrays[name] = text_array([json.dumps(v, ensure_ascii=False) if (v is not None or (present and present[i])) else None
+                                       for i, v in enumerate(values)])
             continue
         clean: list[Any] = [None] * n
         bad_pos: list[int] = []
@@ -512,7 +510,7 @@ def _records_batch(source: Source, offset: int, records: list[Any]) -> RawBatch:
                 clean[i] = v
             else:
                 bad_pos.append(i)
-        arrays[name] = pa.array(clean, ARROW_FOR_KIND[kind])
+        arrays[name] = python_array(clean, ARROW_FOR_KIND[kind])
         if bad_pos:
             type_errors[name] = (np.array(bad_pos, dtype=np.int64),
                                  [json.dumps(values[i], ensure_ascii=False)[:80] for i in bad_pos])

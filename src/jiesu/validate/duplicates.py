@@ -16,6 +16,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrays import int_array, integer_values, text_array, valid_np
+
 PARTITION_BITS = 5  # 32 spill files
 MAX_BYTES = 64  # bytes of a case_id that enter the hash; the exact pass compares whole values
 _M1 = np.uint64(0x9E3779B97F4A7C15)
@@ -26,8 +28,8 @@ def hash_strings(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """(64-bit hashes, valid mask) of a string array, computed on its raw buffers."""
     if pa.types.is_dictionary(arr.type):
         hashes, _ok = hash_strings(arr.dictionary)
-        idx = arr.indices.fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-        return hashes[idx], np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), bool)
+        valid = valid_np(arr)
+        return hashes[np.where(valid, integer_values(arr.indices), 0)], valid
     if pa.types.is_string(arr.type):
         otype = np.int32
     elif pa.types.is_large_string(arr.type):
@@ -35,7 +37,7 @@ def hash_strings(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     else:
         raise TypeError(f"cannot hash {arr.type}")
     n = len(arr)
-    valid = np.ones(n, bool) if arr.null_count == 0 else np.asarray(arr.is_valid().to_numpy(zero_copy_only=False), bool)
+    valid = valid_np(arr)
     bufs = arr.buffers()
     offsets = np.frombuffer(bufs[1], dtype=otype)[arr.offset: arr.offset + n + 1].astype(np.int64)
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
@@ -127,9 +129,9 @@ class DuplicateFinder:
         empty = np.zeros(0, np.int64)
         wanted = self.repeated_hashes()
         if not len(wanted):
-            return empty, empty, pa.array([], pa.string())
+            return empty, empty, text_array([])
         rows, values = scan(wanted)
-        group = pc.dictionary_encode(values).indices.to_numpy(zero_copy_only=False)
+        group = integer_values(pc.dictionary_encode(values).indices)
         order = np.lexsort((rows, group))
         g, r = group[order], rows[order]
         starts = np.r_[True, g[1:] != g[:-1]]
@@ -137,4 +139,4 @@ class DuplicateFinder:
         repeat = ~starts
         keep = np.argsort(r[repeat], kind="stable")
         taken = order[repeat][keep]
-        return r[repeat][keep], first[repeat][keep], values.take(pa.array(taken))
+        return r[repeat][keep], first[repeat][keep], values.take(int_array(taken))

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrays import as_bool_np, int_array, text_array, valid_np
 from ..io import BATCH_ROWS, RawBatch, Source, discover, field_kinds, iter_raw, prefetch
 from ..profile import Profile, load_profile
 from ..records import json_records
@@ -21,7 +22,6 @@ from .duplicates import DuplicateFinder, hash_strings
 from .report import CHECKS, FileInfo, NoticeBook, Report, Sample
 from .schema_checks import (
     CompiledSchema,
-    as_bool_np,
     compile_schema,
     is_text,
     per_value,
@@ -103,7 +103,7 @@ def _samples(batch: RawBatch, mask: np.ndarray, col: pa.ChunkedArray | None, roo
     pos = np.flatnonzero(mask)[:room]
     values: list[Any] = [None] * len(pos)
     if col is not None:
-        values = [_text(v) for v in col.take(pa.array(pos.tolist(), pa.int64())).to_pylist()]
+        values = [_text(v) for v in col.take(int_array(pos)).to_pylist()]
     return [Sample(str(batch.source.path), int(batch.offset + p + 1), shown(v)) for p, v in zip(pos, values)]
 
 
@@ -163,15 +163,25 @@ def _check_batch(batch: RawBatch, profile: Profile, book: NoticeBook) -> np.ndar
         book.add(code, name, message, count, samples)
 
     names = set(table.column_names)
+    def absent(name: str) -> np.ndarray | None:
+        """Rows without a value for ``name`` (a wrongly typed value was reported already); None if none."""
+        if name not in names:
+            return np.ones(n, bool)
+        col = table.column(name)
+        if not col.null_count:
+            return None
+        out = ~valid_np(col)
+        return out & ~typed_wrong[name] if name in typed_wrong else out
+
     for name in table.column_names:
         if name not in schema.rules and not schema.additional_properties:
-            present = as_bool_np(pc.is_valid(table.column(name)))
-            record("unknown-field", name, "is not a field of the case-record schema", present, schema_check=True, show=_hidden)
+            col = table.column(name)
+            if col.null_count < n:
+                record("unknown-field", name, "is not a field of the case-record schema", valid_np(col), schema_check=True, show=_hidden)
     for name in schema.required:
-        absent = np.ones(n, bool) if name not in names else ~as_bool_np(pc.is_valid(table.column(name)))
-        if name in typed_wrong:
-            absent &= ~typed_wrong[name]
-        record("missing-required", name, "is required", absent, schema_check=True)
+        missing = absent(name)
+        if missing is not None:
+            record("missing-required", name, "is required", missing, schema_check=True)
     times = {f: epoch_us(table.column(f)) for f in DATE_TIME_FIELDS if f in names}
     for name, rule in schema.rules.items():
         if name not in names:
@@ -184,18 +194,21 @@ def _check_batch(batch: RawBatch, profile: Profile, book: NoticeBook) -> np.ndar
             continue
         when = table.column(cond.when_field)
         if isinstance(cond.when_value, bool):
-            hit = as_bool_np(when) if pa.types.is_boolean(when.type) else np.zeros(n, bool)
-            if cond.when_value is False:
-                hit = as_bool_np(pc.equal(when, False)) if pa.types.is_boolean(when.type) else hit
+            if not pa.types.is_boolean(when.type):
+                continue
+            hit = as_bool_np(when if cond.when_value else pc.invert(when))
+        elif isinstance(cond.when_value, str) and is_text(when.type):
+            value = text_array([cond.when_value])
+            hit = per_value(when, lambda a, value=value: pc.is_in(a, value_set=value))
         else:
-            hit = per_value(when, lambda a, v=cond.when_value: pc.equal(a, v)) if is_text(when.type) else np.zeros(n, bool)
+            continue
         if not hit.any():
             continue
         for target in cond.then_required:
-            absent = np.ones(n, bool) if target not in names else ~as_bool_np(pc.is_valid(table.column(target)))
-            if target in typed_wrong:
-                absent &= ~typed_wrong[target]
-            record("conditional-required", target, f"is required when {cond.when_field} is {json.dumps(cond.when_value)}", hit & absent, schema_check=True)
+            missing = absent(target)
+            if missing is not None:
+                record("conditional-required", target, f"is required when {cond.when_field} is {json.dumps(cond.when_value)}",
+                       hit & missing, schema_check=True)
 
     for code, name, message, mask in semantic_failures(table, profile, times):
         record(code, name, message, mask, schema_check=False)
@@ -229,9 +242,9 @@ def _report_duplicates(dups: DuplicateFinder, sources: list[Source], starts: lis
                 hit = np.flatnonzero(valid & np.isin(h, hashes))
                 if len(hit):
                     found_rows.append(bounds[si] + batch.offset + hit)
-                    found_values.append(ids.take(pa.array(hit)).cast(pa.string()))
+                    found_values.append(ids.take(int_array(hit)).cast(pa.string()))
         if not found_rows:
-            return np.zeros(0, np.int64), pa.array([], pa.string())
+            return np.zeros(0, np.int64), text_array([])
         return np.concatenate(found_rows).astype(np.int64), pa.concat_arrays(found_values)
 
     rows, first, values = dups.finish(scan)

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrays import as_bool_np, bool_array, integer_values, text_array, valid_np
 from ..io import is_plain_text
 
 # python-jsonschema checks date-time with rfc3339-validator on the upper-cased text; Python's `$`
@@ -207,6 +208,8 @@ def compile_schema(schema: dict[str, Any]) -> CompiledSchema:
         (when_field, when_spec), = props.items()
         if set(when_spec) != {"const"} or cond.get("required") != [when_field]:
             raise SchemaCompileError("if: must be {properties: {f: {const: v}}, required: [f]}")
+        if not isinstance(when_spec["const"], (str, bool)):
+            raise SchemaCompileError("if: const must be a string or a boolean")
         req = then.get("required", [])
         for f, spec in then.get("properties", {}).items():
             if spec != {"not": {"type": "null"}} or f not in req:
@@ -217,43 +220,14 @@ def compile_schema(schema: dict[str, Any]) -> CompiledSchema:
 
 # ---------------------------------------------------------------- evaluating rules on columns
 
-def as_bool_np(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """A boolean Arrow array as numpy, null = False, unpacked straight from its bit buffers."""
-    if isinstance(mask, pa.ChunkedArray):
-        if mask.num_chunks == 0:
-            return np.zeros(0, bool)
-        if mask.num_chunks > 1:
-            return np.concatenate([as_bool_np(c) for c in mask.chunks])
-        mask = mask.chunk(0)
-    n, off = len(mask), mask.offset
-    if n == 0:
-        return np.zeros(0, bool)
-    if pa.types.is_null(mask.type):
-        return np.zeros(n, bool)
-    validity, values = mask.buffers()[0], mask.buffers()[1]
-    out = np.unpackbits(np.frombuffer(values, np.uint8), count=off + n, bitorder="little")[off:].view(bool)
-    if mask.null_count and validity is not None:
-        out = out & np.unpackbits(np.frombuffer(validity, np.uint8), count=off + n, bitorder="little")[off:].view(bool)
-    return out
-
-
-def bool_array(values: np.ndarray, valid: np.ndarray | None = None) -> pa.BooleanArray:
-    """A numpy bool array as Arrow, built from packed bits (``pa.array`` on numpy imports pandas)."""
-    bits = pa.py_buffer(np.packbits(values, bitorder="little"))
-    nulls = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.BooleanArray.from_buffers(pa.bool_(), len(values), [nulls, bits])
-
-
 def dictionary_lookup(chunk: pa.DictionaryArray, per_entry: np.ndarray, null_value=False) -> np.ndarray:
     """Spread a per-dictionary-entry numpy array over the rows (null rows get ``null_value``)."""
     idx = chunk.indices
-    if idx.null_count:
-        valid = as_bool_np(idx.is_valid())
-        out = np.full(len(chunk), null_value, dtype=per_entry.dtype)
-        raw = idx.fill_null(0).to_numpy(zero_copy_only=False)
-        out[valid] = per_entry[raw[valid]]
-        return out
-    return per_entry[idx.to_numpy(zero_copy_only=False)]
+    raw = integer_values(idx)
+    if not idx.null_count:
+        return per_entry[raw]
+    # null slots may hold any index: point them at an extra entry holding null_value
+    return np.append(per_entry, np.array(null_value, per_entry.dtype))[np.where(valid_np(idx), raw, len(per_entry))]
 
 
 def per_value(col: pa.ChunkedArray | pa.Array, fn: Callable[[pa.Array], pa.Array]) -> np.ndarray:
@@ -266,7 +240,7 @@ def per_value(col: pa.ChunkedArray | pa.Array, fn: Callable[[pa.Array], pa.Array
             out.append(dictionary_lookup(chunk, dmask) if dmask.any() else np.zeros(len(chunk), bool))
         elif len(chunk):
             m = as_bool_np(fn(chunk))
-            out.append(m & as_bool_np(chunk.is_valid()) if chunk.null_count else m)
+            out.append(m & valid_np(chunk) if chunk.null_count else m)
         else:
             out.append(np.zeros(0, bool))
     if not out:
@@ -281,9 +255,7 @@ def _single_dictionary(col: pa.ChunkedArray) -> pa.DictionaryArray | None:
 
 
 def _entry_codes(values: pa.Array, mapping: dict[str, int]) -> np.ndarray:
-    pos = pc.index_in(values.cast(pa.string()), value_set=pa.array(list(mapping), pa.string()))
-    codes = np.array([*mapping.values(), -1], dtype=np.int64)
-    return codes[pos.fill_null(len(mapping)).to_numpy(zero_copy_only=False)]
+    return codes_of(pa.chunked_array([values.cast(pa.string())]), mapping)
 
 
 def pair_mismatch(a: pa.ChunkedArray, a_codes: dict[str, int], b: pa.ChunkedArray, b_codes: dict[str, int]) -> np.ndarray:
@@ -300,23 +272,36 @@ def pair_mismatch(a: pa.ChunkedArray, a_codes: dict[str, int], b: pa.ChunkedArra
     table = (ea[:, None] >= 0) & (eb[None, :] >= 0) & (ea[:, None] != eb[None, :])
     if not table.any():
         return np.zeros(len(da), bool)
-    ia = da.indices.fill_null(len(ea) - 1).to_numpy(zero_copy_only=False).astype(np.int64)
-    ib = db.indices.fill_null(len(eb) - 1).to_numpy(zero_copy_only=False)
-    return table.ravel()[ia * len(eb) + ib]
+    wide = np.int64 if len(ea) * len(eb) >= 2**31 else np.int32
+    flat = _entry_index(da, wide) * wide(len(eb))
+    flat += _entry_index(db, wide)
+    return table.ravel()[flat]
+
+
+def _entry_index(chunk: pa.DictionaryArray, dtype: type) -> np.ndarray:
+    """Each row's dictionary entry; a null row gets the entry after the last."""
+    idx = chunk.indices
+    raw = integer_values(idx).astype(dtype)
+    if idx.null_count:
+        raw[~valid_np(idx)] = len(chunk.dictionary)
+    return raw
 
 
 def codes_of(col: pa.ChunkedArray, mapping: dict[str, int]) -> np.ndarray:
     """Map text values to integer codes (-1 for null or unknown), via the dictionary when there is one."""
-    keys = pa.array(list(mapping), pa.string())
-    codes = np.array(list(mapping.values()) + [-1], dtype=np.int64)
+    keys = text_array(list(mapping))
+    codes = np.array([*mapping.values(), -1], dtype=np.int64)
+
+    def code(values: pa.Array) -> np.ndarray:
+        pos = pc.index_in(values, value_set=keys)  # null where not found
+        return codes[np.where(valid_np(pos), integer_values(pos), len(mapping))]
+
     parts = []
     for chunk in col.chunks:
         if pa.types.is_dictionary(chunk.type):
-            pos = pc.index_in(chunk.dictionary.cast(pa.string()), value_set=keys).fill_null(len(mapping))
-            parts.append(dictionary_lookup(chunk, codes[pos.to_numpy(zero_copy_only=False)], -1))
+            parts.append(dictionary_lookup(chunk, code(chunk.dictionary.cast(pa.string())), -1))
         else:
-            pos = pc.index_in(chunk, value_set=keys).fill_null(len(mapping))
-            parts.append(codes[pos.to_numpy(zero_copy_only=False)])
+            parts.append(code(chunk))
     return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
 
@@ -359,7 +344,7 @@ def valid_datetime_text(values: pa.Array) -> pa.Array:
         mdays = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])[month] + ((month == 2) & leap)
         okn[r] = (day[odd] >= 1) & (day[odd] <= mdays)
     okn &= ~as_bool_np(pc.starts_with(values, "0000"))  # year 0 is no date for rfc3339-validator
-    return bool_array(okn, as_bool_np(values.is_valid()) if values.null_count else None)
+    return bool_array(okn, valid_np(values) if values.null_count else None)
 
 
 def rule_failures(rule: FieldRule, col: pa.ChunkedArray, date_time_ok: np.ndarray | None = None) -> Iterator[tuple[str, str, np.ndarray]]:
@@ -371,12 +356,12 @@ def rule_failures(rule: FieldRule, col: pa.ChunkedArray, date_time_ok: np.ndarra
     text = is_text(t)
     if rule.kind == "date-time" and text:
         if date_time_ok is not None:
-            bad = ~date_time_ok & (as_bool_np(col.is_valid()) if col.null_count else True)
+            bad = ~date_time_ok & (valid_np(col) if col.null_count else True)
         else:
             bad = per_value(col, lambda a: pc.invert(valid_datetime_text(a)))
         yield "invalid-date-time", "is not an RFC 3339 date-time with an offset", bad
     if rule.enum is not None and text:
-        allowed = pa.array([v for v in rule.enum if v is not None], pa.string())
+        allowed = text_array([v for v in rule.enum if v is not None])
         shown = ", ".join(str(v) for v in rule.enum if v is not None)
         yield "not-in-enum", f"is not one of: {shown}", per_value(col, lambda a: pc.invert(pc.is_in(a, value_set=allowed)))
     if rule.pattern is not None and text:
@@ -392,7 +377,7 @@ def rule_failures(rule: FieldRule, col: pa.ChunkedArray, date_time_ok: np.ndarra
         lo, hi = rule.min_length, rule.max_length
 
         def bad_len(a: pa.Array) -> pa.Array:
-            n = char_lengths(a) if is_plain_text(a.type) else pc.utf8_length(a).to_numpy(zero_copy_only=False)
+            n = char_lengths(a) if is_plain_text(a.type) else integer_values(pc.utf8_length(a))
             m = np.zeros(len(n), bool)
             if lo is not None:
                 m |= n < lo
@@ -403,11 +388,10 @@ def rule_failures(rule: FieldRule, col: pa.ChunkedArray, date_time_ok: np.ndarra
         what = f"{lo} to {hi}" if lo is not None and hi is not None else (f"at least {lo}" if lo is not None else f"at most {hi}")
         yield "bad-length", f"must be {what} characters long", per_value(col, bad_len)
     if (rule.minimum is not None or rule.maximum is not None) and pa.types.is_integer(t):
-        vals = col
-        m = None
+        vals, valid = integer_values(col), valid_np(col)
+        m = np.zeros(len(vals), bool)
         if rule.minimum is not None:
-            m = pc.less(vals, rule.minimum)
+            m |= vals < rule.minimum
         if rule.maximum is not None:
-            g = pc.greater(vals, rule.maximum)
-            m = g if m is None else pc.or_(m, g)
-        yield "out-of-range", f"must be between {rule.minimum} and {rule.maximum}", as_bool_np(m)
+            m |= vals > rule.maximum
+        yield "out-of-range", f"must be between {rule.minimum} and {rule.maximum}", m & valid

@@ -8,9 +8,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..arrays import as_bool_np, bool_array, integer_values, text_array, valid_np
 from ..io import field_kinds
 from ..profile import UNIT_LEVELS, Profile
-from .schema_checks import as_bool_np, is_text, pair_mismatch, per_value, valid_datetime_text
+from .schema_checks import is_text, pair_mismatch, per_value, valid_datetime_text
 
 # (later field, earlier field): the later one must not be before the earlier one.
 TIME_ORDER = [
@@ -41,23 +42,22 @@ def epoch_us(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     if pa.types.is_timestamp(col.type):
         ints = col.cast(pa.timestamp("us", tz=col.type.tz), safe=False) if col.type.unit != "us" else col
         values = np.frombuffer(ints.buffers()[1], dtype=np.int64)[ints.offset: ints.offset + n]
-        valid = np.ones(n, bool) if not ints.null_count else as_bool_np(ints.is_valid())
+        valid = valid_np(ints)
         return values, valid  # null slots hold anything; ``valid`` masks them
     if pa.types.is_dictionary(col.type):
         col = col.cast(col.type.value_type)
     out = np.zeros(n, np.int64)
     if not is_text(col.type):
         return out, np.zeros(n, bool)
-    ok = valid_datetime_text(col).fill_null(False)
-    okn = as_bool_np(ok)
+    okn = as_bool_np(valid_datetime_text(col))  # null = False
     if okn.any():
-        good = col.filter(ok)
+        good = col.filter(bool_array(okn))
         try:  # Arrow's ISO 8601 parser takes nearly every RFC 3339 text as it is
-            parsed = good.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+            parsed = integer_values(good.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             norm = pc.replace_substring_regex(pc.utf8_rtrim(pc.utf8_upper(good), "\n"), r"(\.[0-9]{6})[0-9]+", r"\1")
             try:
-                parsed = norm.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+                parsed = integer_values(norm.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()))
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 import pandas as pd
 
@@ -72,7 +72,7 @@ def _col(table: pa.Table, name: str) -> pa.ChunkedArray | None:
 
 
 def _not_in(col: pa.ChunkedArray, allowed: frozenset[str] | set[str]) -> np.ndarray:
-    value_set = pa.array(sorted(allowed), pa.string())
+    value_set = text_array(sorted(allowed))
     return per_value(col, lambda a: pc.invert(pc.is_in(a, value_set=value_set)))
 
 
@@ -85,7 +85,7 @@ def _true(col: pa.ChunkedArray | None, n: int) -> np.ndarray:
 def _present(col: pa.ChunkedArray | None, n: int) -> np.ndarray:
     if col is None:
         return np.zeros(n, bool)
-    return as_bool_np(pc.is_valid(col))
+    return valid_np(col)
 
 
 def semantic_failures(table: pa.Table, profile: Profile, times: dict[str, tuple[np.ndarray, np.ndarray]]) -> Iterator[Failure]:
@@ -139,7 +139,8 @@ def semantic_failures(table: pa.Table, profile: Profile, times: dict[str, tuple[
 
     status = _col(table, "status")
     if status is not None and is_text(status.type):
-        closed = per_value(status, lambda a: pc.equal(a, "closed"))
+        closed_value = text_array(["closed"])
+        closed = per_value(status, lambda a: pc.is_in(a, value_set=closed_value))
         yield "closed-without-closed-at", "closed_at", "is empty but status is closed", closed & ~_present(_col(table, "closed_at"), n)
 
     from ..schema import field_names
