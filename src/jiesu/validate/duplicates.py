@@ -70,6 +70,22 @@ def hash_strings(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return h, valid
 
 
+def repeated_values(hs: np.ndarray) -> np.ndarray:
+    """The values that occur more than once in one partition of hashes, sorted.
+
+    Sorting a whole partition is the slow part of the uniqueness check, so only candidates are
+    sorted: hashes are counted into at least 4 buckets each (by the well-mixed bits just below
+    the partition bits), and only those sharing a bucket, about a quarter, can repeat.
+    """
+    if len(hs) < 2:
+        return np.zeros(0, np.uint64)
+    bits = min(64 - PARTITION_BITS, max(8, int(len(hs) - 1).bit_length() + 2))
+    bucket = ((hs >> np.uint64(64 - PARTITION_BITS - bits)) & np.uint64((1 << bits) - 1)).astype(np.intp)
+    shared = np.bincount(bucket, minlength=1 << bits)[bucket] > 1
+    candidates = np.sort(hs[shared])
+    return np.unique(candidates[1:][candidates[1:] == candidates[:-1]])
+
+
 class DuplicateFinder:
     """Feed case_id arrays batch by batch; ``finish`` returns the rows that repeat an earlier id.
 
@@ -107,9 +123,7 @@ class DuplicateFinder:
             f.close()
 
         def repeated(name: str) -> np.ndarray:
-            hs = np.fromfile(name, dtype=np.uint64)
-            hs.sort()
-            return np.unique(hs[1:][hs[1:] == hs[:-1]])
+            return repeated_values(np.fromfile(name, dtype=np.uint64))
 
         from concurrent.futures import ThreadPoolExecutor
 

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from ..arrays import as_bool_np, int_array, text_array, valid_np
 from ..io import BATCH_ROWS, RawBatch, Source, discover, field_kinds, iter_raw, prefetch
+from ..memory import streaming_memory
 from ..profile import Profile, load_profile
 from ..records import json_records
 from ..schema import case_record_schema, record_validator, schema_id, schema_version
@@ -64,23 +65,24 @@ def validate(
     done_bytes = 0
     starts: list[int] = []  # global row where each source begins
     rows = 0
-    for source, size in zip(sources, sizes):
-        starts.append(rows)
-        for batch in prefetch(iter_raw(source, batch_rows)):
-            invalid = _check_batch(batch, prof, book)
-            if schema_invalid_rows is not None:
-                schema_invalid_rows.setdefault(str(source.path), []).extend((np.flatnonzero(invalid) + batch.offset).tolist())
-            ids = batch.table.column("case_id") if "case_id" in batch.table.column_names else pa.nulls(batch.num_rows, pa.string())
-            if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type) or pa.types.is_dictionary(ids.type)):
-                ids = pa.nulls(batch.num_rows, pa.string())
-            dups.add(ids)
-            rows += batch.num_rows
-            if progress:
-                share = min(1.0, (batch.offset + batch.num_rows) / source.rows) if source.rows else 0.5
-                progress(done_bytes + int(size * share), total_bytes)
-        source.rows = rows - starts[-1]
-        done_bytes += size
-    _report_duplicates(dups, sources, starts, book, batch_rows)
+    with streaming_memory():  # batches are freed and allocated again: reuse their memory
+        for source, size in zip(sources, sizes):
+            starts.append(rows)
+            for batch in prefetch(iter_raw(source, batch_rows)):
+                invalid = _check_batch(batch, prof, book)
+                if schema_invalid_rows is not None:
+                    schema_invalid_rows.setdefault(str(source.path), []).extend((np.flatnonzero(invalid) + batch.offset).tolist())
+                ids = batch.table.column("case_id") if "case_id" in batch.table.column_names else pa.nulls(batch.num_rows, pa.string())
+                if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type) or pa.types.is_dictionary(ids.type)):
+                    ids = pa.nulls(batch.num_rows, pa.string())
+                dups.add(ids)
+                rows += batch.num_rows
+                if progress:
+                    share = min(1.0, (batch.offset + batch.num_rows) / source.rows) if source.rows else 0.5
+                    progress(done_bytes + int(size * share), total_bytes)
+            source.rows = rows - starts[-1]
+            done_bytes += size
+        _report_duplicates(dups, sources, starts, book, batch_rows)
     return Report(
         schema_id=schema_id(),
         schema_version=schema_version(),
