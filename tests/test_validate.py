@@ -215,3 +215,60 @@ def test_validation_never_imports_pandas():
             "print('pandas' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code, *paths], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_semantic_checks_read_only_the_fields_they_declare():
+    """Dropping every schema field outside SEMANTIC_FIELDS changes no semantic verdict, so
+    validation may leave such columns undecoded (columns_to_check)."""
+    from jiesu.io import discover, iter_raw
+    from jiesu.profile import load_profile
+    from jiesu.schema import field_names
+    from jiesu.validate.semantic import (
+        DATE_TIME_FIELDS,
+        SEMANTIC_FIELDS,
+        epoch_us,
+        semantic_failures,
+    )
+
+    profile = load_profile(None)
+    paths = sorted((FIX / "invalid").glob("*.ndjson")) + [FIX / "valid" / "cases.parquet"]
+    codes = set()
+
+    def verdicts(table):
+        times = {f: epoch_us(table.column(f)) for f in DATE_TIME_FIELDS if f in table.column_names}
+        return [(c, f, m.tolist()) for c, f, _, m in semantic_failures(table, profile, times)]
+
+    for path in paths:
+        for batch in iter_raw(discover([path])[0]):
+            full = verdicts(batch.table)
+            codes |= {c for c, _, m in full if any(m)}
+            unread = [n for n in batch.table.column_names if n in field_names() and n not in SEMANTIC_FIELDS]
+            assert unread, path
+            assert verdicts(batch.table.drop_columns(unread)) == full, path
+    assert {"time-order", "unknown-unit", "answer-without-valid-callback", "personal-data"} <= codes
+
+
+def test_parquet_columns_no_check_can_fail_on_are_not_decoded(tmp_path):
+    from jiesu.io import discover
+    from jiesu.validate.engine import columns_to_check
+
+    table = generate(1000, seed=8)
+    pq.write_table(table, tmp_path / "ok.parquet", row_group_size=400)
+    skipped = set(table.column_names) - set(columns_to_check(discover([tmp_path / "ok.parquet"])[0]))
+    assert skipped == {"objections", "objection_upheld", "proactive"}
+
+    # one negative count in the last row group: statistics no longer prove the range
+    i = table.column_names.index("objections")
+    values = table.column("objections").to_pylist()
+    values[-1] = -1
+    bad = table.set_column(i, "objections", pa.array(values, pa.int64()))
+    pq.write_table(bad, tmp_path / "bad.parquet", row_group_size=400)
+    assert "objections" in columns_to_check(discover([tmp_path / "bad.parquet"])[0])
+    report = validate([tmp_path / "bad.parquet"])
+    assert [(n.code, n.field, n.count, n.samples[0].row) for n in report.notices if n.severity == "error"] == [
+        ("out-of-range", "objections", 1, 1000)]
+
+    # without statistics nothing is proven
+    pq.write_table(table, tmp_path / "nostats.parquet", write_statistics=False)
+    assert "objections" in columns_to_check(discover([tmp_path / "nostats.parquet"])[0])
+    assert validate([tmp_path / "nostats.parquet"]).valid

@@ -28,7 +28,14 @@ from .schema_checks import (
     per_value,
     rule_failures,
 )
-from .semantic import DATE_TIME_FIELDS, FREE_TEXT_FIELDS, epoch_us, mask_personal, semantic_failures
+from .semantic import (
+    DATE_TIME_FIELDS,
+    FREE_TEXT_FIELDS,
+    SEMANTIC_FIELDS,
+    epoch_us,
+    mask_personal,
+    semantic_failures,
+)
 
 ProgressFn = Callable[[int, int | None], None]
 
@@ -68,7 +75,7 @@ def validate(
     with streaming_memory():  # batches are freed and allocated again: reuse their memory
         for source, size in zip(sources, sizes):
             starts.append(rows)
-            for batch in prefetch(iter_raw(source, batch_rows)):
+            for batch in prefetch(iter_raw(source, batch_rows, columns_to_check(source))):
                 invalid = _check_batch(batch, prof, book)
                 if schema_invalid_rows is not None:
                     schema_invalid_rows.setdefault(str(source.path), []).extend((np.flatnonzero(invalid) + batch.offset).tolist())
@@ -92,6 +99,61 @@ def validate(
         notices=book.notices(),
         strict=strict,
     )
+
+
+def columns_to_check(source: Source) -> list[str] | None:
+    """The Parquet columns validation must decode (None = all): a column is left out when no check
+    can fail on it. That is a schema field no conditional, requirement or semantic check reads,
+    stored in a type that satisfies its rule (a boolean; a timestamp with a time zone), or an
+    integer whose every row group's statistics prove its range."""
+    if source.format != "parquet":
+        return None
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_metadata(source.path)
+        arrow = meta.schema.to_arrow_schema()
+    except (pa.ArrowException, OSError):
+        return None  # reading will say what is wrong with the file
+    schema = compiled()
+    read = set(schema.required) | SEMANTIC_FIELDS
+    for cond in schema.conditionals:
+        read |= {cond.when_field, *cond.then_required}
+    keep = []
+    for i, name in enumerate(arrow.names):
+        rule = schema.rules.get(name)
+        if name in read or rule is None or rule.enum is not None or rule.pattern is not None \
+                or rule.min_length is not None or rule.max_length is not None:
+            keep.append(name)
+            continue
+        t = arrow.field(name).type
+        ranged = rule.minimum is not None or rule.maximum is not None
+        if rule.kind == "boolean" and pa.types.is_boolean(t) and not ranged:
+            continue
+        if rule.kind == "date-time" and pa.types.is_timestamp(t) and t.tz is not None and not ranged:
+            continue
+        if rule.kind == "integer" and pa.types.is_integer(t) and _range_proven(meta, i, rule.minimum, rule.maximum):
+            continue
+        keep.append(name)
+    return keep
+
+
+def _range_proven(meta: Any, column: int, lo: float | None, hi: float | None) -> bool:
+    """Whether every row group's statistics put column ``column`` within [lo, hi]."""
+    if meta.num_columns != len(meta.schema.to_arrow_schema()):
+        return False  # nested columns: positions differ, do not guess
+    for g in range(meta.num_row_groups):
+        chunk = meta.row_group(g).column(column)
+        stats = chunk.statistics
+        if stats is None:
+            return False
+        if stats.has_null_count and stats.null_count == chunk.num_values:
+            continue  # all null
+        if not stats.has_min_max:
+            return False
+        if (lo is not None and stats.min < lo) or (hi is not None and stats.max > hi):
+            return False
+    return True
 
 
 def _hidden(value: Any) -> None:

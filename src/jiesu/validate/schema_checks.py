@@ -124,11 +124,17 @@ def class_pattern_failures(arr: pa.Array, first: np.ndarray, rest: np.ndarray) -
     stand before ``$``), from the byte buffers: a table lookup a byte instead of a regex a row."""
     offsets, data = text_buffers(arr)
     lengths = np.diff(offsets)
-    bad = lengths == 0
-    nonempty = ~bad
     starts = offsets[:-1]
-    bad[nonempty] = ~first[data[starts[nonempty]]]
-    body = ~rest[data[offsets[0]: offsets[-1]]]
+    if len(lengths) and lengths.min() > 0:
+        bad = ~first[data[starts]]
+    else:
+        bad = lengths == 0
+        nonempty = ~bad
+        bad[nonempty] = ~first[data[starts[nonempty]]]
+    text = data[offsets[0]: offsets[-1]]
+    if not text.tobytes().translate(None, _allowed_bytes(rest)):
+        return bad  # every byte is allowed after the first: the usual case, decided in one pass
+    body = ~rest[text]
     if body.any():
         pos = np.flatnonzero(body) + offsets[0]
         rows = _rows_of(offsets, pos)
@@ -138,10 +144,16 @@ def class_pattern_failures(arr: pa.Array, first: np.ndarray, rest: np.ndarray) -
     return bad
 
 
+def _allowed_bytes(table: np.ndarray) -> bytes:
+    return np.flatnonzero(table).astype(np.uint8).tobytes()
+
+
 def char_lengths(arr: pa.Array) -> np.ndarray:
     """Code points a row (what len() gives in Python), from the bytes: UTF-8 continuation bytes don't count."""
     offsets, data = text_buffers(arr)
     lengths = np.diff(offsets)
+    if offsets[-1] == offsets[0] or data[offsets[0]: offsets[-1]].max() < 0x80:
+        return lengths  # ASCII: one byte, one character
     cont = (data[offsets[0]: offsets[-1]] & 0xC0) == 0x80
     if cont.any():
         lengths = lengths - np.bincount(_rows_of(offsets, np.flatnonzero(cont) + offsets[0]), minlength=len(arr))

@@ -33,6 +33,13 @@ FREE_TEXT_FIELDS = ("category", "district", "street", "unit", "topic")
 
 Failure = tuple[str, str, str, np.ndarray]  # code, field, message, mask
 
+# Every field semantic_failures reads (tests/test_validate.py proves that the others change nothing);
+# a column no check reads need not be decoded.
+SEMANTIC_FIELDS = frozenset(
+    {f for pair in TIME_ORDER for f in pair} | {"callback_at", "deadline_at"} | set(FREE_TEXT_FIELDS)
+    | {"unit_level", "callback_valid", "contacted", "resolved", "satisfaction", "status", "closed_at"}
+)
+
 
 def epoch_us(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """(microseconds since the epoch in UTC, valid mask); invalid or null date-times are not valid."""
