@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -43,14 +44,68 @@ def test_finder_reports_every_repeat_with_its_first_row():
         return rows, column.take(pa.array(rows))
 
     rows, first, values = finder.finish(scan)
-    seen: dict[str, int] = {}
-    expect_rows, expect_first = [], []
-    for i, v in enumerate(ids):
-        if v in seen:
-            expect_rows.append(i)
-            expect_first.append(seen[v])
-        else:
-            seen[v] = i
+    expect_rows, expect_first = _expected(ids)
     assert rows.tolist() == expect_rows
     assert first.tolist() == expect_first
     assert values.to_pylist() == [ids[i] for i in expect_rows]
+
+
+def _expected(ids):
+    seen: dict[str, int] = {}
+    rows, first = [], []
+    for i, v in enumerate(ids):
+        if v is None:
+            continue
+        if v in seen:
+            rows.append(i)
+            first.append(seen[v])
+        else:
+            seen[v] = i
+    return rows, first
+
+
+def _run(ids, batch, replay=True):
+    column = pa.array(ids, pa.string())
+    asked = []
+
+    def again(rows):
+        asked.append(rows)
+        for lo in range(0, rows, batch):
+            yield column.slice(lo, min(batch, rows - lo))
+
+    finder = DuplicateFinder(again if replay else None)
+    for lo in range(0, len(ids), batch):
+        finder.add(column.slice(lo, batch))
+
+    def scan(hashes):
+        h, valid = hash_strings(column)
+        rows = np.flatnonzero(valid & np.isin(h, hashes))
+        return rows, column.take(pa.array(rows))
+
+    rows, first, _ = finder.finish(scan)
+    return rows.tolist(), first.tolist(), finder, asked
+
+
+def test_increasing_ids_are_never_hashed():
+    ids = [f"BJ{i:08d}" for i in range(0, 5000, 3)]
+    rows, first, finder, asked = _run(ids, 400)
+    assert (rows, first, asked) == ([], [], []) and finder.increasing
+
+
+@pytest.mark.parametrize("case", ["repeat-later", "repeat-inside-batch", "equal-neighbours", "null", "decrease"])
+def test_ids_that_stop_increasing_are_replayed_and_hashed(case):
+    ids = [f"BJ{i:08d}" for i in range(2000)]
+    if case == "repeat-later":  # increasing for 1500 rows, then earlier ids again
+        ids = ids[:1500] + ids[10:20] + ids[1500:]
+    elif case == "repeat-inside-batch":
+        ids[1203] = ids[1201]
+    elif case == "equal-neighbours":
+        ids[801] = ids[800]
+    elif case == "decrease":
+        ids[1000], ids[1001] = ids[1001], ids[1000]
+    else:
+        ids[700] = None
+    rows, first, finder, asked = _run(ids, 300)
+    assert (rows, first) == _expected(ids)  # a null is not an id: it repeats nothing
+    assert not finder.increasing and len(asked) == 1 and asked[0] % 300 == 0
+    assert (rows, first) == _run(ids, 300, replay=False)[:2]

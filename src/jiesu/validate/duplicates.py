@@ -9,7 +9,7 @@ exact, the hash only narrows the search.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -89,24 +89,56 @@ def repeated_values(hs: np.ndarray) -> np.ndarray:
 class DuplicateFinder:
     """Feed case_id arrays batch by batch; ``finish`` returns the rows that repeat an earlier id.
 
+    Exports usually list cases in increasing case_id order; as long as every id is greater than the
+    one before, none can repeat, and one comparison a row is all the check costs. At the first id
+    that is not, ``replay(rows)`` is asked for the case_ids of the rows seen so far, and from then
+    on every id is hashed. Without ``replay`` every id is hashed from the start.
+
     Only the 64-bit hashes are spilled (8 bytes a row, split by their top bits). The rows behind a
     repeated hash are found again by ``finish``'s scan, which re-reads the case_id column only when
     some hash repeats (a duplicate, or a collision the exact pass then tells apart).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, replay: Callable[[int], Iterator[pa.Array | pa.ChunkedArray]] | None = None) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="jiesu-ids-")
         # closed in finish(); the folder goes with the TemporaryDirectory
         self._files = [open(Path(self._dir.name) / f"p{i}.bin", "wb") for i in range(1 << PARTITION_BITS)]  # noqa: SIM115
         self.rows = 0
+        self._replay = replay
+        self.increasing = replay is not None  # every id so far greater than the one before
+        self._last: str | None = None
 
     def add(self, ids: pa.Array | pa.ChunkedArray) -> None:
         if isinstance(ids, pa.ChunkedArray):
             for chunk in ids.chunks:
                 self.add(chunk)
             return
-        h, valid = hash_strings(ids)
+        if self.increasing and not self._continues_increasing(ids):
+            self.increasing = False
+            assert self._replay is not None
+            for earlier in self._replay(self.rows):
+                for chunk in earlier.chunks if isinstance(earlier, pa.ChunkedArray) else [earlier]:
+                    self._hash(chunk)
+        if not self.increasing:
+            self._hash(ids)
         self.rows += len(ids)
+
+    def _continues_increasing(self, ids: pa.Array) -> bool:
+        n = len(ids)
+        if not n:
+            return True
+        if ids.null_count or not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
+            return False
+        first, last = ids[0].as_py(), ids[n - 1].as_py()
+        if self._last is not None and not first > self._last:  # UTF-8 bytes sort as code points do
+            return False
+        if n > 1 and not pc.all(pc.greater(ids.slice(1), ids.slice(0, n - 1))).as_py():
+            return False
+        self._last = last
+        return True
+
+    def _hash(self, ids: pa.Array) -> None:
+        h, valid = hash_strings(ids)
         if not valid.all():
             h = h[valid]
         part = (h >> np.uint64(64 - PARTITION_BITS)).astype(np.uint8)
@@ -121,6 +153,9 @@ class DuplicateFinder:
         """The hash values seen more than once (sorted); each partition is sorted on its own."""
         for f in self._files:
             f.close()
+        if self.increasing:  # strictly increasing ids: nothing repeats, nothing was hashed
+            self._dir.cleanup()
+            return np.zeros(0, np.uint64)
 
         def repeated(name: str) -> np.ndarray:
             return repeated_values(np.fromfile(name, dtype=np.uint64))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -66,7 +66,20 @@ def validate(
     for s in sources:
         s.encoding = encoding if s.format == "csv" else None
     book = NoticeBook(max_samples)
-    dups = DuplicateFinder()
+    sources_seen: list[Source] = []
+
+    def replay(rows: int) -> Iterator[pa.Array | pa.ChunkedArray]:
+        """The case_ids of the first ``rows`` rows again, read from the files."""
+        left = rows
+        for source in sources_seen:
+            for batch in iter_raw(source, batch_rows, ["case_id"]):
+                if left <= 0:
+                    return
+                ids = _case_ids(batch.table)
+                yield ids.slice(0, left) if len(ids) > left else ids
+                left -= len(ids)
+
+    dups = DuplicateFinder(replay)
     sizes = [s.path.stat().st_size for s in sources]
     total_bytes = sum(sizes) or None
     done_bytes = 0
@@ -75,14 +88,12 @@ def validate(
     with streaming_memory():  # batches are freed and allocated again: reuse their memory
         for source, size in zip(sources, sizes):
             starts.append(rows)
+            sources_seen.append(source)
             for batch in prefetch(iter_raw(source, batch_rows, columns_to_check(source))):
                 invalid = _check_batch(batch, prof, book)
                 if schema_invalid_rows is not None:
                     schema_invalid_rows.setdefault(str(source.path), []).extend((np.flatnonzero(invalid) + batch.offset).tolist())
-                ids = batch.table.column("case_id") if "case_id" in batch.table.column_names else pa.nulls(batch.num_rows, pa.string())
-                if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type) or pa.types.is_dictionary(ids.type)):
-                    ids = pa.nulls(batch.num_rows, pa.string())
-                dups.add(ids)
+                dups.add(_case_ids(batch.table))
                 rows += batch.num_rows
                 if progress:
                     share = min(1.0, (batch.offset + batch.num_rows) / source.rows) if source.rows else 0.5
@@ -99,6 +110,15 @@ def validate(
         notices=book.notices(),
         strict=strict,
     )
+
+
+def _case_ids(table: pa.Table) -> pa.ChunkedArray | pa.Array:
+    """The ids the uniqueness check sees: case_id when it is text, else nulls (reported elsewhere)."""
+    if "case_id" in table.column_names:
+        ids = table.column("case_id")
+        if pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type) or pa.types.is_dictionary(ids.type):
+            return ids
+    return pa.nulls(table.num_rows, pa.string())
 
 
 def columns_to_check(source: Source) -> list[str] | None:
