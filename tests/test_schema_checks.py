@@ -51,3 +51,72 @@ def test_date_time_text_matches_jsonschema(parts):
     values = [f"{y}-{m}-{d}{t}{hms}{frac}{tz}{tail}" for y, m, d, t, hms, frac, tz, tail in parts]
     got = valid_datetime_text(pa.array(values)).to_pylist()
     assert got == [checker.conforms(v, "date-time") for v in values]
+
+
+LAYOUTS = ["{y}-{m}-{d}T{H}:{M}:{S}Z", "{y}-{m}-{d}T{H}:{M}:{S}+{oh}:{om}", "{y}-{m}-{d}t{H}:{M}:{S}.{f}-{oh}:{om}",
+           "{y}-{m}-{d}T{H}:{M}:{S}.{f}z", "{y}-{m}-{d}T{H}:{M}:{S}+{oh}:{om}\n"]
+VALID_ROW = st.fixed_dictionaries({
+    "y": st.integers(1, 9999).map(lambda v: f"{v:04d}"), "m": st.integers(1, 12).map(lambda v: f"{v:02d}"),
+    "d": st.integers(1, 28).map(lambda v: f"{v:02d}"), "H": st.integers(0, 23).map(lambda v: f"{v:02d}"),
+    "M": st.integers(0, 59).map(lambda v: f"{v:02d}"), "S": st.integers(0, 59).map(lambda v: f"{v:02d}"),
+    "oh": st.integers(0, 23).map(lambda v: f"{v:02d}"), "om": st.integers(0, 59).map(lambda v: f"{v:02d}"),
+    "f": st.integers(0, 999).map(lambda v: f"{v:03d}")})
+MUTATION = st.tuples(st.integers(0, 40), st.sampled_from("0129:-+.TtZz \n\x00é"))
+# a valid row with one field at a boundary of its range (00, 12/13, 23/24, 59/60, 99)
+ROW = st.tuples(VALID_ROW, st.sampled_from(["m", "d", "H", "M", "S", "oh", "om"]),
+                st.sampled_from(["00", "01", "12", "13", "23", "24", "59", "60", "99"])).map(
+    lambda t: {**t[0], t[1]: t[2]})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(LAYOUTS), VALID_ROW,
+       st.lists(st.tuples(st.one_of(VALID_ROW, ROW), st.lists(MUTATION, max_size=2), st.booleans()), max_size=30))
+def test_date_time_layout_equals_the_regex_on_same_width_values(layout, first, rows):
+    """The byte-matrix path (one width throughout, nulls empty) decides exactly as the regex does,
+    including rows whose layout differs from the first and non-ASCII bytes."""
+    from jiesu.arrays import text_array
+    from jiesu.validate.schema_checks import _date_time_regex, date_time_layout
+
+    values = []
+    for fields, mutations, null in [(first, [], False), *rows]:
+        text = layout.format(**fields)
+        for pos, char in mutations:
+            if pos < len(text) and len(char.encode()) == 1:
+                text = text[:pos] + char + text[pos + 1:]
+        values.append(None if null and values else text)
+    arr = text_array(values)
+    assert date_time_layout(arr).tolist() == _date_time_regex(arr).tolist()
+    checker_values = [v for v in values if v is not None]
+    from jiesu.schema import record_validator
+
+    checker = record_validator().format_checker
+    got = [ok for ok, v in zip(valid_datetime_text(arr).to_pylist(), values) if v is not None]
+    assert got == [checker.conforms(v, "date-time") for v in checker_values]
+
+
+def test_date_time_layout_runs_the_regex_only_on_rows_laid_out_differently(monkeypatch):
+    from jiesu.arrays import text_array
+    from jiesu.validate import schema_checks
+
+    sizes = []
+    regex = schema_checks._date_time_regex
+    monkeypatch.setattr(schema_checks, "_date_time_regex", lambda a: sizes.append(len(a)) or regex(a))
+    values = ["2024-01-31T08:00:00+08:00"] * 1000 + [None, "2024-13-01T08:00:00+08:00", "2024-01-01t08:00:00+08:00"]
+    got = schema_checks.date_time_layout(text_array(values)).tolist()
+    assert got == [True] * 1000 + [False, False, True]
+    assert sizes == [1, 1]  # the first value, then the one row with a lower-case t
+
+
+def test_date_time_layout_at_every_field_boundary():
+    """Deterministic companion of the property test: every layout, every ranged field, every boundary."""
+    from jiesu.arrays import text_array
+    from jiesu.validate.schema_checks import _date_time_regex, date_time_layout
+
+    base = {"y": "2024", "m": "06", "d": "15", "H": "12", "M": "30", "S": "30", "oh": "08", "om": "00", "f": "125"}
+    for layout in LAYOUTS:
+        values = [layout.format(**base)]
+        for name in ("m", "d", "H", "M", "S", "oh", "om"):
+            for v in ("00", "01", "09", "10", "12", "13", "19", "20", "23", "24", "29", "59", "60", "99"):
+                values.append(layout.format(**{**base, name: v}))
+        arr = text_array(values)
+        assert date_time_layout(arr).tolist() == _date_time_regex(arr).tolist(), layout

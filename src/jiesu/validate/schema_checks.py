@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrays import as_bool_np, bool_array, integer_values, text_array, valid_np
+from ..arrays import as_bool_np, bool_array, int_array, integer_values, text_array, valid_np
 from ..io import is_plain_text
 
 # python-jsonschema checks date-time with rfc3339-validator on the upper-cased text; Python's `$`
@@ -337,14 +337,69 @@ def _digits(values: pa.Array, rows: np.ndarray, positions: tuple[int, ...]) -> n
     return out
 
 
+def _date_time_regex(values: pa.Array) -> np.ndarray:
+    return as_bool_np(pc.match_substring_regex(values, DATE_TIME_RE))  # null = False
+
+
+def _two_digits(m: np.ndarray, p: int) -> np.ndarray:
+    return (m[:, p].astype(np.int16) - 48) * 10 + (m[:, p + 1].astype(np.int16) - 48)
+
+
+def date_time_layout(values: pa.Array) -> np.ndarray:
+    """DATE_TIME_RE's verdict per row (null = False), mostly without running the regex.
+
+    Exports write every date-time the same way, so when the values present all have one byte
+    length and sit back to back (nulls empty), they form a matrix of bytes. The first value's
+    layout (which positions hold digits, which hold what literal), if the regex accepts it, is
+    then checked for all rows at once, with the regex's ranges for month, hour, minute, second and
+    offset; rows laid out differently are left to the regex.
+    """
+    n = len(values)
+    if n == 0 or not is_plain_text(values.type):
+        return _date_time_regex(values)
+    offsets, data = text_buffers(values)
+    valid = valid_np(values)
+    lengths = np.diff(offsets)
+    present = lengths[valid] if values.null_count else lengths
+    if not len(present):
+        return np.zeros(n, bool)
+    width = int(present[0])
+    if width < 20 or width > 64 or (values.null_count and lengths[~valid].any()) or not (present == width).all():
+        return _date_time_regex(values)
+    m = data[offsets[0]: offsets[0] + len(present) * width].reshape(len(present), width)
+    first = m[0]
+    if not _date_time_regex(text_array([bytes(first).decode("latin-1")]))[0]:
+        return _date_time_regex(values)
+    digit = (first >= 48) & (first <= 57)
+    low = np.where(digit, 48, first).astype(np.uint8)
+    span = np.where(digit, 9, 0).astype(np.uint8)
+    off = np.flatnonzero((m - low) > span)  # uint8 arithmetic wraps: below ``low`` is large
+    same = np.ones(len(m), bool)
+    same[off // width] = False  # (a reduction along each short row would be several times slower)
+    core = width - 1 if first[-1] == 10 else width  # "\n?$": one final newline may follow
+    ok = same & (_two_digits(m, 5) >= 1) & (_two_digits(m, 5) <= 12) & (_two_digits(m, 11) <= 23)
+    ok &= (_two_digits(m, 14) <= 59) & (_two_digits(m, 17) <= 59)
+    if first[core - 1] not in (90, 122):  # not Z/z: an offset +HH:MM ends the value
+        ok &= (_two_digits(m, core - 5) <= 23) & (_two_digits(m, core - 2) <= 59)
+    out = np.zeros(n, bool)
+    rows = np.flatnonzero(valid) if values.null_count else None
+    if rows is None:
+        out = ok
+    else:
+        out[rows] = ok
+    if not same.all():
+        odd = np.flatnonzero(~same) if rows is None else rows[~same]
+        out[odd] = _date_time_regex(values.take(int_array(odd)))
+    return out
+
+
 def valid_datetime_text(values: pa.Array) -> pa.Array:
     """RFC 3339 date-time exactly as python-jsonschema decides it (incl. day of month, year 0)."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
-    ok = pc.match_substring_regex(values, DATE_TIME_RE)
-    okn = as_bool_np(ok)
+    okn = date_time_layout(values)
     if not okn.any():
-        return ok
+        return bool_array(okn, valid_np(values) if values.null_count else None)
     rows = np.flatnonzero(okn)
     day = _digits(values, rows, (8, 9))
     odd = (day == 0) | (day > 28)  # only these can be past the month's end (or day 00)
