@@ -120,3 +120,35 @@ def test_date_time_layout_at_every_field_boundary():
                 values.append(layout.format(**{**base, name: v}))
         arr = text_array(values)
         assert date_time_layout(arr).tolist() == _date_time_regex(arr).tolist(), layout
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.none() | st.sampled_from("abcx"), st.none() | st.sampled_from("PQRy")), min_size=1, max_size=40),
+       st.integers(0, 2**31 - 1))
+def test_pair_mismatch_and_lookups_equal_a_row_by_row_reference(pairs, garbage):
+    """Dictionary and plain columns give the same verdict; a null row's index slot may hold any
+    value (Arrow leaves it undefined), here a random one."""
+    import numpy as np
+
+    from jiesu.validate.schema_checks import codes_of, dictionary_lookup, pair_mismatch
+
+    a_codes, b_codes = {"a": 0, "b": 1, "c": 1}, {"P": 0, "Q": 1, "R": 2}
+    a_vals, b_vals = [p[0] for p in pairs], [p[1] for p in pairs]
+    expect = [x in a_codes and y in b_codes and a_codes[x] != b_codes[y] for x, y in pairs]
+
+    def with_garbage(values):
+        enc = pa.array(values, pa.string()).dictionary_encode()
+        idx = np.array([0 if v is None else enc.indices[i].as_py() for i, v in enumerate(values)], np.int32)
+        idx[[v is None for v in values]] = garbage
+        validity = enc.indices.buffers()[0]
+        indices = pa.Array.from_buffers(pa.int32(), len(values), [validity, pa.py_buffer(idx)], enc.indices.null_count)
+        return pa.DictionaryArray.from_arrays(indices, enc.dictionary)
+
+    a_dict, b_dict = with_garbage(a_vals), with_garbage(b_vals)
+    plain_a, plain_b = pa.chunked_array([pa.array(a_vals, pa.string())]), pa.chunked_array([pa.array(b_vals, pa.string())])
+    assert pair_mismatch(pa.chunked_array([a_dict]), a_codes, pa.chunked_array([b_dict]), b_codes).tolist() == expect
+    assert pair_mismatch(plain_a, a_codes, plain_b, b_codes).tolist() == expect
+    expect_codes = [a_codes.get(v, -1) if v is not None else -1 for v in a_vals]
+    assert codes_of(pa.chunked_array([a_dict]), a_codes).tolist() == expect_codes
+    per_entry = np.array([v == "b" for v in a_dict.dictionary.to_pylist()])
+    assert dictionary_lookup(a_dict, per_entry).tolist() == [v == "b" for v in a_vals]

@@ -285,18 +285,15 @@ def pair_mismatch(a: pa.ChunkedArray, a_codes: dict[str, int], b: pa.ChunkedArra
     if not table.any():
         return np.zeros(len(da), bool)
     wide = np.int64 if len(ea) * len(eb) >= 2**31 else np.int32
-    flat = _entry_index(da, wide) * wide(len(eb))
-    flat += _entry_index(db, wide)
-    return table.ravel()[flat]
-
-
-def _entry_index(chunk: pa.DictionaryArray, dtype: type) -> np.ndarray:
-    """Each row's dictionary entry; a null row gets the entry after the last."""
-    idx = chunk.indices
-    raw = integer_values(idx).astype(dtype)
-    if idx.null_count:
-        raw[~valid_np(idx)] = len(chunk.dictionary)
-    return raw
+    ia, ib = integer_values(da.indices), integer_values(db.indices)
+    flat = ia * wide(len(eb)) if ia.dtype.itemsize >= np.dtype(wide).itemsize else ia.astype(wide) * wide(len(eb))
+    np.add(flat, ib, out=flat, casting="unsafe")
+    # a null row's index may hold anything: clip it into the table, then drop the row by validity
+    out = np.take(table.ravel(), flat, mode="clip")
+    for d in (da, db):
+        if d.null_count:
+            out &= valid_np(d)
+    return out
 
 
 def codes_of(col: pa.ChunkedArray, mapping: dict[str, int]) -> np.ndarray:

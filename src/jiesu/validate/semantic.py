@@ -103,7 +103,10 @@ def semantic_failures(table: pa.Table, profile: Profile, times: dict[str, tuple[
         if later not in times or earlier not in times:
             return None
         (a, va), (b, vb) = times[later], times[earlier]
-        return (a < b) & va & vb
+        m = a < b
+        m &= va
+        m &= vb
+        return m
 
     for later, earlier in TIME_ORDER:
         m = before(later, earlier)
