@@ -109,3 +109,20 @@ def test_ids_that_stop_increasing_are_replayed_and_hashed(case):
     assert (rows, first) == _expected(ids)  # a null is not an id: it repeats nothing
     assert not finder.increasing and len(asked) == 1 and asked[0] % 300 == 0
     assert (rows, first) == _run(ids, 300, replay=False)[:2]
+
+
+@given(st.lists(st.none() | st.text(max_size=70), min_size=1, max_size=30), st.integers(0, 5), st.integers(0, 80))
+def test_a_hash_depends_on_the_value_alone(values, start, width):
+    """The same id hashes alike whatever else is in its batch (other lengths, nulls, a slice of a
+    larger buffer), and in the fixed-width path (all values one length) as in the general one."""
+    arr = pa.array(values, pa.string()).slice(min(start, len(values) - 1))
+    h, valid = hash_strings(arr)
+    for i, v in enumerate(arr.to_pylist()):
+        assert valid[i] == (v is not None)
+        if v is not None:
+            assert h[i] == hash_strings(pa.array([v]))[0][0]
+            assert h[i] == hash_strings(pa.array([v, "x" * width, None]))[0][0]
+    digits = max(2, width % 20)
+    same = [f"{i:0{digits}d}" for i in range(len(values))]  # one length: the fixed-width path
+    hs, _ = hash_strings(pa.array(same).slice(start % len(same)))
+    assert [int(x) for x in hs] == [int(hash_strings(pa.array([v, None]))[0][0]) for v in same[start % len(same):]]

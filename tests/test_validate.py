@@ -272,3 +272,19 @@ def test_parquet_columns_no_check_can_fail_on_are_not_decoded(tmp_path):
     pq.write_table(table, tmp_path / "nostats.parquet", write_statistics=False)
     assert "objections" in columns_to_check(discover([tmp_path / "nostats.parquet"])[0])
     assert validate([tmp_path / "nostats.parquet"]).valid
+
+
+def test_duplicate_found_between_batches_of_different_id_lengths(tmp_path):
+    """A case_id hashes alike whatever the other ids of its batch look like (a batch of long ids
+    once hid a repeat of a short one)."""
+    import json
+
+    records = [json.loads(line) for line in (FIX / "valid" / "cases.ndjson").read_text().splitlines()[:3]]
+    ids = ["A1", "Z" * 40, "A1"]
+    for rec, case_id in zip(records, ids):
+        rec["case_id"] = case_id
+    (tmp_path / "a.ndjson").write_text("".join(json.dumps(r) + "\n" for r in records[:2]))
+    (tmp_path / "b.ndjson").write_text(json.dumps(records[2]) + "\n")
+    report = validate([tmp_path / "a.ndjson", tmp_path / "b.ndjson"])
+    (notice,) = [n for n in report.notices if n.code == "duplicate-case-id"]
+    assert notice.count == 1 and notice.samples[0].file.endswith("b.ndjson") and notice.samples[0].value == "A1"

@@ -25,7 +25,12 @@ _M2 = np.uint64(0xBF58476D1CE4E5B9)
 
 
 def hash_strings(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(64-bit hashes, valid mask) of a string array, computed on its raw buffers."""
+    """(64-bit hashes, valid mask) of a string array, computed on its raw buffers.
+
+    A value's hash depends on its own bytes only (its length and its first MAX_BYTES bytes, read
+    as little-endian 8-byte words, the last one zero-padded), never on the other values of the
+    batch: the same case_id hashes alike in every batch and file.
+    """
     if pa.types.is_dictionary(arr.type):
         hashes, _ok = hash_strings(arr.dictionary)
         valid = valid_np(arr)
@@ -41,33 +46,48 @@ def hash_strings(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     bufs = arr.buffers()
     offsets = np.frombuffer(bufs[1], dtype=otype)[arr.offset: arr.offset + n + 1].astype(np.int64)
     data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
-    starts = offsets[:-1]
     lengths = np.diff(offsets)
-    clipped = np.minimum(lengths, MAX_BYTES)
-    width = int(clipped.max(initial=0))
-    width = max(8, (width + 7) // 8 * 8)
-    if n and np.all(lengths == lengths[0]) and lengths[0] <= MAX_BYTES:
-        length = int(lengths[0])
-        block = data[offsets[0]: offsets[0] + n * length].reshape(n, length)
-        if length != width:
-            padded = np.zeros((n, width), np.uint8)
-            padded[:, :length] = block
-            block = padded
-        else:
-            block = np.ascontiguousarray(block)
-    else:
-        block = np.zeros((n, width), np.uint8)
-        total = int(clipped.sum())
-        if total:
-            row = np.repeat(np.arange(n, dtype=np.int64), clipped)
-            pos = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(clipped) - clipped, clipped)
-            block[row, pos] = data[np.repeat(starts, clipped) + pos]
-    words = block.view(np.uint64)
     h = lengths.astype(np.uint64) * _M1
+    if n and lengths.min() == lengths.max() and 0 < lengths[0] <= MAX_BYTES:
+        for word in _fixed_width_words(data, int(offsets[0]), n, int(lengths[0])):
+            h ^= word
+            h *= _M2
+            h ^= h >> np.uint64(31)
+        return h, valid
+    clipped = np.minimum(lengths, MAX_BYTES)
+    words_per_row = (clipped + 7) // 8
+    width = int(words_per_row.max(initial=0)) * 8
+    block = np.zeros((n, width), np.uint8)
+    total = int(clipped.sum())
+    if total:
+        row = np.repeat(np.arange(n, dtype=np.int64), clipped)
+        pos = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(clipped) - clipped, clipped)
+        block[row, pos] = data[np.repeat(offsets[:-1], clipped) + pos]
+    words = block.view(np.uint64)
     for j in range(words.shape[1]):
-        h = (h ^ words[:, j]) * _M2
-        h ^= h >> np.uint64(31)
+        mixed = (h ^ words[:, j]) * _M2
+        mixed ^= mixed >> np.uint64(31)
+        h = np.where(words_per_row > j, mixed, h)  # a row's hash stops at its own last word
     return h, valid
+
+
+def _fixed_width_words(data: np.ndarray, start: int, n: int, length: int) -> Iterator[np.ndarray]:
+    """The 8-byte words of n back-to-back values of ``length`` bytes, read in place (unaligned,
+    strided views); a partial last word is masked to the value's own bytes."""
+    for j in range(0, length, 8):
+        take = min(8, length - j)
+        first = start + j
+        fits = max(0, min(n, (len(data) - first - 8) // length + 1))  # rows whose 8 bytes lie inside
+        word = np.empty(n, np.uint64)
+        if fits:
+            word[:fits] = np.ndarray((fits,), dtype="<u8", buffer=data, offset=first, strides=(length,))
+        for r in range(fits, n):  # at most a row or two at the very end of the buffer
+            tail = np.zeros(8, np.uint8)
+            tail[:take] = data[first + r * length: first + r * length + take]
+            word[r] = tail.view("<u8")[0]
+        if take < 8:
+            word &= np.uint64((1 << (8 * take)) - 1)
+        yield word
 
 
 def repeated_values(hs: np.ndarray) -> np.ndarray:
@@ -143,11 +163,12 @@ class DuplicateFinder:
             h = h[valid]
         part = (h >> np.uint64(64 - PARTITION_BITS)).astype(np.uint8)
         order = np.argsort(part, kind="stable")  # radix sort on uint8
-        bounds = np.searchsorted(part[order], np.arange((1 << PARTITION_BITS) + 1))
+        bounds = np.zeros((1 << PARTITION_BITS) + 1, np.int64)
+        np.cumsum(np.bincount(part, minlength=1 << PARTITION_BITS), out=bounds[1:])
         hs = h[order]
         for p in range(1 << PARTITION_BITS):
             if bounds[p + 1] > bounds[p]:
-                self._files[p].write(hs[bounds[p]: bounds[p + 1]].tobytes())
+                self._files[p].write(memoryview(hs[bounds[p]: bounds[p + 1]]))
 
     def repeated_hashes(self) -> np.ndarray:
         """The hash values seen more than once (sorted); each partition is sorted on its own."""
