@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 import pytest
-from datasets import ndjson_cases, parquet_cases, rows
+from datasets import ndjson_cases, parquet_cases, parquet_cases_unordered, rows
 
 RUNNER = """
 import json, resource, sys, time
@@ -36,6 +36,7 @@ def run_validate(*paths) -> dict:
 
 @pytest.mark.parametrize("label, make, n", [
     ("parquet", parquet_cases, rows(10_000_000)),
+    ("parquet, case_ids out of order", parquet_cases_unordered, rows(10_000_000)),
     ("ndjson", ndjson_cases, rows(1_000_000)),
 ])
 def test_validate_throughput(benchmark, label, make, n):

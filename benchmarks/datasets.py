@@ -25,6 +25,35 @@ def parquet_cases(n: int, seed: int = 1) -> Path:
     return path
 
 
+UNORDER = """
+import math, sys
+import numpy as np, pyarrow as pa, pyarrow.compute as pc, pyarrow.parquet as pq
+from jiesu.records import parquet_writer
+src, dst = sys.argv[1], sys.argv[2]
+pf = pq.ParquetFile(src)
+n = pf.metadata.num_rows
+step = next(a for a in range(1_000_003, 10**9, 2) if math.gcd(a, n) == 1)
+start = 0
+with parquet_writer(dst, pf.schema_arrow) as writer:
+    for g in range(pf.num_row_groups):
+        table = pf.read_row_group(g)
+        k = table.num_rows
+        numbers = (np.arange(start, start + k, dtype=np.int64) * step + 12345) % n  # a permutation of 0..n-1
+        ids = pc.binary_join_element_wise("BJ", pc.utf8_lpad(pa.array(numbers).cast(pa.string()), 12, "0"), "")
+        writer.write_table(table.set_column(0, "case_id", ids), row_group_size=k)
+        start += k
+"""
+
+
+def parquet_cases_unordered(n: int, seed: int = 1) -> Path:
+    """The same cases as ``parquet_cases`` with their case_ids in scrambled order (still unique), so
+    that validation cannot rely on ids arriving in increasing order and hashes every one."""
+    path = DATA / f"cases-{n}-s{seed}-unordered.parquet"
+    if not path.exists():
+        subprocess.run([sys.executable, "-c", UNORDER, str(parquet_cases(n, seed)), str(path)], check=True)
+    return path
+
+
 def ndjson_cases(n: int, seed: int = 2) -> Path:
     """n records as NDJSON with Beijing-time offsets, written chunk by chunk."""
     import pyarrow as pa
