@@ -101,7 +101,7 @@ def repeated_values(hs: np.ndarray) -> np.ndarray:
         return np.zeros(0, np.uint64)
     bits = min(64 - PARTITION_BITS, max(8, int(len(hs) - 1).bit_length() + 2))
     bucket = ((hs >> np.uint64(64 - PARTITION_BITS - bits)) & np.uint64((1 << bits) - 1)).astype(np.intp)
-    shared = np.bincount(bucket, minlength=1 << bits)[bucket] > 1
+    shared = (np.bincount(bucket, minlength=1 << bits) > 1)[bucket]  # a byte table: cache-friendly lookups
     candidates = np.sort(hs[shared])
     return np.unique(candidates[1:][candidates[1:] == candidates[:-1]])
 
