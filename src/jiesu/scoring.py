@@ -39,6 +39,7 @@ import pyarrow.compute as pc
 
 from .errors import DataError, UsageError
 from .io import Source, discover
+from .memory import streaming_memory
 from .profile import Profile, load_profile
 
 #: the grouping keys ``score --by`` accepts (columns of the case record)
@@ -568,15 +569,16 @@ def aggregate(inputs: Sequence[str | Path | Source], profile: Profile | None = N
             progress(done, total)
 
     result = scorer()
-    for source in sources:
-        tasks = _row_group_tasks(source, result.columns)
-        if tasks is None:
-            for table in _sequential(source, result.columns):
-                result.add(table)
-                counted(table.num_rows)
-        else:
-            for part in _count_in_parallel(tasks, scorer, workers, counted):
-                result.aggregate.merge(part)
+    with streaming_memory():  # row groups are freed and allocated again: reuse their memory
+        for source in sources:
+            tasks = _row_group_tasks(source, result.columns)
+            if tasks is None:
+                for table in _sequential(source, result.columns):
+                    result.add(table)
+                    counted(table.num_rows)
+            else:
+                for part in _count_in_parallel(tasks, scorer, workers, counted):
+                    result.aggregate.merge(part)
     return result.aggregate
 
 
