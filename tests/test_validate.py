@@ -288,3 +288,44 @@ def test_duplicate_found_between_batches_of_different_id_lengths(tmp_path):
     report = validate([tmp_path / "a.ndjson", tmp_path / "b.ndjson"])
     (notice,) = [n for n in report.notices if n.code == "duplicate-case-id"]
     assert notice.count == 1 and notice.samples[0].file.endswith("b.ndjson") and notice.samples[0].value == "A1"
+
+
+@pytest.mark.parametrize("fmt", ["ndjson", "csv", "parquet"])
+def test_file_row_counts_survive_reading_ids_again(tmp_path, fmt):
+    """Ids out of order across files and a duplicate make validation read case_id again (replay,
+    then the exact pass); the per-file counts in the report stay those of the files."""
+    import pyarrow.csv as pcsv
+
+    table = generate(300, seed=11)
+    parts = {"a": table.slice(150, 150), "b": table.slice(0, 150), "c": table.slice(10, 5)}  # c repeats 5 ids of b
+    paths = []
+    for name, part in parts.items():
+        path = tmp_path / f"{name}.{fmt}"
+        if fmt == "parquet":
+            pq.write_table(part, path, row_group_size=60)
+        else:
+            from jiesu.records import json_records
+
+            plain = pa.table({n: (c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c) for n, c in zip(part.column_names, part.columns)})
+            if fmt == "csv":
+                texts = {n: pa.array([None if r.get(n) is None else (str(r[n]).lower() if isinstance(r[n], bool) else str(r[n]))
+                                      for r in json_records(plain)], pa.string()) for n in plain.column_names}
+                pcsv.write_csv(pa.table(texts), path)
+            else:
+                import json
+
+                path.write_text("".join(json.dumps(r) + "\n" for r in json_records(plain)))
+        paths.append(path)
+    report = validate(paths, batch_rows=64)
+    assert [f.rows for f in report.files] == [150, 150, 5] and report.rows == 305
+    (dup,) = [n for n in report.notices if n.code == "duplicate-case-id"]
+    assert dup.count == 5 and dup.samples[0].file.endswith(f"c.{fmt}") and "b." in dup.samples[0].explanation
+
+
+def test_case_id_dictionary_of_nulls_only(tmp_path):
+    table = generate(20, seed=12)
+    i = table.column_names.index("case_id")
+    table = table.set_column(i, "case_id", pa.array([None] * 20, pa.string()).dictionary_encode())
+    pq.write_table(table, tmp_path / "n.parquet")
+    report = validate([tmp_path / "n.parquet"])
+    assert [(n.code, n.field, n.count) for n in report.notices if n.severity == "error"] == [("missing-required", "case_id", 20)]

@@ -1,48 +1,31 @@
-"""Keep freed memory for the next batch while streaming; give it back when done.
+"""Keep freed Arrow memory for the next batch while streaming; give it back when done.
 
-Streaming frees each batch (about 65 MB for a Parquet row group of a million cases, plus the
-checks' numpy arrays) and then allocates the next one. Arrow's default allocator (mimalloc) and
-glibc's malloc both hand freed memory back to the operating system within milliseconds, so each
-batch is built in fresh pages that the kernel must first fill with zeros. Measured on the
-project's 2-core machine that was a third of validation's CPU time (docs/validate.md).
+Streaming frees each batch (about 65 MB for a Parquet row group of a million cases) and then
+allocates the next one. Arrow's default allocator (mimalloc) hands freed memory back to the
+operating system within milliseconds, so each row group is decoded into fresh pages that the kernel
+must first fill with zeros (docs/validate.md has the measurements).
 
-Inside ``streaming_memory()`` Arrow allocates from jemalloc with its decay turned off, and glibc
-keeps freed memory in its heap; on leaving, both give what they no longer use back to the system
-and the previous Arrow pool is restored. Where jemalloc or glibc is not there, that part is
-skipped. Buffers remember the pool they came from, so switching pools is safe for live arrays.
+Inside ``streaming_memory()`` Arrow allocates from its jemalloc pool, whose arenas jiesu creates
+with time-based purging turned off; on leaving, that pool gives back what it no longer uses and the
+previous default pool is restored. Buffers remember the pool they came from, so arrays made inside
+the block stay valid after it. Nothing else in the process is touched: glibc's malloc is left alone
+(setting its thresholds would switch off its adaptive behaviour for the rest of the process), and
+only the jemalloc pool, which Arrow uses only when asked, has its purging changed. Where pyarrow is
+built without jemalloc the block changes nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import threading
 from collections.abc import Iterator
 from functools import lru_cache
 
 import pyarrow as pa
 
-_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameters (malloc.h)
-_GLIBC_DEFAULT_THRESHOLD = 128 * 1024
-_KEEP_TRIM = 1 << 30  # keep up to 1 GiB of free heap instead of returning it
-_KEEP_MMAP = 32 << 20  # serve blocks up to 32 MiB (glibc's upper limit) from the heap, not mmap
-
 _lock = threading.Lock()
 _depth = 0
 _saved_pool: pa.MemoryPool | None = None
-
-
-@lru_cache(maxsize=1)
-def _glibc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
-        libc.malloc_trim.argtypes = [ctypes.c_size_t]
-        return libc
-    except (OSError, AttributeError):  # not glibc (musl, macOS, Windows)
-        return None
 
 
 @lru_cache(maxsize=1)
@@ -58,40 +41,28 @@ def _enter() -> None:
     global _depth, _saved_pool
     with _lock:
         _depth += 1
-        if _depth > 1:
-            return
         pool = _jemalloc()
-        if pool is not None:
+        if _depth == 1 and pool is not None:
             _saved_pool = pa.default_memory_pool()
             pa.set_memory_pool(pool)
-        libc = _glibc()
-        if libc is not None:
-            libc.mallopt(_M_TRIM_THRESHOLD, _KEEP_TRIM)
-            libc.mallopt(_M_MMAP_THRESHOLD, _KEEP_MMAP)
 
 
 def _exit() -> None:
     global _depth, _saved_pool
     with _lock:
         _depth -= 1
-        if _depth:
+        if _depth or _saved_pool is None:
             return
-        if _saved_pool is not None:
-            pa.set_memory_pool(_saved_pool)
-            _saved_pool = None
-            pool = _jemalloc()
-            if pool is not None:
-                pool.release_unused()
-        libc = _glibc()
-        if libc is not None:
-            libc.mallopt(_M_TRIM_THRESHOLD, _GLIBC_DEFAULT_THRESHOLD)
-            libc.mallopt(_M_MMAP_THRESHOLD, _GLIBC_DEFAULT_THRESHOLD)
-            libc.malloc_trim(0)
+        pa.set_memory_pool(_saved_pool)
+        _saved_pool = None
+        pool = _jemalloc()
+        if pool is not None:
+            pool.release_unused()
 
 
 @contextlib.contextmanager
 def streaming_memory() -> Iterator[None]:
-    """Within the block, freed memory is kept for reuse; afterwards it is returned. Re-entrant."""
+    """Within the block, freed Arrow memory is kept for reuse; afterwards it is returned. Re-entrant."""
     _enter()
     try:
         yield

@@ -32,8 +32,10 @@ def hash_strings(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     batch: the same case_id hashes alike in every batch and file.
     """
     if pa.types.is_dictionary(arr.type):
-        hashes, _ok = hash_strings(arr.dictionary)
         valid = valid_np(arr)
+        if not len(arr.dictionary):  # every row null
+            return np.zeros(len(arr), np.uint64), valid
+        hashes, _ok = hash_strings(arr.dictionary)
         return hashes[np.where(valid, integer_values(arr.indices), 0)], valid
     if pa.types.is_string(arr.type):
         otype = np.int32

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -72,18 +73,20 @@ def validate(
         """The case_ids of the first ``rows`` rows again, read from the files."""
         left = rows
         for source in sources_seen:
-            for batch in iter_raw(source, batch_rows, ["case_id"]):
+            for batch in iter_raw(replace(source), batch_rows, ["case_id"]):  # a copy: counts stay
                 if left <= 0:
                     return
                 ids = _case_ids(batch.table)
                 yield ids.slice(0, left) if len(ids) > left else ids
                 left -= len(ids)
 
-    dups = DuplicateFinder(replay)
+    # Reading case_id again is cheap in Parquet only; text files would be parsed whole again.
+    dups = DuplicateFinder(replay if all(s.format == "parquet" for s in sources) else None)
     sizes = [s.path.stat().st_size for s in sources]
     total_bytes = sum(sizes) or None
     done_bytes = 0
     starts: list[int] = []  # global row where each source begins
+    file_rows: list[int] = []
     rows = 0
     with streaming_memory():  # batches are freed and allocated again: reuse their memory
         for source, size in zip(sources, sizes):
@@ -99,13 +102,14 @@ def validate(
                     share = min(1.0, (batch.offset + batch.num_rows) / source.rows) if source.rows else 0.5
                     progress(done_bytes + int(size * share), total_bytes)
             source.rows = rows - starts[-1]
+            file_rows.append(source.rows)
             done_bytes += size
         _report_duplicates(dups, sources, starts, book, batch_rows)
     return Report(
         schema_id=schema_id(),
         schema_version=schema_version(),
         profile=prof.source,
-        files=[FileInfo(str(s.path), s.format, s.rows, s.encoding) for s in sources],
+        files=[FileInfo(str(s.path), s.format, n, s.encoding) for s, n in zip(sources, file_rows)],
         rows=rows,
         notices=book.notices(),
         strict=strict,
@@ -316,7 +320,7 @@ def _report_duplicates(dups: DuplicateFinder, sources: list[Source], starts: lis
         """Global rows whose case_id hashes to one of ``hashes``, re-reading only case_id."""
         found_rows, found_values = [], []
         for si, source in enumerate(sources):
-            for batch in iter_raw(source, batch_rows, ["case_id"]):
+            for batch in iter_raw(replace(source), batch_rows, ["case_id"]):  # a copy: counts stay
                 if "case_id" not in batch.table.column_names:
                     continue
                 ids = batch.table.column("case_id").combine_chunks()

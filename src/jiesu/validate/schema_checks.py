@@ -286,7 +286,7 @@ def pair_mismatch(a: pa.ChunkedArray, a_codes: dict[str, int], b: pa.ChunkedArra
         return np.zeros(len(da), bool)
     wide = np.int64 if len(ea) * len(eb) >= 2**31 else np.int32
     ia, ib = integer_values(da.indices), integer_values(db.indices)
-    flat = ia * wide(len(eb)) if ia.dtype.itemsize >= np.dtype(wide).itemsize else ia.astype(wide) * wide(len(eb))
+    flat = ia.astype(wide, copy=False) * wide(len(eb))  # a new array of ``wide``: never float, never narrower
     np.add(flat, ib, out=flat, casting="unsafe")
     # a null row's index may hold anything: clip it into the table, then drop the row by validity
     out = np.take(table.ravel(), flat, mode="clip")
