@@ -290,32 +290,37 @@ def test_duplicate_found_between_batches_of_different_id_lengths(tmp_path):
     assert notice.count == 1 and notice.samples[0].file.endswith("b.ndjson") and notice.samples[0].value == "A1"
 
 
+def write_as(table: pa.Table, path: Path, row_group_size: int | None = None) -> Path:
+    """Write generated cases as Parquet, NDJSON or CSV (by the path's suffix), as an export would."""
+    import json
+
+    import pyarrow.csv as pcsv
+
+    from jiesu.records import json_records
+
+    if path.suffix == ".parquet":
+        pq.write_table(table, path, row_group_size=row_group_size)
+        return path
+    records = json_records(table)
+    if path.suffix == ".ndjson":
+        path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    else:
+        def cell(v):
+            return None if v is None else (str(v).lower() if isinstance(v, bool) else str(v))
+
+        pcsv.write_csv(pa.table({n: pa.array([cell(r.get(n)) for r in records], pa.string()) for n in table.column_names}), path)
+    return path
+
+
 @pytest.mark.parametrize("fmt", ["ndjson", "csv", "parquet"])
 def test_file_row_counts_survive_reading_ids_again(tmp_path, fmt):
     """Ids out of order across files and a duplicate make validation read case_id again (replay,
     then the exact pass); the per-file counts in the report stay those of the files."""
-    import pyarrow.csv as pcsv
-
     table = generate(300, seed=11)
     parts = {"a": table.slice(150, 150), "b": table.slice(0, 150), "c": table.slice(10, 5)}  # c repeats 5 ids of b
     paths = []
     for name, part in parts.items():
-        path = tmp_path / f"{name}.{fmt}"
-        if fmt == "parquet":
-            pq.write_table(part, path, row_group_size=60)
-        else:
-            from jiesu.records import json_records
-
-            plain = pa.table({n: (c.cast(pa.string()) if pa.types.is_dictionary(c.type) else c) for n, c in zip(part.column_names, part.columns)})
-            if fmt == "csv":
-                texts = {n: pa.array([None if r.get(n) is None else (str(r[n]).lower() if isinstance(r[n], bool) else str(r[n]))
-                                      for r in json_records(plain)], pa.string()) for n in plain.column_names}
-                pcsv.write_csv(pa.table(texts), path)
-            else:
-                import json
-
-                path.write_text("".join(json.dumps(r) + "\n" for r in json_records(plain)))
-        paths.append(path)
+        paths.append(write_as(part, tmp_path / f"{name}.{fmt}", row_group_size=60))
     report = validate(paths, batch_rows=64)
     assert [f.rows for f in report.files] == [150, 150, 5] and report.rows == 305
     (dup,) = [n for n in report.notices if n.code == "duplicate-case-id"]
@@ -329,3 +334,21 @@ def test_case_id_dictionary_of_nulls_only(tmp_path):
     pq.write_table(table, tmp_path / "n.parquet")
     report = validate([tmp_path / "n.parquet"])
     assert [(n.code, n.field, n.count) for n in report.notices if n.severity == "error"] == [("missing-required", "case_id", 20)]
+
+
+@pytest.mark.parametrize("suffix", ["ndjson", "csv", "parquet"])
+def test_progress_follows_the_file_to_its_end(tmp_path, suffix):
+    """Progress counts bytes of the file read (text) or rows of its known total (Parquet):
+    it only grows, and ends at the inputs' total size. (Arrow's CSV reader reads blocks ahead, so
+    its byte count can run ahead of the rows checked.)"""
+    table = generate(16000, seed=13)
+    paths = [write_as(table.slice(i * 8000, 8000), tmp_path / f"{i}.{suffix}", row_group_size=2000) for i in range(2)]
+    seen = []
+    report = validate(paths, batch_rows=2000, progress=lambda done, total: seen.append((done, total)))
+    assert report.valid and report.rows == 16000
+    total = sum(p.stat().st_size for p in paths)
+    assert len(seen) >= 4 and all(t == total for _, t in seen)
+    done = [d for d, _ in seen]
+    assert done == sorted(done) and done[-1] == total
+    if suffix != "csv":
+        assert done[0] < total / 2  # the first batch of the first file is not reported as the whole file

@@ -140,6 +140,7 @@ class RawBatch:
     table: pa.Table
     type_errors: dict[str, tuple[np.ndarray, list[str]]] = field(default_factory=dict)
     bad_rows: list[tuple[str, int, str]] = field(default_factory=list)
+    position: int | None = None  # text formats: bytes of the file read so far (for progress)
 
     @property
     def num_rows(self) -> int:
@@ -296,7 +297,8 @@ def _raw_csv(source: Source, batch_rows: int) -> Iterator[RawBatch]:
     stream = pa.input_stream(str(source.path), compression="detect")
     reader = pcsv.open_csv(
         stream,
-        read_options=pcsv.ReadOptions(encoding="utf8" if encoding == "utf-8" else encoding, block_size=1 << 24),
+        read_options=pcsv.ReadOptions(encoding="utf8" if encoding == "utf-8" else encoding,
+                                      block_size=max(1 << 20, min(batch_rows * 512, 1 << 24))),
         parse_options=pcsv.ParseOptions(newlines_in_values=True),
         convert_options=pcsv.ConvertOptions(
             column_types={h: pa.string() for h in header}, strings_can_be_null=True, null_values=[""],
@@ -309,7 +311,7 @@ def _raw_csv(source: Source, batch_rows: int) -> Iterator[RawBatch]:
         table, type_errors = coerce_text_columns(table)
         table = encode_codes(table)
         source.rows += table.num_rows
-        yield RawBatch(source, offset, table, type_errors)
+        yield RawBatch(source, offset, table, type_errors, position=stream.tell())
         offset += table.num_rows
 
 
@@ -396,9 +398,10 @@ def _raw_ndjson(source: Source, batch_rows: int) -> Iterator[RawBatch]:
     with open(source.path, "rb") as fh:
         if b"\x00" in fh.read(SNIFF_BYTES):
             raise InputError(f"{source.path}: not a text file (it holds NUL bytes); is it really NDJSON?")
-    offset = 0
+    offset = consumed = 0
     block_bytes = max(1 << 20, min(batch_rows * 512, 1 << 26))  # at most 64 MiB of text a block
     for block in _line_blocks(source.path, block_bytes):
+        consumed += len(block)
         raw = np.frombuffer(block, dtype=np.uint8)
         lines = int(np.count_nonzero(raw == 10)) + (raw[-1] != 10)
         batch = None
@@ -421,6 +424,7 @@ def _raw_ndjson(source: Source, batch_rows: int) -> Iterator[RawBatch]:
                 continue  # whitespace only
             batch = _records_batch(source, offset, records)
         source.rows += batch.num_rows
+        batch.position = consumed
         yield batch
         offset += batch.num_rows
         del block, raw
@@ -458,8 +462,10 @@ def _raw_json(source: Source, batch_rows: int) -> Iterator[RawBatch]:
         data = data.get("cases", data.get("records"))
     if not isinstance(data, list):
         raise InputError(f"{source.path}: JSON must be an array of case records (or NDJSON, one per line)")
+    size = source.path.stat().st_size
     for start in range(0, max(len(data), 1), batch_rows):
         batch = _records_batch(source, start, data[start:start + batch_rows])
+        batch.position = size * min(len(data), start + batch_rows) // max(len(data), 1)
         source.rows += batch.num_rows
         yield batch
 

@@ -99,8 +99,11 @@ def validate(
                 dups.add(_case_ids(batch.table))
                 rows += batch.num_rows
                 if progress:
-                    share = min(1.0, (batch.offset + batch.num_rows) / source.rows) if source.rows else 0.5
-                    progress(done_bytes + int(size * share), total_bytes)
+                    if batch.position is not None:  # text: bytes read
+                        part = min(size, batch.position)
+                    else:  # Parquet: rows of the file's known total
+                        part = int(size * min(1.0, (batch.offset + batch.num_rows) / source.rows)) if source.rows else size // 2
+                    progress(done_bytes + part, total_bytes)
             source.rows = rows - starts[-1]
             file_rows.append(source.rows)
             done_bytes += size
