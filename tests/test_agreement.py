@@ -222,6 +222,32 @@ def test_ndjson_fast_path_agrees_with_jsonschema(corpus, tmp_path, monkeypatch):
     def no_slow_path(*a, **k):
         raise AssertionError("slow path used")
 
-    monkeypatch.setattr(jiesu.io, "_records_batch", no_slow_path)
+    monkeypatch.setattr(jiesu.io, "_records_table", no_slow_path)
     assert len(records) > 5000
     assert jiesu_invalid(path, batch_rows=1500) == reference(records)
+
+
+def test_ndjson_pieces_agree_with_jsonschema(corpus, tmp_path, monkeypatch):
+    """A block Arrow rejects is tried again in pieces; Arrow takes the clean ones, Python the rest.
+    Small pieces here, so that every block mixes both: the verdicts must not change."""
+    import jiesu.io
+
+    path = tmp_path / "corpus.ndjson"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in corpus), encoding="utf-8")
+    monkeypatch.setattr(jiesu.io, "PIECE_BYTES", 6 << 10)
+    used = {"arrow": 0, "python": 0}
+    arrow_lines, records_table = jiesu.io._arrow_lines, jiesu.io._records_table
+
+    def counted_arrow(text):
+        table = arrow_lines(text)
+        used["arrow"] += table is not None and len(text) < (1 << 20)
+        return table
+
+    def counted_python(records):
+        used["python"] += 1
+        return records_table(records)
+
+    monkeypatch.setattr(jiesu.io, "_arrow_lines", counted_arrow)
+    monkeypatch.setattr(jiesu.io, "_records_table", counted_python)
+    assert jiesu_invalid(path, batch_rows=2000) == reference(corpus)
+    assert used["arrow"] > 10 and used["python"] > 10

@@ -352,3 +352,39 @@ def test_progress_follows_the_file_to_its_end(tmp_path, suffix):
     assert done == sorted(done) and done[-1] == total
     if suffix != "csv":
         assert done[0] < total / 2  # the first batch of the first file is not reported as the whole file
+
+
+@pytest.mark.parametrize("where", [0, 30, 59])
+def test_ndjson_null_line_is_not_an_object_wherever_it_is(tmp_path, where):
+    """A line `null` used to crash Arrow's reader when it came first in a block (segmentation
+    fault) and to pass as an empty record elsewhere."""
+    lines = (FIX / "valid" / "cases.ndjson").read_bytes().splitlines()
+    lines.insert(where, b"null")
+    lines[10] = b"   " + lines[10]  # an indented record is still a record
+    (tmp_path / "n.ndjson").write_bytes(b"\n".join(lines) + b"\n")
+    report = validate([tmp_path / "n.ndjson"])
+    assert [(n.code, n.count, n.samples[0].row) for n in report.notices] == [("not-an-object", 1, where + 1)]
+    assert report.rows == 61
+
+
+def test_a_few_bad_records_send_only_their_pieces_to_python(tmp_path, monkeypatch):
+    import json
+
+    import jiesu.io
+
+    table = generate(12000, seed=14)
+    path = write_as(table, tmp_path / "c.ndjson")
+    lines = path.read_text().splitlines()
+    for i in (100, 9000):
+        rec = json.loads(lines[i])
+        rec["objections"] = "two"
+        lines[i] = json.dumps(rec)
+    path.write_text("\n".join(lines) + "\n")
+    parsed = []
+    records_table = jiesu.io._records_table
+    monkeypatch.setattr(jiesu.io, "_records_table", lambda records: parsed.append(len(records)) or records_table(records))
+    monkeypatch.setattr(jiesu.io, "PIECE_BYTES", 64 << 10)
+    report = validate([path], batch_rows=20000)  # blocks of 10 MiB: the whole file is one block
+    (notice,) = [n for n in report.notices if n.severity == "error"]
+    assert (notice.code, notice.field, notice.count, [s.row for s in notice.samples]) == ("wrong-type", "objections", 2, [101, 9001])
+    assert len(parsed) == 2 and sum(parsed) < 12000 / 10  # two pieces of about 64 KiB, not the block

@@ -16,6 +16,7 @@ import os
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -390,11 +391,9 @@ def _line_blocks(path: Path, block_bytes: int) -> Iterator[memoryview]:
 
 
 def _raw_ndjson(source: Source, batch_rows: int) -> Iterator[RawBatch]:
-    """NDJSON: Arrow's C++ parser for blocks of lines; blocks it rejects are parsed in Python."""
-    import pyarrow.json as pj
-
-    kinds = field_kinds().kind
-    explicit = pa.schema([(n, ARROW_FOR_KIND[k]) for n, k in kinds.items()])
+    """NDJSON: Arrow's C++ parser for blocks of lines. A block it rejects is tried again in pieces
+    of about a MiB, and only the pieces Arrow rejects too are parsed in Python, so a few bad
+    records cost a few pieces, not the file."""
     with open(source.path, "rb") as fh:
         if b"\x00" in fh.read(SNIFF_BYTES):
             raise InputError(f"{source.path}: not a text file (it holds NUL bytes); is it really NDJSON?")
@@ -402,32 +401,96 @@ def _raw_ndjson(source: Source, batch_rows: int) -> Iterator[RawBatch]:
     block_bytes = max(1 << 20, min(batch_rows * 512, 1 << 26))  # at most 64 MiB of text a block
     for block in _line_blocks(source.path, block_bytes):
         consumed += len(block)
-        raw = np.frombuffer(block, dtype=np.uint8)
-        lines = int(np.count_nonzero(raw == 10)) + (raw[-1] != 10)
-        batch = None
-        try:
-            table = pj.read_json(
-                pa.BufferReader(pa.py_buffer(block)),
-                read_options=pj.ReadOptions(block_size=1 << 22, use_threads=True),
-                parse_options=pj.ParseOptions(explicit_schema=explicit, unexpected_field_behavior="infer",
-                                              newlines_in_values=False),
-            )
-            # Arrow's table stands only if every line is one record (no blank lines) and no key is
-            # outside the schema (null or not, it breaks it; Arrow cannot tell null from absent)
-            if table.num_rows == lines and all(name in kinds for name in table.column_names):
-                batch = RawBatch(source, offset, encode_codes(table.combine_chunks()))
-        except pa.ArrowInvalid:
-            pass
-        if batch is None:
-            records = _parse_lines(bytes(block).splitlines())
-            if not records:
+        table = _arrow_lines(block)
+        if table is not None:
+            batch = RawBatch(source, offset, encode_codes(table.combine_chunks()))
+        else:
+            batch = _pieces_batch(source, offset, bytes(block))
+            if batch is None:
                 continue  # whitespace only
-            batch = _records_batch(source, offset, records)
         source.rows += batch.num_rows
         batch.position = consumed
         yield batch
         offset += batch.num_rows
-        del block, raw
+        del block
+
+
+PIECE_BYTES = 1 << 20
+
+
+def _arrow_lines(text: bytes | memoryview) -> pa.Table | None:
+    """Arrow's table of NDJSON text with the schema's types, or None when Arrow cannot stand for it.
+
+    It stands only if every line starts an object and is one record (no blank lines) and no key is
+    outside the schema (null or not, such a key breaks it; Arrow cannot tell null from absent).
+    """
+    import pyarrow.json as pj
+
+    kinds = field_kinds().kind
+    raw = np.frombuffer(text, dtype=np.uint8)
+    if not len(raw):
+        return None
+    ends = np.flatnonzero(raw == 10)
+    lines = len(ends) + (raw[-1] != 10)
+    starts = ends[:lines - 1] + 1
+    if raw[0] != 123 or not (raw[starts] == 123).all():
+        # every line must open an object: Arrow takes a line `null` for an empty record (and
+        # crashes when it comes first), and an indented or blank line is for Python to judge
+        return None
+    try:
+        table = pj.read_json(
+            pa.BufferReader(pa.py_buffer(text)),
+            read_options=pj.ReadOptions(block_size=1 << 22, use_threads=True),
+            parse_options=pj.ParseOptions(explicit_schema=_explicit_schema(), unexpected_field_behavior="infer",
+                                          newlines_in_values=False),
+        )
+    except pa.ArrowInvalid:
+        return None
+    if table.num_rows == lines and all(name in kinds for name in table.column_names):
+        return table
+    return None
+
+
+@lru_cache(maxsize=1)
+def _explicit_schema() -> pa.Schema:
+    return pa.schema([(n, ARROW_FOR_KIND[k]) for n, k in field_kinds().kind.items()])
+
+
+def _pieces_batch(source: Source, offset: int, text: bytes) -> RawBatch | None:
+    """One batch from a block Arrow rejected: pieces of about PIECE_BYTES, each through Arrow if it
+    takes it, else through Python; None when the block holds no record."""
+    tables: list[pa.Table] = []
+    type_errors: dict[str, tuple[np.ndarray, list[str]]] = {}
+    bad_rows: list[tuple[str, int, str]] = []
+    rows = 0
+    for piece in _line_pieces(text, PIECE_BYTES):
+        table = _arrow_lines(piece) if len(piece) < len(text) else None  # the whole block failed already
+        errors: dict[str, tuple[np.ndarray, list[str]]] = {}
+        if table is None:
+            records = _parse_lines(piece.splitlines())
+            if not records:
+                continue
+            table, errors, bad = _records_table(records)
+            bad_rows.extend((code, rows + pos, shown) for code, pos, shown in bad)
+        for name, (pos, values) in errors.items():
+            old_pos, old_values = type_errors.get(name, (np.zeros(0, np.int64), []))
+            type_errors[name] = (np.concatenate([old_pos, pos + rows]), old_values + values)
+        tables.append(table)
+        rows += table.num_rows
+    if not tables:
+        return None
+    table = pa.concat_tables(tables, promote_options="permissive").combine_chunks() if len(tables) > 1 else tables[0]
+    return RawBatch(source, offset, encode_codes(table), type_errors, bad_rows)
+
+
+def _line_pieces(text: bytes, size: int) -> Iterator[bytes]:
+    """``text`` cut after the first newline past every ``size`` bytes."""
+    start = 0
+    while start < len(text):
+        cut = text.find(b"\n", start + size) + 1
+        end = cut if cut > 0 else len(text)
+        yield text[start:end]
+        start = end
 
 
 _NOT_JSON = object()
@@ -470,8 +533,8 @@ def _raw_json(source: Source, batch_rows: int) -> Iterator[RawBatch]:
         yield batch
 
 
-def _records_batch(source: Source, offset: int, records: list[Any]) -> RawBatch:
-    """Build a raw batch from parsed JSON values, taking out values of the wrong JSON type."""
+def _records_table(records: list[Any]) -> tuple[pa.Table, dict[str, tuple[np.ndarray, list[str]]], list[tuple[str, int, str]]]:
+    """(table, type errors, rows that are no object) from parsed JSON values, wrong-typed values taken out."""
     kinds = field_kinds().kind
     n = len(records)
     bad_rows: list[tuple[str, int, str]] = []
@@ -520,8 +583,13 @@ def _records_batch(source: Source, offset: int, records: list[Any]) -> RawBatch:
         if bad_pos:
             type_errors[name] = (np.array(bad_pos, dtype=np.int64),
                                  [json.dumps(values[i], ensure_ascii=False)[:80] for i in bad_pos])
-    table = encode_codes(pa.table(arrays)) if arrays else empty_table(n)
-    return RawBatch(source, offset, table, type_errors, bad_rows)
+    return (pa.table(arrays) if arrays else empty_table(n)), type_errors, bad_rows
+
+
+def _records_batch(source: Source, offset: int, records: list[Any]) -> RawBatch:
+    """A raw batch from parsed JSON values (see _records_table), its code fields dictionary-encoded."""
+    table, type_errors, bad_rows = _records_table(records)
+    return RawBatch(source, offset, encode_codes(table), type_errors, bad_rows)
 
 
 def empty_table(n: int) -> pa.Table:
