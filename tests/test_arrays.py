@@ -66,3 +66,13 @@ def test_chunked_arrays():
     assert as_bool_np(col).tolist() == [True, False, False, True]
     assert valid_np(col).tolist() == [True, False, True, True]
     assert integer_values(pa.chunked_array([pa.array([1, 2]), pa.array([3])])).tolist() == [1, 2, 3]
+
+
+def test_validity_is_none_without_nulls_and_a_mask_with_them():
+    from jiesu.arrays import fixed_values, validity
+
+    assert validity(pa.array([1, 2, 3])) is None
+    assert validity(pa.array([1, None, 3]).slice(1)).tolist() == [False, True]
+    assert validity(pa.nulls(2)).tolist() == [False, False]
+    ts = pa.array([5, None, 7], pa.timestamp("us", tz="UTC")).slice(1)
+    assert fixed_values(ts, np.int64)[1] == 7

@@ -40,24 +40,24 @@ def bool_array(values: np.ndarray, valid: np.ndarray | None = None) -> pa.Boolea
     return pa.BooleanArray.from_buffers(pa.bool_(), len(values), [nulls, bits])
 
 
-def as_bool_np(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """A boolean Arrow array as numpy, null = False, unpacked straight from its bit buffers."""
-    if isinstance(mask, pa.ChunkedArray):
-        if mask.num_chunks == 0:
-            return np.zeros(0, bool)
-        if mask.num_chunks > 1:
-            return np.concatenate([as_bool_np(c) for c in mask.chunks])
-        mask = mask.chunk(0)
-    n, off = len(mask), mask.offset
-    if n == 0:
-        return np.zeros(0, bool)
-    if pa.types.is_null(mask.type):
-        return np.zeros(n, bool)
-    validity, values = mask.buffers()[0], mask.buffers()[1]
-    out = np.unpackbits(np.frombuffer(values, np.uint8), count=off + n, bitorder="little")[off:].view(bool)
-    if mask.null_count and validity is not None:
-        out = out & valid_np(mask)
-    return out
+def bits(buf: pa.Buffer | None, offset: int, n: int) -> np.ndarray:
+    """An Arrow bitmap (validity or boolean data) as a numpy bool array; no buffer = all False."""
+    if buf is None:
+        return np.zeros(n, dtype=bool)
+    first, shift = divmod(offset, 8)
+    raw = np.frombuffer(buf, dtype=np.uint8)[first: first + (shift + n + 7) // 8]
+    return np.unpackbits(raw, count=shift + n, bitorder="little")[shift:].view(bool)
+
+
+def validity(arr: pa.Array) -> np.ndarray | None:
+    """Where an array holds a value, or None when it holds no null (nothing to mask)."""
+    if pa.types.is_null(arr.type):
+        return np.zeros(len(arr), bool)
+    if arr.null_count == 0:
+        return None
+    if arr.buffers()[0] is None:  # unions and the like: let Arrow say
+        return bits(arr.is_valid().buffers()[1], 0, len(arr))
+    return bits(arr.buffers()[0], arr.offset, len(arr))
 
 
 def valid_np(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -66,15 +66,29 @@ def valid_np(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
         if arr.num_chunks != 1:
             return np.concatenate([valid_np(c) for c in arr.chunks]) if arr.num_chunks else np.zeros(0, bool)
         arr = arr.chunk(0)
-    n, off = len(arr), arr.offset
-    if pa.types.is_null(arr.type):
-        return np.zeros(n, bool)
-    if arr.null_count == 0:
-        return np.ones(n, bool)
-    validity = arr.buffers()[0]
-    if validity is None:  # unions and the like: let Arrow say
-        return as_bool_np(arr.is_valid())
-    return np.unpackbits(np.frombuffer(validity, np.uint8), count=off + n, bitorder="little")[off:].view(bool)
+    mask = validity(arr)
+    return np.ones(len(arr), bool) if mask is None else mask
+
+
+def as_bool_np(mask: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean Arrow array as numpy, null = False, unpacked straight from its bit buffers."""
+    if isinstance(mask, pa.ChunkedArray):
+        if mask.num_chunks != 1:
+            return np.concatenate([as_bool_np(c) for c in mask.chunks]) if mask.num_chunks else np.zeros(0, bool)
+        mask = mask.chunk(0)
+    if pa.types.is_null(mask.type):
+        return np.zeros(len(mask), bool)
+    out = bits(mask.buffers()[1], mask.offset, len(mask))
+    valid = validity(mask)
+    return out if valid is None else out & valid
+
+
+def fixed_values(arr: pa.Array, dtype: Any) -> np.ndarray:
+    """The fixed-width value buffer of an array as numpy, zero-copy (null slots hold anything)."""
+    buf = arr.buffers()[1]
+    if buf is None:
+        return np.zeros(len(arr), dtype=dtype)
+    return np.frombuffer(buf, dtype=dtype, count=arr.offset + len(arr))[arr.offset:]
 
 
 def integer_values(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -84,8 +98,16 @@ def integer_values(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
             return np.concatenate([integer_values(c) for c in arr.chunks]) if arr.num_chunks else np.zeros(0, np.int64)
         arr = arr.chunk(0)
     t = arr.type
-    dtype = np.dtype(f"{'i' if pa.types.is_signed_integer(t) else 'u'}{t.bit_width // 8}")
-    return np.frombuffer(arr.buffers()[1], dtype=dtype)[arr.offset: arr.offset + len(arr)]
+    return fixed_values(arr, np.dtype(f"{'i' if pa.types.is_signed_integer(t) else 'u'}{t.bit_width // 8}"))
+
+
+def text_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets as int64, length n + 1; the data bytes) of a string or large_string array."""
+    otype = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=otype)[arr.offset: arr.offset + len(arr) + 1].astype(np.int64)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    return offsets, data
 
 
 def python_array(values: Sequence[Any], arrow_type: pa.DataType) -> pa.Array:

@@ -37,6 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .arrays import bits, fixed_values, integer_values, validity
 from .errors import DataError, UsageError
 from .io import Source, discover
 from .memory import streaming_memory
@@ -248,30 +249,6 @@ def _array(col: pa.ChunkedArray | pa.Array) -> pa.Array:
     return col
 
 
-def _bits(buf: pa.Buffer, offset: int, n: int) -> np.ndarray:
-    """An Arrow bitmap (validity or boolean data) as a numpy bool array."""
-    if buf is None:
-        return np.zeros(n, dtype=bool)
-    first, shift = divmod(offset, 8)
-    raw = np.frombuffer(buf, dtype=np.uint8)[first: first + (shift + n + 7) // 8]
-    return np.unpackbits(raw, count=shift + n, bitorder="little")[shift:].view(bool)
-
-
-def _valid(arr: pa.Array) -> np.ndarray | None:
-    """The validity mask of an array, or None when it holds no nulls."""
-    if arr.null_count == 0:
-        return None
-    return _bits(arr.buffers()[0], arr.offset, len(arr))
-
-
-def _values(arr: pa.Array, dtype: Any) -> np.ndarray:
-    """The fixed-width value buffer of an array as numpy, zero-copy (null slots hold anything)."""
-    buf = arr.buffers()[1]
-    if buf is None:
-        return np.zeros(len(arr), dtype=dtype)
-    return np.frombuffer(buf, dtype=dtype, count=arr.offset + len(arr))[arr.offset:]
-
-
 class _Dict:
     """A string column as dictionary indices + values, for lookups through small tables."""
 
@@ -281,8 +258,8 @@ class _Dict:
             arr = pc.dictionary_encode(arr.cast(pa.string()) if pa.types.is_null(arr.type) else arr)
             arr = _array(arr)
         self.values: list[str | None] = arr.dictionary.to_pylist()
-        self.idx = _values(arr.indices, arr.indices.type.to_pandas_dtype())
-        self.valid = _valid(arr)
+        self.idx = integer_values(arr.indices)
+        self.valid = validity(arr)
 
     def lookup(self, table: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """``table[value]`` per row (or per selected row); ``table`` has one more entry, for null."""
@@ -309,8 +286,8 @@ def _bool_parts(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray
     arr = _array(col)
     if pa.types.is_null(arr.type):
         return np.zeros(len(arr), dtype=bool), np.zeros(len(arr), dtype=bool)
-    true = _bits(arr.buffers()[1], arr.offset, len(arr))
-    valid = _valid(arr)
+    true = bits(arr.buffers()[1], arr.offset, len(arr))
+    valid = validity(arr)
     return (true if valid is None else true & valid), valid
 
 
@@ -319,7 +296,7 @@ def _ts_parts(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray |
     arr = _array(col)
     if pa.types.is_null(arr.type):
         return np.zeros(len(arr), dtype=np.int64), np.zeros(len(arr), dtype=bool)
-    return _values(arr, np.int64), _valid(arr)
+    return fixed_values(arr, np.int64), validity(arr)
 
 
 def _state(col: pa.ChunkedArray | pa.Array) -> np.ndarray:

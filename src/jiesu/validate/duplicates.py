@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrays import int_array, integer_values, text_array, valid_np
+from ..arrays import int_array, integer_values, text_array, text_buffers, valid_np
 
 PARTITION_BITS = 5  # 32 spill files
 MAX_BYTES = 64  # bytes of a case_id that enter the hash; the exact pass compares whole values
@@ -37,17 +37,11 @@ def hash_strings(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
             return np.zeros(len(arr), np.uint64), valid
         hashes, _ok = hash_strings(arr.dictionary)
         return hashes[np.where(valid, integer_values(arr.indices), 0)], valid
-    if pa.types.is_string(arr.type):
-        otype = np.int32
-    elif pa.types.is_large_string(arr.type):
-        otype = np.int64
-    else:
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         raise TypeError(f"cannot hash {arr.type}")
     n = len(arr)
     valid = valid_np(arr)
-    bufs = arr.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=otype)[arr.offset: arr.offset + n + 1].astype(np.int64)
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    offsets, data = text_buffers(arr)
     lengths = np.diff(offsets)
     h = lengths.astype(np.uint64) * _M1
     if n and lengths.min() == lengths.max() and 0 < lengths[0] <= MAX_BYTES:

@@ -16,7 +16,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrays import as_bool_np, bool_array, int_array, integer_values, text_array, valid_np
+from ..arrays import (
+    as_bool_np,
+    bool_array,
+    int_array,
+    integer_values,
+    text_array,
+    text_buffers,
+    valid_np,
+)
 from ..io import is_plain_text
 
 # python-jsonschema checks date-time with rfc3339-validator on the upper-cased text; Python's `$`
@@ -104,15 +112,6 @@ def _class_tables(pattern: str) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     first, rest = _class_lut(m.group(1)), _class_lut(m.group(2))
     return (first, rest) if first is not None and rest is not None else None
-
-
-def text_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets as int64, length n + 1; the data bytes) of a string or large_string array."""
-    otype = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    bufs = arr.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=otype)[arr.offset: arr.offset + len(arr) + 1].astype(np.int64)
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
-    return offsets, data
 
 
 def _rows_of(offsets: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -322,12 +321,10 @@ def is_text(t: pa.DataType) -> bool:
 
 def _digits(values: pa.Array, rows: np.ndarray, positions: tuple[int, ...]) -> np.ndarray:
     """The decimal number written at character ``positions`` of each selected row (ASCII digits)."""
-    if values.offset or not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
-        values = pa.concat_arrays([values.cast(pa.string())])
-    bufs = values.buffers()
-    otype = np.int64 if pa.types.is_large_string(values.type) else np.int32
-    starts = np.frombuffer(bufs[1], dtype=otype)[: len(values)][rows].astype(np.int64)
-    data = np.frombuffer(bufs[2], dtype=np.uint8)
+    if not is_plain_text(values.type):
+        values = values.cast(pa.string())
+    offsets, data = text_buffers(values)
+    starts = offsets[:-1][rows]
     out = np.zeros(len(rows), np.int64)
     for p in positions:
         out = out * 10 + (data[starts + p].astype(np.int64) - 48)

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrays import as_bool_np, bool_array, integer_values, text_array, valid_np
+from ..arrays import as_bool_np, bool_array, fixed_values, integer_values, text_array, valid_np
 from ..io import field_kinds
 from ..profile import UNIT_LEVELS, Profile
 from .schema_checks import is_text, pair_mismatch, per_value, valid_datetime_text
@@ -48,7 +48,7 @@ def epoch_us(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     n = len(col)
     if pa.types.is_timestamp(col.type):
         ints = col.cast(pa.timestamp("us", tz=col.type.tz), safe=False) if col.type.unit != "us" else col
-        values = np.frombuffer(ints.buffers()[1], dtype=np.int64)[ints.offset: ints.offset + n]
+        values = fixed_values(ints, np.int64)
         valid = valid_np(ints)
         return values, valid  # null slots hold anything; ``valid`` masks them
     if pa.types.is_dictionary(col.type):
