@@ -59,7 +59,7 @@ def ndjson_cases(n: int, seed: int = 2) -> Path:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from jiesu.io import atomic_path
+    from jiesu.io.atomic import atomic_path
     from jiesu.synthetic import iter_generate
 
     DATA.mkdir(exist_ok=True)

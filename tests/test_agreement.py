@@ -18,9 +18,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from jiesu.io import field_kinds
 from jiesu.records import json_records
-from jiesu.schema import case_record_schema, record_validator
+from jiesu.schema import case_record_schema, field_kinds, record_validator
 from jiesu.synthetic import generate
 from jiesu.validate import validate
 
@@ -213,7 +212,7 @@ def test_parquet_agrees_with_jsonschema(corpus, tmp_path):
 
 def test_ndjson_fast_path_agrees_with_jsonschema(corpus, tmp_path, monkeypatch):
     """Blocks with only well-typed values go through Arrow's JSON parser: prove it and compare."""
-    import jiesu.io
+    import jiesu.io.json_reader
 
     records = [r for r in corpus if fits(r) and set(r) <= set(KINDS)]
     path = tmp_path / "typed.ndjson"
@@ -222,7 +221,7 @@ def test_ndjson_fast_path_agrees_with_jsonschema(corpus, tmp_path, monkeypatch):
     def no_slow_path(*a, **k):
         raise AssertionError("slow path used")
 
-    monkeypatch.setattr(jiesu.io, "_records_table", no_slow_path)
+    monkeypatch.setattr(jiesu.io.json_reader, "records_table", no_slow_path)
     assert len(records) > 5000
     assert jiesu_invalid(path, batch_rows=1500) == reference(records)
 
@@ -230,13 +229,13 @@ def test_ndjson_fast_path_agrees_with_jsonschema(corpus, tmp_path, monkeypatch):
 def test_ndjson_pieces_agree_with_jsonschema(corpus, tmp_path, monkeypatch):
     """A block Arrow rejects is tried again in pieces; Arrow takes the clean ones, Python the rest.
     Small pieces here, so that every block mixes both: the verdicts must not change."""
-    import jiesu.io
+    import jiesu.io.json_reader
 
     path = tmp_path / "corpus.ndjson"
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in corpus), encoding="utf-8")
-    monkeypatch.setattr(jiesu.io, "PIECE_BYTES", 6 << 10)
+    monkeypatch.setattr(jiesu.io.json_reader, "PIECE_BYTES", 6 << 10)
     used = {"arrow": 0, "python": 0}
-    arrow_lines, records_table = jiesu.io._arrow_lines, jiesu.io._records_table
+    arrow_lines, records_table = jiesu.io.json_reader.arrow_lines, jiesu.io.json_reader.records_table
 
     def counted_arrow(text):
         table = arrow_lines(text)
@@ -247,7 +246,7 @@ def test_ndjson_pieces_agree_with_jsonschema(corpus, tmp_path, monkeypatch):
         used["python"] += 1
         return records_table(records)
 
-    monkeypatch.setattr(jiesu.io, "_arrow_lines", counted_arrow)
-    monkeypatch.setattr(jiesu.io, "_records_table", counted_python)
+    monkeypatch.setattr(jiesu.io.json_reader, "arrow_lines", counted_arrow)
+    monkeypatch.setattr(jiesu.io.json_reader, "records_table", counted_python)
     assert jiesu_invalid(path, batch_rows=2000) == reference(corpus)
     assert used["arrow"] > 10 and used["python"] > 10

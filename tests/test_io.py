@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from jiesu.io import atomic_path, write_bytes_atomic
+from jiesu.io.atomic import atomic_path, write_bytes_atomic
 
 
 def test_atomic_write_replaces_and_leaves_no_temp(tmp_path):

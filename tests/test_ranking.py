@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from jiesu.errors import UsageError
+from jiesu.errors import ArgumentError
+from jiesu.months import month_index
 from jiesu.profile import Unit, load_profile
 from jiesu.ranking import class_tables, rank, rank_rows
-from jiesu.scoring import Aggregate, month_index
+from jiesu.scoring import Aggregate
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures" / "scoring"
 CASES = FIX / "cases.csv"
@@ -74,9 +75,9 @@ def test_no_callback_export_lists_units_unranked_with_requests(city):
 
 def test_unknown_level_is_a_usage_error(city):
     only_streets = dataclasses.replace(city, ranking=dataclasses.replace(city.ranking, levels=("street",)))
-    with pytest.raises(UsageError):
+    with pytest.raises(ArgumentError):
         rank([CASES], "2024-02", "district", only_streets)
-    with pytest.raises(UsageError):
+    with pytest.raises(ArgumentError):
         rank([CASES], "2024-02", "city", city)
 
 

@@ -16,17 +16,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jiesu.errors import UsageError
-from jiesu.io import discover, iter_cases
+from jiesu.errors import ArgumentError
+from jiesu.io.cases import iter_cases
+from jiesu.io.sources import discover
+from jiesu.months import month_index, months_of, parse_month
 from jiesu.profile import load_profile
 from jiesu.scoring import (
     MEASURES,
     Aggregate,
     Scorer,
     aggregate,
-    month_index,
-    months_of,
-    parse_month,
     score,
     score_rows,
 )
@@ -116,11 +115,11 @@ def test_named_weight_set_changes_the_composite(city):
 
 
 def test_bad_month_and_bad_key_are_usage_errors(city):
-    with pytest.raises(UsageError):
+    with pytest.raises(ArgumentError):
         parse_month("2024-13")
-    with pytest.raises(UsageError):
+    with pytest.raises(ArgumentError):
         parse_month("2024-1")
-    with pytest.raises(UsageError):
+    with pytest.raises(ArgumentError):
         score([CASES], city, "phone")
 
 
@@ -164,15 +163,14 @@ def test_parquet_without_any_scoring_column_scores_nothing(city, tmp_path):
 
 
 def test_huge_row_groups_are_read_in_slices(city, tmp_path, monkeypatch):
-    import jiesu.io
-    import jiesu.scoring
+    import jiesu.io.cases
 
     path = tmp_path / "one-group.parquet"
     _to_parquet(CASES, path)
     expected = score([CASES], city)
-    monkeypatch.setattr(jiesu.scoring, "ROW_GROUP_LIMIT", 5)
-    monkeypatch.setattr(jiesu.io, "BATCH_ROWS", 4)
-    sizes = [t.num_rows for t in jiesu.scoring.iter_tables(discover([path]), ["unit"])]
+    monkeypatch.setattr(jiesu.io.cases, "ROW_GROUP_LIMIT", 5)
+    monkeypatch.setattr(jiesu.io.cases, "BATCH_ROWS", 4)
+    sizes = [t.num_rows for t in jiesu.io.cases.case_tables(discover([path]), ["unit"])]
     assert max(sizes) == 4 and sum(sizes) == 38
     assert score([path], city) == expected
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jiesu.errors import ProfileError, UsageError
+from jiesu.errors import ArgumentError, ProfileError
 from jiesu.profile import load_profile
 from jiesu.records import json_records
 from jiesu.simulate import erlang_c, fifo_starts, load_scenario, run
@@ -300,7 +300,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
 
 def test_no_output_written_when_the_run_fails(tmp_path: Path) -> None:
     out = tmp_path / "x.parquet"
-    with pytest.raises(UsageError):
+    with pytest.raises(ArgumentError):
         run("beijing-baseline", 1, 1, out, overrides=["intake.agents=0"])
     assert not out.exists()
 
@@ -331,12 +331,12 @@ def test_overrides_are_typed_and_echoed(tmp_path: Path) -> None:
                                   "intake.hourly_profile=[1,2]", "nope.x=1",
                                   "dispatch.objection_probability=1.5"])
 def test_bad_overrides_are_usage_errors(item: str) -> None:
-    with pytest.raises(UsageError):
+    with pytest.raises(ArgumentError):
         load_scenario("beijing-baseline", [item])
 
 
 def test_override_with_unknown_profile_id_is_a_usage_error() -> None:
-    with pytest.raises(UsageError):
+    with pytest.raises(ArgumentError):
         run("beijing-baseline", 1, 1, None, overrides=["cases.category_weights.NOPE=2"])
 
 
@@ -432,5 +432,5 @@ def test_override_parser_never_crashes(item: str) -> None:
 
     try:
         apply_override(copy.deepcopy(DEFAULTS), item)
-    except UsageError:
+    except ArgumentError:
         pass

@@ -220,7 +220,8 @@ def test_validation_never_imports_pandas():
 def test_semantic_checks_read_only_the_fields_they_declare():
     """Dropping every schema field outside SEMANTIC_FIELDS changes no semantic verdict, so
     validation may leave such columns undecoded (columns_to_check)."""
-    from jiesu.io import discover, iter_raw
+    from jiesu.io.raw import iter_raw
+    from jiesu.io.sources import discover
     from jiesu.profile import load_profile
     from jiesu.schema import field_names
     from jiesu.validate.semantic import (
@@ -249,7 +250,7 @@ def test_semantic_checks_read_only_the_fields_they_declare():
 
 
 def test_parquet_columns_no_check_can_fail_on_are_not_decoded(tmp_path):
-    from jiesu.io import discover
+    from jiesu.io.sources import discover
     from jiesu.validate.engine import columns_to_check
 
     table = generate(1000, seed=8)
@@ -370,7 +371,7 @@ def test_ndjson_null_line_is_not_an_object_wherever_it_is(tmp_path, where):
 def test_a_few_bad_records_send_only_their_pieces_to_python(tmp_path, monkeypatch):
     import json
 
-    import jiesu.io
+    import jiesu.io.json_reader
 
     table = generate(12000, seed=14)
     path = write_as(table, tmp_path / "c.ndjson")
@@ -381,9 +382,9 @@ def test_a_few_bad_records_send_only_their_pieces_to_python(tmp_path, monkeypatc
         lines[i] = json.dumps(rec)
     path.write_text("\n".join(lines) + "\n")
     parsed = []
-    records_table = jiesu.io._records_table
-    monkeypatch.setattr(jiesu.io, "_records_table", lambda records: parsed.append(len(records)) or records_table(records))
-    monkeypatch.setattr(jiesu.io, "PIECE_BYTES", 64 << 10)
+    records_table = jiesu.io.json_reader.records_table
+    monkeypatch.setattr(jiesu.io.json_reader, "records_table", lambda records: parsed.append(len(records)) or records_table(records))
+    monkeypatch.setattr(jiesu.io.json_reader, "PIECE_BYTES", 64 << 10)
     report = validate([path], batch_rows=20000)  # blocks of 10 MiB: the whole file is one block
     (notice,) = [n for n in report.notices if n.severity == "error"]
     assert (notice.code, notice.field, notice.count, [s.row for s in notice.samples]) == ("wrong-type", "objections", 2, [101, 9001])

@@ -1,25 +1,26 @@
-"""The errors jiesu raises, each tied to the exit code the CLI gives it.
+"""The errors jiesu's library raises. Each has a stable kebab-case ``code``; the command line maps
+the classes to exit codes (``jiesu.cli.common.EXIT_CODES``), the library knows nothing of them.
 
-Exit codes: 0 ok, 1 data invalid or check failed, 2 usage error, 3 could not run.
-Messages never carry record contents: they name files, columns and row numbers only.
+Messages never carry record contents: they name files, columns and row numbers. Whatever a message
+holds is masked (phone and ID numbers, e-mail addresses) and made printable when it is built.
 """
 
 from __future__ import annotations
 
-EXIT_OK = 0
-EXIT_INVALID = 1
-EXIT_USAGE = 2
-EXIT_CANNOT_RUN = 3
+import re
 
 
 class JiesuError(Exception):
-    """Base class: a problem reported to the user as one line, with an exit code."""
+    """Base class: a problem reported to the user as one line."""
 
-    exit_code = EXIT_CANNOT_RUN
     code = "error"
+    #: what the error means, for the documentation (cli.md lists every code)
+    meaning = "an error"
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
+        from .safe import mask, printable
+
+        super().__init__(printable(mask(message)))
         if code is not None:
             self.code = code
 
@@ -29,28 +30,59 @@ class JiesuError(Exception):
 
 
 class InputError(JiesuError):
-    """An input could not be read: missing, unreadable, truncated, not a case export (exit 3)."""
+    """An input could not be read: missing, unreadable, truncated, not a case export."""
 
-    exit_code = EXIT_CANNOT_RUN
     code = "unreadable-input"
+    meaning = ("an input is missing, unreadable, truncated, of an unknown format, too deeply nested, "
+               "not a regular file, or has columns in types that cannot hold their field")
+
+
+class OutputError(JiesuError):
+    """An output cannot be written where it was asked for (a folder, a device, an input file)."""
+
+    code = "bad-output"
+    meaning = "the output target is a folder, a device or FIFO, an input of the same run, or in a missing folder"
 
 
 class ProfileError(JiesuError):
-    """A city profile or scenario is missing or broken (exit 3)."""
+    """A city profile, scenario or mapping is missing or broken."""
 
-    exit_code = EXIT_CANNOT_RUN
     code = "broken-profile"
+    meaning = "a profile or scenario file is missing, not TOML, or breaks the profile schema or its rules"
 
 
 class DataError(JiesuError):
-    """The data is readable but does not allow the requested computation (exit 1)."""
+    """The data is readable but does not allow the requested computation."""
 
-    exit_code = EXIT_INVALID
     code = "invalid-data"
+    meaning = "the data can be read but holds values the computation cannot use (run `jiesu validate`)"
 
 
-class UsageError(JiesuError):
-    """An option or argument is wrong (exit 2)."""
+class ArgumentError(JiesuError, ValueError):
+    """An argument of a library call is wrong (a month that is not YYYY-MM, a level not ranked)."""
 
-    exit_code = EXIT_USAGE
-    code = "usage"
+    code = "bad-argument"
+    meaning = "an argument or option value is wrong"
+
+
+class TooLargeError(JiesuError):
+    """A run would need more memory or time than it may take."""
+
+    code = "too-large"
+    meaning = "the run would need more memory than the machine has (the message gives the estimate)"
+
+
+#: Every error class, for the documentation.
+ERRORS = (InputError, OutputError, ProfileError, DataError, ArgumentError, TooLargeError)
+
+# Arrow quotes the offending row after "got N:" (CSV) or the text after "in row N:"; never show it.
+_ROW_TEXT = re.compile(r"((?:Expected \d+ columns, got \d+)|(?:Row #?\d+)|(?:in row \d+)).*", re.DOTALL)
+
+
+def brief(exc: BaseException, limit: int = 200) -> str:
+    """One short line about a library's exception, without the record text it may quote."""
+    text = str(exc).strip()
+    if not text:
+        return exc.__class__.__name__
+    text = _ROW_TEXT.sub(r"\1", text.splitlines()[0])
+    return text[:limit]

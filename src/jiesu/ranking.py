@@ -27,10 +27,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
-from .io import Source
+from .errors import ArgumentError
+from .io.sources import Source
+from .months import parse_month
 from .profile import UNIT_LEVELS, Profile, load_profile
-from .scoring import TERRITORY, Aggregate, Progress, aggregate, composite_exact, parse_month, rates
+from .scoring import TERRITORY, Aggregate, Progress, aggregate, composite_exact, rates
 
 CLASSES = ("advanced", "improving", "rectification", "governance")
 COLUMNS = ("rank", "unit", "name", "level", "scored", "requests", "response_rate", "resolution_rate",
@@ -132,7 +133,7 @@ def rank(inputs: Sequence[str | Path | Source], month: str | int, level: str = "
     if not isinstance(profile, Profile):
         profile = load_profile(profile)
     if level not in UNIT_LEVELS or level not in profile.ranking.levels:
-        raise UsageError(f"level {level!r} is not ranked by profile {profile.id!r} "
+        raise ArgumentError(f"level {level!r} is not ranked by profile {profile.id!r} "
                          f"(ranked levels: {', '.join(profile.ranking.levels)})")
     m = parse_month(month) if isinstance(month, str) else month
     by = TERRITORY if level == "district" else "unit"

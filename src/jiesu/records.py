@@ -22,7 +22,7 @@ CODE = pa.dictionary(pa.int32(), pa.string())
 
 def arrow_schema() -> pa.Schema:
     """The Arrow schema of a case-record table, field for field in the published schema's order."""
-    from .io import field_kinds
+    from .schema import field_kinds
 
     arrow = {"date-time": TIMESTAMP, "boolean": pa.bool_(), "integer": pa.int64()}
     return pa.schema([
@@ -51,7 +51,7 @@ def parquet_writer(path: str | Path, schema: pa.Schema | None = None) -> Iterato
     """
     import pyarrow.parquet as pq
 
-    from .io import atomic_path
+    from .io.atomic import atomic_path
 
     schema = schema if schema is not None else arrow_schema()
     dictionary_fields = [f.name for f in schema if pa.types.is_dictionary(f.type)]

@@ -1,9 +1,13 @@
-"""The published case-record schema: loaded offline from the installed package."""
+"""The published case-record schema, loaded offline from the installed package, and what the code
+reads from it: field names, the JSON type each field holds, the allowed values of enum fields and
+the patterns of codes. Nothing here re-types a list the schema already states.
+"""
 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -28,6 +32,70 @@ def schema_id() -> str:
 def field_names() -> list[str]:
     """The schema's fields in their published order."""
     return list(case_record_schema()["properties"])
+
+
+def _resolved(prop: dict[str, Any]) -> dict[str, Any]:
+    """A property with its ``$ref`` (or the non-null branch of ``anyOf``) folded in."""
+    defs = case_record_schema().get("$defs", {})
+    if "$ref" in prop and "type" not in prop:
+        prop = {**defs[prop["$ref"].rsplit("/", 1)[1]], **{k: v for k, v in prop.items() if k != "$ref"}}
+    if "type" not in prop and "anyOf" in prop:
+        for alt in prop["anyOf"]:
+            if alt.get("type") != "null":
+                return _resolved(alt)
+    return prop
+
+
+def _json_kind(prop: dict[str, Any]) -> str:
+    prop = _resolved(prop)
+    types = prop.get("type")
+    types = [types] if isinstance(types, str) else list(types or [])
+    main = [t for t in types if t != "null"]
+    if main == ["string"]:
+        return "date-time" if prop.get("format") == "date-time" else "string"
+    if main in (["boolean"], ["integer"]):
+        return main[0]
+    raise ValueError(f"unsupported schema type {types!r}")
+
+
+@dataclass(frozen=True)
+class FieldKinds:
+    """The JSON type each schema field holds: string, date-time, boolean or integer."""
+
+    kind: dict[str, str]
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.kind)
+
+    def of(self, kind: str) -> list[str]:
+        return [f for f, k in self.kind.items() if k == kind]
+
+
+@lru_cache(maxsize=1)
+def field_kinds() -> FieldKinds:
+    """Every field of the schema and its kind, in the published order."""
+    return FieldKinds({name: _json_kind(p) for name, p in case_record_schema()["properties"].items()})
+
+
+@cache
+def enum_values(field: str) -> tuple[str, ...]:
+    """The allowed values of an enum field, in the schema's order (null left out)."""
+    values = _resolved(case_record_schema()["properties"][field]).get("enum")
+    if values is None:
+        raise KeyError(f"schema field {field!r} has no enum")
+    return tuple(v for v in values if v is not None)
+
+
+@cache
+def field_pattern(field: str) -> str:
+    """The regular expression a field's text must match (``case_id``, or a code field)."""
+    return _resolved(case_record_schema()["properties"][field])["pattern"]
+
+
+@cache
+def field_max_length(field: str) -> int | None:
+    return _resolved(case_record_schema()["properties"][field]).get("maxLength")
 
 
 @lru_cache(maxsize=1)

@@ -24,23 +24,22 @@ can be counted anywhere and added up.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from fractions import Fraction
-from functools import partial
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .arrays import bits, fixed_values, integer_values, validity
-from .errors import DataError, UsageError
-from .io import Source, discover
+from .errors import ArgumentError
+from .io.cases import row_group_tasks, sequential_tables, total_rows
+from .io.sources import Source, as_sources
 from .memory import streaming_memory
+from .months import month_label, months_of, parse_month
 from .profile import Profile, load_profile
 
 #: the grouping keys ``score --by`` accepts (columns of the case record)
@@ -89,68 +88,6 @@ def _pattern_matrix() -> np.ndarray:
 _PATTERN_MATRIX = _pattern_matrix()
 
 US_PER_HOUR = 3_600_000_000
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-ROW_GROUP_LIMIT = 1 << 22  # read bigger Parquet row groups in slices so memory stays bounded
-
-
-# ---------------------------------------------------------------- months
-
-def month_index(year: int, month: int) -> int:
-    """Months as one integer (year x 12 + month - 1), so month arithmetic is plain addition."""
-    return year * 12 + month - 1
-
-
-def month_label(index: int) -> str:
-    """The ``YYYY-MM`` label of a month index."""
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def parse_month(text: str) -> int:
-    """``YYYY-MM`` to a month index; UsageError (exit 2) for anything else."""
-    import re
-
-    m = re.fullmatch(r"(\d{4})-(\d{2})", text.strip()) if isinstance(text, str) else None
-    if not m or not 1 <= int(m.group(2)) <= 12:
-        raise UsageError(f"month {text!r} is not YYYY-MM (for example 2024-03)")
-    return month_index(int(m.group(1)), int(m.group(2)))
-
-
-def _month_start_us(index: int, zone: ZoneInfo) -> int:
-    """UTC microseconds of local midnight on the first day of the month (DST-aware)."""
-    start = datetime(index // 12, index % 12 + 1, 1, tzinfo=zone)
-    return int(start.astimezone(UTC).timestamp()) * 1_000_000 + start.microsecond
-
-
-def _local_month(us: int, zone: ZoneInfo) -> int:
-    try:
-        local = (_EPOCH + timedelta(microseconds=us)).astimezone(zone)
-    except (OverflowError, OSError, ValueError):
-        raise DataError("a timestamp is outside the years 1 to 9999; run `jiesu validate` first") from None
-    return month_index(local.year, local.month)
-
-
-_QUARTER_US = 900_000_000  # 15 minutes: every month start of today's zones falls on one
-_LUT_LIMIT = 1 << 22  # quarter-hours in a lookup table (about 120 years)
-
-
-def months_of(us: np.ndarray, zone: ZoneInfo) -> tuple[np.ndarray, int]:
-    """Month index (relative to the returned first month) of each UTC microsecond timestamp.
-
-    Month starts are computed once per batch in the zone (exact across daylight-saving changes);
-    each timestamp then finds its month through a table of quarter-hours (one division and one
-    lookup), or by binary search when a month start is not on a quarter-hour (historical offsets).
-    No string is formatted per row.
-    """
-    if us.size == 0:
-        return np.zeros(0, dtype=np.int64), 0
-    lo = _local_month(int(us.min()), zone)
-    hi = _local_month(int(us.max()), zone)
-    starts = np.array([_month_start_us(m, zone) for m in range(lo, hi + 2)], dtype=np.int64)
-    offsets = starts - starts[0]
-    if offsets[-1] // _QUARTER_US <= _LUT_LIMIT and not (offsets % _QUARTER_US).any():
-        table = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(offsets) // _QUARTER_US)
-        return table[(us - starts[0]) // _QUARTER_US], lo
-    return np.searchsorted(starts[1:-1], us, side="right").astype(np.int64), lo
 
 
 # ---------------------------------------------------------------- the mergeable partial aggregate
@@ -314,7 +251,7 @@ class Scorer:
     def __init__(self, profile: Profile, by: str = "unit", *, months: Sequence[int] | None = None,
                  with_requests: bool = True) -> None:
         if by not in BY_KEYS and by != TERRITORY:
-            raise UsageError(f"cannot group by {by!r}: choose one of {', '.join(BY_KEYS)}")
+            raise ArgumentError(f"cannot group by {by!r}: choose one of {', '.join(BY_KEYS)}")
         self.profile, self.by, self.with_requests = profile, by, with_requests
         self.months = None if months is None else np.array(sorted(set(months)), dtype=np.int64)
         self.zone = profile.zone
@@ -431,96 +368,6 @@ class Scorer:
         self.aggregate.add(lo, block)
 
 
-# ---------------------------------------------------------------- reading
-
-def _sources(inputs: Sequence[str | Path | Source]) -> list[Source]:
-    if inputs and all(isinstance(s, Source) for s in inputs):
-        return list(inputs)  # type: ignore[arg-type]
-    return discover([s.path if isinstance(s, Source) else s for s in inputs])
-
-
-def iter_tables(sources: Sequence[Source], columns: Sequence[str], *, workers: int = 2) -> Iterator[pa.Table]:
-    """Canonical tables of just ``columns``, in bounded memory.
-
-    Parquet: one table per row group, strings as dictionaries, ``workers`` row groups decoded at
-    once in background threads (each single-threaded: cheaper than splitting one row group's
-    columns) while the caller works on the previous one; at most ``workers + 2`` row groups in
-    memory. Other formats: through ``jiesu.io.iter_cases``, the next batch read while this one is used.
-    """
-    for source in sources:
-        tasks = _row_group_tasks(source, columns)
-        yield from _sequential(source, columns) if tasks is None else _parallel(tasks, workers)
-
-
-def _row_group_tasks(source: Source, columns: Sequence[str]) -> list[Callable[[], pa.Table]] | None:
-    """One reading task per row group of a Parquet source; None for other formats and for files
-    with row groups too big to hold (those are read in slices, one after the other)."""
-    from . import io
-
-    if source.format != "parquet":
-        return None
-    pf, wanted = io._open_parquet(source, columns)
-    io.check_arrow_types(source, pa.schema([pf.schema_arrow.field(c) for c in wanted]))
-    meta = pf.metadata
-    source.rows = meta.num_rows
-    sizes = [meta.row_group(i).num_rows for i in range(pf.num_row_groups)]
-    if max(sizes, default=0) > ROW_GROUP_LIMIT:
-        return None
-    threads = len(sizes) == 1
-    return [partial(_read_row_group, source, columns, i, rows, threads) for i, rows in enumerate(sizes)]
-
-
-def _sequential(source: Source, columns: Sequence[str]) -> Iterator[pa.Table]:
-    from . import io
-
-    if source.format == "parquet":
-        return io.prefetch(_sliced_row_groups(source, columns))
-    return io.prefetch(io.iter_cases([source], columns))
-
-
-def _read_row_group(source: Source, columns: Sequence[str], index: int, rows: int, threads: bool) -> pa.Table:
-    """One row group of a Parquet file as a canonical table (its own reader: safe across threads)."""
-    from . import io
-
-    pf, wanted = io._open_parquet(source, columns)
-    try:
-        table = pf.read_row_group(index, columns=wanted, use_threads=threads) if wanted else io.empty_table(rows)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise io.InputError(f"{source.path}: cannot read as PARQUET: {io._short(exc)}") from None
-    return io._canonical(table, columns, io.field_kinds().kind, source)
-
-
-def _sliced_row_groups(source: Source, columns: Sequence[str]) -> Iterator[pa.Table]:
-    from . import io
-
-    pf, wanted = io._open_parquet(source, columns)
-    kinds = io.field_kinds().kind
-    try:
-        for i in range(pf.num_row_groups):
-            if not wanted:
-                yield io._canonical(io.empty_table(pf.metadata.row_group(i).num_rows), columns, kinds, source)
-                continue
-            for b in pf.iter_batches(batch_size=io.BATCH_ROWS, row_groups=[i], columns=wanted, use_threads=True):
-                yield io._canonical(pa.Table.from_batches([b]), columns, kinds, source)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise io.InputError(f"{source.path}: cannot read as PARQUET: {io._short(exc)}") from None
-
-
-def _parallel(tasks: Iterator[Callable[[], pa.Table]], workers: int) -> Iterator[pa.Table]:
-    """Run read tasks ``workers`` at a time, one more queued, and yield their tables in order."""
-    from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        pending: deque = deque()
-        for task in tasks:
-            pending.append(pool.submit(task))
-            if len(pending) > workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-
-
 def aggregate(inputs: Sequence[str | Path | Source], profile: Profile | None = None, by: str = "unit", *,
               months: Sequence[int] | None = None, with_requests: bool = True,
               progress: Progress | None = None, workers: int = 2) -> Aggregate:
@@ -531,12 +378,12 @@ def aggregate(inputs: Sequence[str | Path | Source], profile: Profile | None = N
     run would use). Other formats are read in one stream.
     """
     profile = profile or load_profile()
-    sources = _sources(inputs)
+    sources = as_sources(inputs)
 
     def scorer() -> Scorer:
         return Scorer(profile, by, months=months, with_requests=with_requests)
 
-    total = _total_rows(sources)
+    total = total_rows(sources)
     done = 0
 
     def counted(rows: int) -> None:
@@ -548,9 +395,9 @@ def aggregate(inputs: Sequence[str | Path | Source], profile: Profile | None = N
     result = scorer()
     with streaming_memory():  # row groups are freed and allocated again: reuse their memory
         for source in sources:
-            tasks = _row_group_tasks(source, result.columns)
+            tasks = row_group_tasks(source, result.columns)
             if tasks is None:
-                for table in _sequential(source, result.columns):
+                for table in sequential_tables(source, result.columns):
                     result.add(table)
                     counted(table.num_rows)
             else:
@@ -584,17 +431,6 @@ def _count_in_parallel(tasks: Sequence[Callable[[], pa.Table]], make: Callable[[
         for rows in pool.map(work, tasks):
             counted(rows)
     return [s.aggregate for s in scorers]
-
-
-def _total_rows(sources: Sequence[Source]) -> int | None:
-    if not all(s.format == "parquet" for s in sources):
-        return None
-    import pyarrow.parquet as pq
-
-    try:
-        return sum(pq.ParquetFile(s.path).metadata.num_rows for s in sources)
-    except (pa.ArrowInvalid, OSError):
-        return None
 
 
 # ---------------------------------------------------------------- from counts to rates
@@ -670,7 +506,7 @@ def score(inputs: Sequence[str | Path | Source], profile: Profile | str | None =
     if not isinstance(profile, Profile):
         profile = load_profile(profile)
     if by not in BY_KEYS:
-        raise UsageError(f"cannot group by {by!r}: choose one of {', '.join(BY_KEYS)}")
+        raise ArgumentError(f"cannot group by {by!r}: choose one of {', '.join(BY_KEYS)}")
     m = parse_month(month) if isinstance(month, str) else month
     agg = aggregate(inputs, profile, by, months=None if m is None else [m], with_requests=False,
                     progress=progress)

@@ -24,7 +24,7 @@ def test_error_after_progress_starts_on_its_own_line(monkeypatch):
     assert exit_.exit_code == 3
     text = err.getvalue()
     assert "validating [" in text and "50.0%" in text
-    assert text.endswith("\njiesu: error: x.csv: not a text file\n")
+    assert text.endswith("\njiesu: error: x.csv: not a text file [unreadable-input]\n")
     bar.close()  # closing again writes nothing more
     assert err.getvalue() == text
 

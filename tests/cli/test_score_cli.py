@@ -107,7 +107,7 @@ def test_a_failed_run_leaves_an_existing_output_untouched(tmp_path):
 
 
 def test_an_interrupted_write_leaves_an_existing_output_untouched(tmp_path, monkeypatch):
-    import jiesu.io
+    import jiesu.io.atomic
 
     out = tmp_path / "scores.csv"
     out.write_text("previous result\n", encoding="utf-8")
@@ -115,7 +115,7 @@ def test_an_interrupted_write_leaves_an_existing_output_untouched(tmp_path, monk
     def interrupted(src, dst):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(jiesu.io.os, "replace", interrupted)
+    monkeypatch.setattr(jiesu.io.atomic.os, "replace", interrupted)
     result = run(CASES, "-p", PROFILE, "-f", "csv", "-o", str(out))
     assert result.exit_code != 0
     assert out.read_text(encoding="utf-8") == "previous result\n"

@@ -1,4 +1,8 @@
-"""What every command shares: turning library errors into one line and an exit code, output."""
+"""What every command shares: turning library errors into one line and an exit code, output.
+
+Exit codes: 0 ok, 1 data invalid or check failed, 2 usage error, 3 could not run. Only the command
+line knows them; the library raises the errors of ``jiesu.errors`` and this table maps them.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,33 @@ from typing import ClassVar, TypeVar
 
 import typer
 
-from ..errors import JiesuError
+from ..errors import (
+    ArgumentError,
+    DataError,
+    InputError,
+    JiesuError,
+    OutputError,
+    ProfileError,
+    TooLargeError,
+)
 
 T = TypeVar("T")
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_CANNOT_RUN = 0, 1, 2, 3
+#: The exit code of each library error (the first class an error is an instance of wins).
+EXIT_CODES: tuple[tuple[type[JiesuError], int], ...] = (
+    (DataError, EXIT_INVALID),
+    (ArgumentError, EXIT_USAGE),
+    (OutputError, EXIT_USAGE),
+    (TooLargeError, EXIT_USAGE),
+    (InputError, EXIT_CANNOT_RUN),
+    (ProfileError, EXIT_CANNOT_RUN),
+    (JiesuError, EXIT_CANNOT_RUN),
+)
+
+
+def exit_code(exc: JiesuError) -> int:
+    return next(code for cls, code in EXIT_CODES if isinstance(exc, cls))
 
 
 def use_color() -> bool:
@@ -28,8 +56,8 @@ def message(text: str) -> None:
 def fail(exc: JiesuError) -> typer.Exit:
     Progress.close_all()  # the message starts on a line of its own
     prefix = typer.style("jiesu: error:", fg="red", bold=True) if use_color() else "jiesu: error:"
-    typer.echo(f"{prefix} {exc.message}", err=True)
-    return typer.Exit(exc.exit_code)
+    typer.echo(f"{prefix} {exc.message} [{exc.code}]", err=True)
+    return typer.Exit(exit_code(exc))
 
 
 def call(fn: Callable[..., T], *args, **kwargs) -> T:
@@ -51,7 +79,7 @@ def guarded() -> Iterator[None]:
 
 def emit(text: str | bytes, output: str | None) -> None:
     """Data to stdout, or atomically to a file (never a half-written file)."""
-    from ..io import write_bytes_atomic
+    from ..io.atomic import write_bytes_atomic
 
     data = text.encode("utf-8") if isinstance(text, str) else text
     if output in (None, "-"):

@@ -73,7 +73,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InputError
-from ..io import atomic_path
+from ..io.atomic import atomic_path
 from ..records import arrow_schema, parquet_writer, timestamps
 from ..records import codes as code_column
 

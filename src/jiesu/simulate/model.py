@@ -194,7 +194,7 @@ def simulate_intake(scenario: Scenario, days: int, first_weekday: int,
     return arrivals, starts, handle
 
 
-def month_index(received: np.ndarray, start: date) -> np.ndarray:
+def run_month(received: np.ndarray, start: date) -> np.ndarray:
     """Calendar month of each case (0 = the first month of the run), from its local day."""
     day = (received // DAY).astype(np.int64)
     ndays = int(day.max()) + 1 if day.size else 1
@@ -273,7 +273,7 @@ def simulate(scenario: Scenario, profile: Profile, days: int, seed: int,
     rng = rngs["quality"]
     n_units = len(d.unit_ids)
     quality = rng.normal(0.0, p["callback"]["quality_sd"], n_units)
-    months = month_index(received[idx], start) if m else np.zeros(0, np.int64)
+    months = run_month(received[idx], start) if m else np.zeros(0, np.int64)
     n_months = int(months.max()) + 1 if m else 1
     drift = rng.normal(0.0, p["callback"]["monthly_sd"], (n_units, n_months))
     speed = np.exp(-p["handling"]["quality_speed_effect"] * quality)

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..errors import InputError, UsageError
+from ..errors import ArgumentError, InputError
 from ..profile import Profile, load_profile
 from ..records import arrow_schema, codes, parquet_writer, timestamps
 from .model import (
@@ -65,9 +65,9 @@ def run(scenario: str | Path | Scenario, days: int, seed: int, output: str | Pat
     ``key=value`` strings; ``profile`` replaces the scenario's own profile. Same arguments, same bytes.
     """
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-        raise UsageError(f"--days must be a whole number from 1 to {MAX_DAYS}, got {days!r}")
+        raise ArgumentError(f"--days must be a whole number from 1 to {MAX_DAYS}, got {days!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise UsageError(f"--seed must be a whole number, 0 or more, got {seed!r}")
+        raise ArgumentError(f"--seed must be a whole number, 0 or more, got {seed!r}")
     for target in (output, summary_path):
         if target is not None and not Path(target).parent.is_dir():
             raise InputError(f"{target}: the folder {Path(target).parent} does not exist")
@@ -100,7 +100,7 @@ def run(scenario: str | Path | Scenario, days: int, seed: int, output: str | Pat
     report(1000, 1000)
     summary = Summary(data, Path(output) if output is not None else None, table if keep_table else None)
     if summary_path is not None:
-        from ..io import write_bytes_atomic
+        from ..io.atomic import write_bytes_atomic
 
         write_bytes_atomic(summary_path, summary.to_json().encode("utf-8"))
     return summary

@@ -2,7 +2,7 @@
 
 Every parameter has a default here, so a scenario file names only what it changes. Unknown keys are
 errors (a typo must not silently fall back to a default). A problem in a file is a ProfileError
-(exit 3); a problem in a ``--set`` override is a UsageError (exit 2).
+(exit 3); a problem in a ``--set`` override is a ArgumentError (exit 2).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..errors import ProfileError, UsageError
+from ..errors import ArgumentError, ProfileError
 
 REQUEST_TYPES = ("consultation", "help", "complaint", "report", "suggestion", "other")
 CHANNELS = ("phone", "web", "app", "wechat", "email", "sms", "other")
@@ -268,9 +268,9 @@ def _parse_value(text: str, like: Any) -> Any:
 
 
 def apply_override(params: dict[str, Any], item: str) -> tuple[str, Any]:
-    """Apply one ``key=value`` (dotted key) to ``params``; UsageError when it does not fit."""
+    """Apply one ``key=value`` (dotted key) to ``params``; ArgumentError when it does not fit."""
     if "=" not in item:
-        raise UsageError(f"--set {item!r}: expected key=value, for example intake.agents=800")
+        raise ArgumentError(f"--set {item!r}: expected key=value, for example intake.agents=800")
     key, text = (s.strip() for s in item.split("=", 1))
     parts = key.split(".")
     node: Any = params
@@ -278,7 +278,7 @@ def apply_override(params: dict[str, Any], item: str) -> tuple[str, Any]:
         here = ".".join(parts[: i + 1])
         if not isinstance(node, dict) or part not in node or not isinstance(node[part], dict):
             known = node.keys() if isinstance(node, dict) else ()
-            raise UsageError(f"--set {key!r}: unknown parameter {here!r}"
+            raise ArgumentError(f"--set {key!r}: unknown parameter {here!r}"
                              f"{_suggest(part, known, '.'.join(parts[:i]))}")
         node = node[part]
     last = parts[-1]
@@ -288,19 +288,19 @@ def apply_override(params: dict[str, Any], item: str) -> tuple[str, Any]:
     elif last in node and not isinstance(node[last], dict):
         like = node[last]
     else:
-        raise UsageError(f"--set {key!r}: unknown parameter{_suggest(last, node, table)}")
-    value = _coerce(_parse_value(text, like), like, key, UsageError, "--set")
+        raise ArgumentError(f"--set {key!r}: unknown parameter{_suggest(last, node, table)}")
+    value = _coerce(_parse_value(text, like), like, key, ArgumentError, "--set")
     node[last] = value
     return key, value
 
 
 def check_scenario(scenario: Scenario) -> None:
-    """Range checks. With overrides applied a failure is a UsageError (``--set``), otherwise a
+    """Range checks. With overrides applied a failure is a ArgumentError (``--set``), otherwise a
     ProfileError naming the scenario file."""
 
     def fail(key: str, why: str) -> None:
         if scenario.overrides:
-            raise UsageError(f"--set: {key} {why}")
+            raise ArgumentError(f"--set: {key} {why}")
         raise ProfileError(f"scenario {scenario.source}: {key} {why}")
 
     flat = scenario.flat()
@@ -368,7 +368,7 @@ def check_against_profile(scenario: Scenario, profile: Any) -> None:
     """Ids named by the scenario must exist in the profile."""
     def fail(key: str, why: str) -> None:
         if any(key.startswith(k) for k in scenario.overrides):
-            raise UsageError(f"--set {key}: {why}")
+            raise ArgumentError(f"--set {key}: {why}")
         raise ProfileError(f"scenario {scenario.source}: {key} {why}")
 
     cats = {c.code for c in profile.categories}

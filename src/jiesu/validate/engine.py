@@ -15,11 +15,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..arrays import as_bool_np, int_array, text_array, valid_np
-from ..io import BATCH_ROWS, RawBatch, Source, discover, field_kinds, iter_raw, prefetch
+from ..io.batch import BATCH_ROWS, RawBatch
+from ..io.cases import prefetch
+from ..io.raw import iter_raw
+from ..io.sources import Source, discover
 from ..memory import streaming_memory
 from ..profile import Profile, load_profile
 from ..records import json_records
-from ..schema import case_record_schema, record_validator, schema_id, schema_version
+from ..schema import case_record_schema, field_kinds, record_validator, schema_id, schema_version
 from .duplicates import DuplicateFinder, hash_strings
 from .report import CHECKS, FileInfo, NoticeBook, Report, Sample
 from .schema_checks import (

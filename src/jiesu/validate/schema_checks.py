@@ -25,7 +25,7 @@ from ..arrays import (
     text_buffers,
     valid_np,
 )
-from ..io import is_plain_text
+from ..io.batch import is_plain_text
 
 # python-jsonschema checks date-time with rfc3339-validator on the upper-cased text; Python's `$`
 # also matches before one final newline. This RE2 pattern says exactly the same.
@@ -196,7 +196,7 @@ def _merge(target: FieldRule, spec: dict[str, Any], defs: dict[str, Any], where:
 
 
 def compile_schema(schema: dict[str, Any]) -> CompiledSchema:
-    from ..io import field_kinds
+    from ..schema import field_kinds
 
     kinds = field_kinds().kind
     defs = schema.get("$defs", {})

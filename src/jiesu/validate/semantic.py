@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..arrays import as_bool_np, bool_array, fixed_values, integer_values, text_array, valid_np
-from ..io import field_kinds
 from ..profile import UNIT_LEVELS, Profile
+from ..schema import field_kinds
 from .schema_checks import is_text, pair_mismatch, per_value, valid_datetime_text
 
 # (later field, earlier field): the later one must not be before the earlier one.

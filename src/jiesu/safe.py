@@ -1,0 +1,148 @@
+"""Neutralising values for where they go, and keeping personal numbers out of everything jiesu prints.
+
+Every value that came from data or a profile passes through here before it reaches a person:
+
+- :func:`mask` hides what could be a phone or ID number (any run of 11 or more digits, separators
+  and country prefixes allowed) and e-mail addresses, in samples, messages, errors and outputs;
+- :func:`clip` cuts a sample to a fixed length;
+- :func:`printable` turns control, bidirectional-override and other invisible format characters
+  into visible escapes (nothing a terminal would act on reaches it);
+- :func:`spreadsheet_text` applies OWASP's rule against formula injection to a CSV cell;
+  :func:`xlsx_text` makes a text an inert XLSX string;
+- :func:`markdown_text` escapes a Markdown table cell.
+
+The detection of personal data in case records (``jiesu validate``'s ``personal-data`` check) is
+stricter and lives here too, as :data:`PERSONAL_DATA_RE2`, so that both say the same thing about the
+same forms: mobile numbers with or without separators and +86/0086 prefixes, 15- and 18-digit
+resident ID numbers, e-mail addresses.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+#: Samples and data values shown in messages are cut to this many characters.
+SAMPLE_CHARS = 200
+
+# --------------------------------------------------------------------------------- masking
+
+# A run of digits, single spaces or hyphens allowed between them, an optional + or 00 prefix and
+# an optional final X (ID numbers). Masked when it holds 11 or more digits: a Chinese mobile number
+# (11), a landline with its area code (11-12), any number with a country prefix, an ID number (15,
+# 18). Shorter runs (division codes of 6 and 9 digits, counts, dates) are left alone.
+_DIGIT_RUN = re.compile(r"(?<![0-9])\+?[0-9](?:[0-9]|[ \-](?=[0-9]))*[Xx]?(?![0-9])")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+MIN_MASKED_DIGITS = 11
+
+
+def _mask_run(m: re.Match[str]) -> str:
+    run = m.group(0)
+    digits = [i for i, ch in enumerate(run) if ch.isdigit() or ch in "Xx"]
+    if sum(ch.isdigit() for ch in run) < MIN_MASKED_DIGITS:
+        return run
+    hidden = set(digits[3:-2])
+    return "".join("*" if i in hidden else ch for i, ch in enumerate(run))
+
+
+def _mask_email(m: re.Match[str]) -> str:
+    local, _, domain = m.group(0).partition("@")
+    tld = domain.rsplit(".", 1)[-1]
+    return f"{local[:1]}***@***.{tld}"
+
+
+def mask(text: str) -> str:
+    """``text`` with every possible phone or ID number (11+ digits; first 3 and last 2 kept) and
+    e-mail address masked."""
+    if not text:
+        return text
+    return _DIGIT_RUN.sub(_mask_run, _EMAIL.sub(_mask_email, text))
+
+
+def clip(text: str, limit: int = SAMPLE_CHARS) -> str:
+    """At most ``limit`` characters, an ellipsis saying that the rest was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shown(value: Any, limit: int = SAMPLE_CHARS) -> str | None:
+    """A data value as it may be shown in a sample or message: text, masked, clipped, printable."""
+    if value is None:
+        return None
+    return printable(clip(mask(str(value)), limit))
+
+
+# --------------------------------------------------------------------------------- detection
+
+# RE2 syntax (pyarrow's match_substring_regex), one alternative per form.
+_MOBILE = r"(?:^|[^0-9])(?:(?:\+|00)?86[ \-]?)?1[3-9][0-9](?:[ \-]?[0-9]{4}){2}(?:[^0-9]|$)"
+_ID18 = (r"(?:^|[^0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+         r"[0-9]{3}[0-9Xx](?:[^0-9A-Za-z]|$)")
+_ID15 = r"(?:^|[^0-9])[1-9][0-9]{5}[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}(?:[^0-9]|$)"
+_EMAIL_RE2 = r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+#: What ``personal-data`` looks for in free text (RE2 and Python ``re`` read it alike).
+PERSONAL_DATA_RE2 = f"{_MOBILE}|{_ID18}|{_ID15}|{_EMAIL_RE2}"
+
+# --------------------------------------------------------------------------------- terminals
+
+# C0 and C1 controls, DEL, and the format characters that reorder or hide text (bidi overrides and
+# isolates, zero-width characters): Unicode category Cc and Cf, plus line and paragraph separators.
+_INVISIBLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    ch = m.group(0)
+    return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every control or invisible format character shown as an escape (``\\x1b``)."""
+    if not text:
+        return text
+    out = _INVISIBLE.sub(_escape, text)
+    if out.isprintable() or not any(unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs") for ch in out):
+        return out
+    return "".join(_escape_char(ch) for ch in out)
+
+
+def _escape_char(ch: str) -> str:
+    if unicodedata.category(ch) in ("Cc", "Cf", "Co", "Cs"):
+        return f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}"
+    return ch
+
+
+# --------------------------------------------------------------------------------- spreadsheets
+
+#: OWASP: a cell starting with one of these is read as a formula by some spreadsheet.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def is_formula_like(text: str) -> bool:
+    return text.lstrip(" ").startswith(FORMULA_START)
+
+
+def spreadsheet_text(text: str) -> str:
+    """A CSV text cell no spreadsheet reads as a formula: OWASP's leading apostrophe when it
+    starts (after spaces) with = + - @, a tab or a line break (or their full-width forms)."""
+    return "'" + text if is_formula_like(text) else text
+
+
+# XLSX cannot hold C0 controls other than tab, line feed and carriage return.
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def xlsx_text(text: str) -> str:
+    """Text an XLSX cell can hold (illegal control characters shown as escapes). The caller writes it
+    as a string cell with a quote prefix when :func:`is_formula_like`, so it is never a formula."""
+    return _XLSX_ILLEGAL.sub(_escape, text)
+
+
+# --------------------------------------------------------------------------------- Markdown
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~&])")
+
+
+def markdown_text(text: str) -> str:
+    """A Markdown table cell: punctuation Markdown acts on escaped, line breaks as spaces."""
+    text = printable(text.replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
+    return _MD_SPECIAL.sub(r"\\\1", text)
