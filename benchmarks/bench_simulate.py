@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from jiesu.simulate import erlang_c, fifo_starts, run
+from jiesu.simulation import erlang_c, fifo_starts, run
 
 ROOT = Path(__file__).resolve().parents[1]
 MMC = ROOT / "fixtures" / "scenarios" / "mmc.toml"

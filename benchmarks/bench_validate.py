@@ -24,7 +24,7 @@ from datasets import ndjson_cases, parquet_cases, parquet_cases_unordered, rows
 
 RUNNER = """
 import json, resource, sys, time
-from jiesu.validate import validate
+from jiesu.validation import validate
 t = time.perf_counter()
 report = validate(sys.argv[1:])
 elapsed = time.perf_counter() - t

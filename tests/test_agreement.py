@@ -21,7 +21,7 @@ import pytest
 from jiesu.records import json_records
 from jiesu.schema import case_record_schema, field_kinds, record_validator
 from jiesu.synthetic import generate
-from jiesu.validate import validate
+from jiesu.validation import schema_invalid_rows
 
 N = 12_000
 KINDS = field_kinds().kind
@@ -93,9 +93,7 @@ def reference(records: list[object]) -> set[int]:
 
 
 def jiesu_invalid(path: Path, **kw) -> set[int]:
-    rows: dict[str, list[int]] = {}
-    validate([path], schema_invalid_rows=rows, **kw)
-    return set(rows.get(str(path), []))
+    return set(schema_invalid_rows([path], **kw).get(str(path), []))
 
 
 def test_corpus_covers_every_field_and_keyword(corpus):

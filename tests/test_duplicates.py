@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jiesu.validate.duplicates import DuplicateFinder, hash_strings, repeated_values
+from jiesu.validation.duplicates import DuplicateFinder, hash_strings, repeated_values
 
 
 def reference_repeats(values: np.ndarray) -> np.ndarray:

@@ -19,7 +19,7 @@ from jiesu.importers import import_boston311
 from jiesu.importers.boston311 import assign_codes, slug, toml_string
 from jiesu.profile import load_profile
 from jiesu.records import arrow_schema
-from jiesu.validate import validate
+from jiesu.validation import validate
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "boston311-2015" / "boston311_2015_by_type_combined.csv.gz"
 COLUMNS = [
@@ -191,7 +191,7 @@ def test_profile_loads_with_escaped_names(tiny):
 
 def test_tiny_file_validates(tiny):
     _, _, out, prof, _ = tiny
-    report = validate([out], prof)
+    report = validate([out], profile=prof)
     assert report.errors == 0
     assert {(n.code, n.count) for n in report.notices} == {("closed-without-closed-at", 1)}
 
@@ -286,7 +286,7 @@ def test_real_import_counts(real):
 
 def test_real_validates(real):
     _, out, prof = real
-    report = validate([out], prof)
+    report = validate([out], profile=prof)
     assert report.rows == 121_145
     assert report.errors == 0
     # the only notice is the documented choice: closing times before opening are left empty
@@ -298,11 +298,11 @@ def test_real_scores_are_empty_not_zero(real):
 
     _, out, prof = real
     p = load_profile(prof)
-    rows = score([out], p, by="unit")
+    rows = score([out], profile=p, by="unit")
     for r in rows:
         assert r["response_rate"] is None and r["resolution_rate"] is None
         assert r["satisfaction_rate"] is None and r["composite"] is None
     assert rows == []  # no callback, so no group has a callback month: nothing is scored
-    agg = aggregate([out], p, "unit")  # the cases do reach the scorer: dispatched volume by month
+    agg = aggregate([out], profile=p, by="unit")  # the cases do reach the scorer: dispatched volume by month
     assert sum(int(arr[:, MEASURES.index("requests")].sum()) for arr in agg.counts.values()) == 121_144
     assert score_rows(agg, p) == []

@@ -29,7 +29,7 @@ def by_unit(rows):
 # ---------------------------------------------------------------- the fixture, by hand
 
 def test_street_ranking_february(city):
-    rows = rank([CASES], "2024-02", "street", city)
+    rows = rank([CASES], profile=city, month="2024-02", level="street")
     assert [(r["unit"], r["rank"]) for r in rows] == [("S12", 1), ("S21", 1), ("S11", 3), ("S22", None)]
     u = by_unit(rows)
     assert u["S12"]["name"] == "二街" and u["S12"]["level"] == "street"
@@ -48,7 +48,7 @@ def test_street_ranking_february(city):
 
 
 def test_district_ranking_is_territorial(city):
-    rows = rank([CASES], "2024-02", "district", city)
+    rows = rank([CASES], profile=city, month="2024-02", level="district")
     u = by_unit(rows)
     assert [r["unit"] for r in rows] == ["D2", "D1"]
     assert u["D1"]["scored"] == 11 and u["D1"]["composite"] == pytest.approx(852 / 11)
@@ -61,13 +61,13 @@ def test_district_ranking_is_territorial(city):
 
 
 def test_department_ranking_has_no_room_for_advanced(city):
-    (m1,) = rank([CASES], "2024-02", "department", city)
+    (m1,) = rank([CASES], profile=city, month="2024-02", level="department")
     assert m1["rank"] == 1 and m1["composite"] == pytest.approx(200 / 3)
     assert m1["classes"] == ["governance"]
 
 
 def test_no_callback_export_lists_units_unranked_with_requests(city):
-    rows = by_unit(rank([FIX / "no_callback.csv"], "2024-05", "street", city))
+    rows = by_unit(rank([FIX / "no_callback.csv"], profile=city, month="2024-05", level="street"))
     assert all(r["rank"] is None and r["composite"] is None and r["response_rate"] is None for r in rows.values())
     assert (rows["S11"]["requests"], rows["S21"]["requests"]) == (2, 1)
     assert rows["S11"]["classes"] == ["governance"]
@@ -76,9 +76,9 @@ def test_no_callback_export_lists_units_unranked_with_requests(city):
 def test_unknown_level_is_a_usage_error(city):
     only_streets = dataclasses.replace(city, ranking=dataclasses.replace(city.ranking, levels=("street",)))
     with pytest.raises(ArgumentError):
-        rank([CASES], "2024-02", "district", only_streets)
+        rank([CASES], profile=only_streets, month="2024-02", level="district")
     with pytest.raises(ArgumentError):
-        rank([CASES], "2024-02", "city", city)
+        rank([CASES], profile=city, month="2024-02", level="city")
 
 
 # ---------------------------------------------------------------- rules on built counts
@@ -171,7 +171,7 @@ def test_governance_per_residents_only_when_every_unit_has_a_population():
 
 
 def test_class_tables_order_each_class_in_its_own_sense(city):
-    rows = rank([CASES], "2024-02", "street", city)
+    rows = rank([CASES], profile=city, month="2024-02", level="street")
     tables = class_tables(rows, city)
     assert [r["unit"] for r in tables["advanced"]] == ["S12", "S21"]
     assert [r["unit"] for r in tables["rectification"]] == ["S11"]

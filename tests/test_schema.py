@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from jiesu.schema import case_record_schema, field_names, record_validator, schema_version
-from jiesu.validate.schema_checks import SchemaCompileError, compile_schema
+from jiesu.validation.schema_checks import SchemaCompileError, compile_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jiesu.schema import case_record_schema
-from jiesu.validate.engine import compiled
-from jiesu.validate.schema_checks import char_lengths, class_pattern_failures, valid_datetime_text
+from jiesu.validation.engine import compiled
+from jiesu.validation.schema_checks import char_lengths, class_pattern_failures, valid_datetime_text
 
 ALPHABET = st.sampled_from(list("aZ09._:-\n \t/东１") + ["é", "\u2028"])
 TEXT = st.lists(st.text(ALPHABET, max_size=8), min_size=1, max_size=30)
@@ -75,7 +75,7 @@ def test_date_time_layout_equals_the_regex_on_same_width_values(layout, first, r
     """The byte-matrix path (one width throughout, nulls empty) decides exactly as the regex does,
     including rows whose layout differs from the first and non-ASCII bytes."""
     from jiesu.arrays import text_array
-    from jiesu.validate.schema_checks import _date_time_regex, date_time_layout
+    from jiesu.validation.schema_checks import _date_time_regex, date_time_layout
 
     values = []
     for fields, mutations, null in [(first, [], False), *rows]:
@@ -96,7 +96,7 @@ def test_date_time_layout_equals_the_regex_on_same_width_values(layout, first, r
 
 def test_date_time_layout_runs_the_regex_only_on_rows_laid_out_differently(monkeypatch):
     from jiesu.arrays import text_array
-    from jiesu.validate import schema_checks
+    from jiesu.validation import schema_checks
 
     sizes = []
     regex = schema_checks._date_time_regex
@@ -110,7 +110,7 @@ def test_date_time_layout_runs_the_regex_only_on_rows_laid_out_differently(monke
 def test_date_time_layout_at_every_field_boundary():
     """Deterministic companion of the property test: every layout, every ranged field, every boundary."""
     from jiesu.arrays import text_array
-    from jiesu.validate.schema_checks import _date_time_regex, date_time_layout
+    from jiesu.validation.schema_checks import _date_time_regex, date_time_layout
 
     base = {"y": "2024", "m": "06", "d": "15", "H": "12", "M": "30", "S": "30", "oh": "08", "om": "00", "f": "125"}
     for layout in LAYOUTS:
@@ -130,7 +130,7 @@ def test_pair_mismatch_and_lookups_equal_a_row_by_row_reference(pairs, garbage):
     value (Arrow leaves it undefined), here a random one."""
     import numpy as np
 
-    from jiesu.validate.schema_checks import codes_of, dictionary_lookup, pair_mismatch
+    from jiesu.validation.schema_checks import codes_of, dictionary_lookup, pair_mismatch
 
     a_codes, b_codes = {"a": 0, "b": 1, "c": 1}, {"P": 0, "Q": 1, "R": 2}
     a_vals, b_vals = [p[0] for p in pairs], [p[1] for p in pairs]

@@ -46,7 +46,7 @@ def by_key(rows, key="unit"):
 # ---------------------------------------------------------------- hand-worked fixture
 
 def test_february_by_unit_matches_the_hand_worked_numbers(city):
-    rows = by_key(score([CASES], city, "unit", month="2024-02"))
+    rows = by_key(score([CASES], profile=city, by="unit", month="2024-02"))
     assert sorted(rows, key=str) == ["D1", "D2", "M1", "S11", "S12", "S21", "S22"]
     s11 = rows["S11"]
     assert (s11["scored"], s11["contacted"], s11["resolved"], s11["satisfied"], s11["basically_satisfied"]) == (5, 4, 3, 2, 2)
@@ -63,54 +63,54 @@ def test_february_by_unit_matches_the_hand_worked_numbers(city):
 
 
 def test_month_boundaries_are_in_beijing_time(city):
-    jan = by_key(score([CASES], city, month="2024-01"))
+    jan = by_key(score([CASES], profile=city, month="2024-01"))
     # J01-J03 (J03 at 15:59:59Z = 23:59:59 Beijing); F05 at 16:30Z on Jan 31 is already February
     assert jan["S11"]["scored"] == 3 and jan["S11"]["composite"] == pytest.approx(10.0)
-    mar = by_key(score([CASES], city, month="2024-03"))
+    mar = by_key(score([CASES], profile=city, month="2024-03"))
     assert list(mar) == ["S11"] and mar["S11"]["scored"] == 1  # F06: Feb 29 16:30Z = Mar 1 Beijing
-    every = score([CASES], city)
+    every = score([CASES], profile=city)
     assert [r["month"] for r in every] == sorted(r["month"] for r in every)
     assert {r["month"] for r in every} == {"2024-01", "2024-02", "2024-03"}
 
 
 def test_the_same_cases_in_utc_months_would_differ(city):
     utc_city = dataclasses.replace(city, timezone="UTC")
-    feb = by_key(score([CASES], utc_city, month="2024-02"))
+    feb = by_key(score([CASES], profile=utc_city, month="2024-02"))
     # in UTC, F05 falls back into January and F06 stays in February: still 5, but other answers
     s11 = feb["S11"]
     assert (s11["scored"], s11["satisfied"], s11["basically_satisfied"]) == (5, 3, 1)
-    assert by_key(score([CASES], utc_city, month="2024-03")) == {}
+    assert by_key(score([CASES], profile=utc_city, month="2024-03")) == {}
 
 
 def test_by_district_groups_by_location_with_unknown_last(city):
-    rows = score([CASES], city, "district", month="2024-02")
+    rows = score([CASES], profile=city, by="district", month="2024-02")
     assert [(r["district"], r["scored"]) for r in rows] == [("D1", 15), ("D2", 11), (None, 1)]
 
 
 def test_timestamp_response_method(city):
     ts = dataclasses.replace(city, scoring=dataclasses.replace(city.scoring, response_method="timestamp"))
-    (row,) = score([FIX / "timestamp.csv"], ts)
+    (row,) = score([FIX / "timestamp.csv"], profile=ts)
     assert row["month"] == "2024-03" and row["scored"] == 5
     assert row["contacted"] == 3 and row["response_rate"] == pytest.approx(0.6)
     assert row["composite"] == pytest.approx(96.0)
     # with the callback method, the same file's contacted answers (all false) count
-    (plain,) = score([FIX / "timestamp.csv"], city)
+    (plain,) = score([FIX / "timestamp.csv"], profile=city)
     assert plain["response_rate"] == 0.0
 
 
 def test_absent_answers_give_empty_rates_not_zero(city):
-    (row,) = score([FIX / "no_answers.csv"], city)
+    (row,) = score([FIX / "no_answers.csv"], profile=city)
     assert row["scored"] == 3
     assert row["response_rate"] is None and row["resolution_rate"] is None
     assert row["satisfaction_rate"] is None and row["composite"] is None
 
 
 def test_no_callback_at_all_scores_nothing(city):
-    assert score([FIX / "no_callback.csv"], city) == []
+    assert score([FIX / "no_callback.csv"], profile=city) == []
 
 
 def test_named_weight_set_changes_the_composite(city):
-    z = by_key(score([CASES], city.with_weight_set("zhungeer"), month="2024-02"))
+    z = by_key(score([CASES], profile=city.with_weight_set("zhungeer"), month="2024-02"))
     assert z["S11"]["composite"] == pytest.approx(100 * (0.3 * 0.8 + 0.35 * 0.6 + 0.35 * 0.76))
 
 
@@ -120,7 +120,7 @@ def test_bad_month_and_bad_key_are_usage_errors(city):
     with pytest.raises(ArgumentError):
         parse_month("2024-1")
     with pytest.raises(ArgumentError):
-        score([CASES], city, "phone")
+        score([CASES], profile=city, by="phone")
 
 
 # ---------------------------------------------------------------- formats and partitions
@@ -147,19 +147,19 @@ def test_parquet_partitions_and_csv_agree(city, tmp_path):
     t = pa.concat_tables(tables)
     pq.write_table(t.slice(0, 20), part / "a.parquet")
     pq.write_table(t.slice(20), tmp_path / "parts" / "b.parquet")
-    expected = score([CASES], city)
-    assert score([whole], city) == expected
-    assert score([tmp_path / "parts"], city) == expected
+    expected = score([CASES], profile=city)
+    assert score([whole], profile=city) == expected
+    assert score([tmp_path / "parts"], profile=city) == expected
 
 
 def test_sources_from_discover_are_accepted_as_well_as_paths(city):
-    assert score(discover([CASES]), city) == score([str(CASES)], city)
+    assert score(discover([CASES]), profile=city) == score([str(CASES)], profile=city)
 
 
 def test_parquet_without_any_scoring_column_scores_nothing(city, tmp_path):
     path = tmp_path / "ids.parquet"
     pq.write_table(pa.table({"case_id": ["A1", "A2"]}), path)
-    assert score([path], city) == []
+    assert score([path], profile=city) == []
 
 
 def test_huge_row_groups_are_read_in_slices(city, tmp_path, monkeypatch):
@@ -167,12 +167,12 @@ def test_huge_row_groups_are_read_in_slices(city, tmp_path, monkeypatch):
 
     path = tmp_path / "one-group.parquet"
     _to_parquet(CASES, path)
-    expected = score([CASES], city)
+    expected = score([CASES], profile=city)
     monkeypatch.setattr(jiesu.io.cases, "ROW_GROUP_LIMIT", 5)
     monkeypatch.setattr(jiesu.io.cases, "BATCH_ROWS", 4)
     sizes = [t.num_rows for t in jiesu.io.cases.case_tables(discover([path]), ["unit"])]
     assert max(sizes) == 4 and sum(sizes) == 38
-    assert score([path], city) == expected
+    assert score([path], profile=city) == expected
 
 
 def test_aggregates_merge_to_the_whole(city):
@@ -195,7 +195,7 @@ def test_aggregates_merge_to_the_whole(city):
 
 
 def test_requests_are_counted_by_month_received(city):
-    agg = aggregate([CASES], city, "unit")
+    agg = aggregate([CASES], profile=city, by="unit")
     feb = month_index(2024, 2)
     assert agg.get(feb, "S11")["requests"] == 8
     assert agg.get(month_index(2024, 1), "S11")["requests"] == 4  # J01-J03 and F05

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from jiesu.errors import ArgumentError, ProfileError
 from jiesu.profile import load_profile
 from jiesu.records import json_records
-from jiesu.simulate import erlang_c, fifo_starts, load_scenario, run
-from jiesu.simulate.run import littles_law
-from jiesu.simulate.scenario import DEFAULTS, apply_override
+from jiesu.simulation import erlang_c, fifo_starts, load_scenario, simulate
+from jiesu.simulation.run import littles_law
+from jiesu.simulation.scenario import DEFAULTS, apply_override
 
 ROOT = Path(__file__).resolve().parents[1]
 MMC = ROOT / "fixtures" / "scenarios" / "mmc.toml"
@@ -76,7 +76,7 @@ def test_mmc_agrees_with_erlang_c() -> None:
     """About 2 million callers per seed on M/M/10 at 85 % load: P(wait) and mean wait within 2 %."""
     p_ratio, w_ratio = [], []
     for seed in (101, 202, 303):
-        s = run(MMC, 163, seed, None)
+        s = simulate(MMC, days=163, seed=seed)
         theory = s["intake"]["erlang_c"]
         assert theory["applies"]
         assert s["requests"] > 1_900_000
@@ -90,7 +90,7 @@ def test_mmc_agrees_with_erlang_c() -> None:
 
 def test_intake_summary_agrees_with_the_records(tmp_path: Path) -> None:
     out = tmp_path / "mmc.parquet"
-    s = run(MMC, 3, 9, out)
+    s = simulate(MMC, days=3, seed=9, output=out)
     t = pq.read_table(out, columns=["received_at", "answered_at"])
     wait = (pc.subtract(t["answered_at"].cast("int64"), t["received_at"].cast("int64"))).to_numpy() / 1e6
     assert t.num_rows == s["cases"] == s["requests"]
@@ -99,8 +99,8 @@ def test_intake_summary_agrees_with_the_records(tmp_path: Path) -> None:
 
 
 def test_abandonment_lowers_the_wait_and_loses_callers() -> None:
-    base = run(MMC, 5, 4, None, overrides=["intake.arrival_rate_per_hour=590"])
-    impatient = run(MMC, 5, 4, None, overrides=["intake.arrival_rate_per_hour=590",
+    base = simulate(MMC, days=5, seed=4, overrides=["intake.arrival_rate_per_hour=590"])
+    impatient = simulate(MMC, days=5, seed=4, overrides=["intake.arrival_rate_per_hour=590",
                                                  "intake.mean_patience_seconds=20"])
     assert base["intake"]["abandoned"] == 0
     assert impatient["intake"]["abandonment_rate"] > 0.05
@@ -115,7 +115,7 @@ def beijing(tmp_path_factory) -> tuple[dict, pa.Table, int]:
     """60 days of the Beijing baseline (about 3.6 M cases), with its summary."""
     folder = tmp_path_factory.mktemp("beijing")
     days = 60
-    run("beijing-baseline", days, 2024, folder / "cases.parquet", folder / "summary.json")
+    simulate("beijing-baseline", days=days, seed=2024, output=folder / "cases.parquet", summary=folder / "summary.json")
     summary = json.loads((folder / "summary.json").read_text("utf-8"))
     table = pq.read_table(folder / "cases.parquet")
     return summary, table, days
@@ -239,7 +239,7 @@ def test_units_differ_timeliness_matters_and_rankings_move(beijing) -> None:
 
 def _small(tmp_path: Path, name: str, seed: int = 5, **kw) -> tuple[Path, Path]:
     out, summ = tmp_path / f"{name}.parquet", tmp_path / f"{name}.json"
-    run("beijing-baseline", 1, seed, out, summ,
+    simulate("beijing-baseline", days=1, seed=seed, output=out, summary=summ,
         overrides=["intake.arrival_rate_per_hour=150", "dispatch.objection_probability=0.3"], **kw)
     return out, summ
 
@@ -264,9 +264,10 @@ def test_every_record_is_valid_against_the_published_schema(tmp_path: Path) -> N
 
 
 def test_simulated_output_passes_jiesu_validate(tmp_path: Path) -> None:
-    validate = pytest.importorskip("jiesu.validate").validate
+    from jiesu.validation import validate
+
     out, _ = _small(tmp_path, "v")
-    report = validate([out], "beijing")
+    report = validate([out], profile="beijing")
     assert report.rows == pq.read_metadata(out).num_rows
     assert report.errors == 0, [n for n in report.notices][:3]
 
@@ -301,7 +302,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
 def test_no_output_written_when_the_run_fails(tmp_path: Path) -> None:
     out = tmp_path / "x.parquet"
     with pytest.raises(ArgumentError):
-        run("beijing-baseline", 1, 1, out, overrides=["intake.agents=0"])
+        simulate("beijing-baseline", days=1, seed=1, output=out, overrides=["intake.agents=0"])
     assert not out.exists()
 
 
@@ -319,7 +320,7 @@ def test_overrides_are_typed_and_echoed(tmp_path: Path) -> None:
     assert sc.get("scenario.start") == "2024-05-01"
     assert sc.get("handling.capacity") == {"110101": 9}
     assert sc.overrides["intake.agents"] == 800
-    s = run(sc, 1, 1, None)
+    s = simulate(sc, days=1, seed=1)
     assert s["parameters"]["intake"]["agents"] == 800
     assert s["overrides"]["intake.agents"] == 800
     cap = {u["unit"]: u["capacity"] for u in s["units"]}
@@ -337,7 +338,7 @@ def test_bad_overrides_are_usage_errors(item: str) -> None:
 
 def test_override_with_unknown_profile_id_is_a_usage_error() -> None:
     with pytest.raises(ArgumentError):
-        run("beijing-baseline", 1, 1, None, overrides=["cases.category_weights.NOPE=2"])
+        simulate("beijing-baseline", days=1, seed=1, overrides=["cases.category_weights.NOPE=2"])
 
 
 @pytest.mark.parametrize("text", [
@@ -353,11 +354,11 @@ def test_broken_scenario_files_are_profile_errors(tmp_path: Path, text: str) -> 
     path = tmp_path / "bad.toml"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ProfileError):
-        run(path, 1, 1, None)
+        simulate(path, days=1, seed=1)
 
 
 def test_built_in_scenario_names_and_defaults() -> None:
-    from jiesu.simulate import built_in_scenarios
+    from jiesu.simulation import built_in_scenarios
 
     assert "beijing-baseline" in built_in_scenarios()
     sc = load_scenario(MMC)
@@ -368,7 +369,7 @@ def test_built_in_scenario_names_and_defaults() -> None:
 
 def test_category_dispatch_factor_and_fewer_agents_are_what_ifs() -> None:
     base = ["intake.arrival_rate_per_hour=400"]
-    off = run("beijing-baseline", 2, 3, None, keep_table=True,
+    off = simulate("beijing-baseline", days=2, seed=3, keep_table=True,
               overrides=[*base, "disposition.category_dispatch_factor.HEALTH=0"])
     t = off.table
     health = pc.equal(t["category"].cast(pa.string()), "HEALTH")
@@ -376,20 +377,20 @@ def test_category_dispatch_factor_and_fewer_agents_are_what_ifs() -> None:
     assert pc.sum(health).as_py() > 200
     assert pc.sum(pc.and_(health, dispatched)).as_py() == 0
     assert pc.sum(dispatched).as_py() > 0
-    full = run("beijing-baseline", 2, 3, None, keep_table=True,
+    full = simulate("beijing-baseline", days=2, seed=3, keep_table=True,
                overrides=[*base, "disposition.category_dispatch_factor.HEALTH=100"])
     t = full.table
     health = pc.equal(t["category"].cast(pa.string()), "HEALTH")
     types = t.filter(pc.and_(health, pc.equal(t["disposition"].cast(pa.string()), "answered")))
     # the factor is capped at 1 - transferred - not dispatched: nothing is left answered
     assert types.num_rows == 0
-    short = run("beijing-baseline", 2, 3, None, overrides=[*base, "intake.agents=36"])
+    short = simulate("beijing-baseline", days=2, seed=3, overrides=[*base, "intake.agents=36"])
     assert short["intake"]["p_wait"] > off["intake"]["p_wait"] + 0.05
 
 
 def test_progress_reaches_the_end_in_order(tmp_path: Path) -> None:
     seen: list[tuple[int, int]] = []
-    run(MMC, 1, 1, tmp_path / "p.parquet", progress=lambda done, total: seen.append((done, total)))
+    simulate(MMC, days=1, seed=1, output=tmp_path / "p.parquet", progress=lambda done, total: seen.append((done, total)))
     done = [d for d, _ in seen]
     assert done == sorted(done) and done[-1] == seen[-1][1] == 1000 and len(done) >= 7
 
@@ -400,11 +401,11 @@ def test_a_scenario_file_names_its_profile_relative_to_itself(tmp_path: Path) ->
     text = resources.files("jiesu").joinpath("profiles", "beijing.toml").read_text("utf-8")
     (tmp_path / "city.toml").write_text(text.replace('id = "beijing"', 'id = "copycity"', 1), "utf-8")
     (tmp_path / "s.toml").write_text('[scenario]\nprofile = "city.toml"\n', "utf-8")
-    s = run(tmp_path / "s.toml", 1, 1, None)
+    s = simulate(tmp_path / "s.toml", days=1, seed=1)
     assert s["profile"] == "copycity"
     (tmp_path / "t.toml").write_text('[scenario]\nprofile = "missing.toml"\n', "utf-8")
     with pytest.raises(ProfileError):
-        run(tmp_path / "t.toml", 1, 1, None)
+        simulate(tmp_path / "t.toml", days=1, seed=1)
 
 
 # ---------------------------------------------------------------- the --set parser, property-tested

@@ -11,7 +11,7 @@ import pytest
 
 from jiesu.errors import InputError
 from jiesu.synthetic import generate
-from jiesu.validate import CHECKS, validate
+from jiesu.validation import CHECKS, validate
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
 DATA_CODES = sorted(CHECKS)
@@ -209,7 +209,7 @@ def test_validation_never_imports_pandas():
     import sys
 
     paths = [str(p) for p in sorted((FIX / "valid").iterdir())] + [str(p) for p in sorted((FIX / "invalid").glob("*.ndjson"))]
-    code = ("import sys\nfrom jiesu.validate import validate\n"
+    code = ("import sys\nfrom jiesu.validation import validate\n"
             "reports = [validate([p]) for p in sys.argv[1:]]\n"
             "assert sum(r.errors for r in reports) > 0\n"
             "print('pandas' in sys.modules)")
@@ -224,7 +224,7 @@ def test_semantic_checks_read_only_the_fields_they_declare():
     from jiesu.io.sources import discover
     from jiesu.profile import load_profile
     from jiesu.schema import field_names
-    from jiesu.validate.semantic import (
+    from jiesu.validation.semantic import (
         DATE_TIME_FIELDS,
         SEMANTIC_FIELDS,
         epoch_us,
@@ -251,7 +251,7 @@ def test_semantic_checks_read_only_the_fields_they_declare():
 
 def test_parquet_columns_no_check_can_fail_on_are_not_decoded(tmp_path):
     from jiesu.io.sources import discover
-    from jiesu.validate.engine import columns_to_check
+    from jiesu.validation.engine import columns_to_check
 
     table = generate(1000, seed=8)
     pq.write_table(table, tmp_path / "ok.parquet", row_group_size=400)

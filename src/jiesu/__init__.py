@@ -1,3 +1,84 @@
-"""jiesu: validate, score, rank and simulate 12345 citizen-hotline case records."""
+"""jiesu (接诉, "receive the request"): validate, score, rank and simulate 12345 citizen-hotline
+case records, as Beijing's 接诉即办 model does.
+
+The library face (every option keyword-only, in the same order: ``profile`` first, the call's own
+options, ``progress`` last)::
+
+    import jiesu
+
+    report = jiesu.validate(["cases.parquet"])                 # a Report: valid, errors, notices
+    rows = jiesu.score(["cases.parquet"], by="street")          # three rates per month and street
+    ranking = jiesu.rank(["cases.parquet"], month="2024-03")    # the monthly ranking, four classes
+    summary = jiesu.simulate("beijing-baseline", days=7, output="cases.parquet")
+    profile = jiesu.load_profile("beijing")                     # units, categories, rules
+
+Errors are :class:`JiesuError` subclasses with a stable ``code``; see ``docs/library.md``.
+Importing jiesu is cheap: each function imports its engine (pyarrow, numpy) when first used.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
 
 __version__ = "0.1.0"
+
+#: public name -> (module, attribute), imported on first use
+_LAZY: dict[str, tuple[str, str]] = {
+    "validate": ("jiesu.validation.engine", "validate"),
+    "score": ("jiesu.scoring", "score"),
+    "rank": ("jiesu.ranking", "rank"),
+    "simulate": ("jiesu.simulation.run", "simulate"),
+    "aggregate": ("jiesu.scoring", "aggregate"),
+    "load_profile": ("jiesu.profile", "load_profile"),
+    "Profile": ("jiesu.profile", "Profile"),
+    "Report": ("jiesu.validation.report", "Report"),
+    "Notice": ("jiesu.validation.report", "Notice"),
+    "Sample": ("jiesu.validation.report", "Sample"),
+    "Aggregate": ("jiesu.scoring", "Aggregate"),
+    "Summary": ("jiesu.simulation.run", "Summary"),
+    "JiesuError": ("jiesu.errors", "JiesuError"),
+    "InputError": ("jiesu.errors", "InputError"),
+    "OutputError": ("jiesu.errors", "OutputError"),
+    "ProfileError": ("jiesu.errors", "ProfileError"),
+    "DataError": ("jiesu.errors", "DataError"),
+    "ArgumentError": ("jiesu.errors", "ArgumentError"),
+    "TooLargeError": ("jiesu.errors", "TooLargeError"),
+}
+
+__all__ = [
+    "Aggregate",
+    "ArgumentError",
+    "DataError",
+    "InputError",
+    "JiesuError",
+    "Notice",
+    "OutputError",
+    "Profile",
+    "ProfileError",
+    "Report",
+    "Sample",
+    "Summary",
+    "TooLargeError",
+    "__version__",
+    "aggregate",
+    "load_profile",
+    "rank",
+    "score",
+    "simulate",
+    "validate",
+]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'jiesu' has no attribute {name!r}") from None
+    value = getattr(import_module(module), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

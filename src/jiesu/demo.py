@@ -12,7 +12,7 @@ from typing import Any
 
 from .errors import DataError
 from .profile import Profile, load_profile
-from .validate.report import Report
+from .validation.report import Report
 
 SCENARIO = "beijing-baseline"
 
@@ -35,25 +35,25 @@ def run_demo(workdir: str | Path, *, days: int = 31, seed: int = 2024, level: st
     month with the most scored cases (the callback month, in Beijing time)."""
     from .ranking import rank
     from .scoring import score
-    from .simulate.run import run
-    from .validate import validate
+    from .simulation.run import simulate
+    from .validation import validate
 
     say = stage or (lambda text: None)
     profile = load_profile()
     cases = Path(workdir) / "cases.parquet"
     say(f"simulating {days} days of {SCENARIO} (seed {seed})")
-    summary = run(SCENARIO, days, seed, cases, progress=progress)
+    summary = simulate(SCENARIO, profile=profile, days=days, seed=seed, output=cases, progress=progress)
     say("validating the simulated cases against schema and profile")
-    report = validate([cases], profile)
+    report = validate([cases], profile=profile)
     if not report.valid:
         raise DataError(f"the simulated cases are not valid ({report.errors} errors): this is a bug in jiesu")
     say("scoring units by month")
     by_month: dict[str, int] = {}
-    for row in score([cases], profile, "unit_level"):
+    for row in score([cases], profile=profile, by="unit_level"):
         by_month[row["month"]] = by_month.get(row["month"], 0) + row["scored"]
     if not by_month:
         raise DataError("the simulation produced no scored cases")
     month = max(sorted(by_month), key=lambda m: by_month[m])
     say(f"ranking {level} units for {month}")
-    ranking = rank([cases], month, level, profile)
+    ranking = rank([cases], profile=profile, month=month, level=level)
     return DemoResult(cases, summary.data, report, month, level, ranking, profile)

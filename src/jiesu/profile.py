@@ -15,11 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ProfileError
+from .schema import EXCLUSION_REASONS, REQUEST_TYPES, UNIT_LEVELS
 
-REQUEST_TYPES = ("consultation", "help", "complaint", "report", "suggestion", "other")
-UNIT_LEVELS = ("district", "street", "department", "enterprise")
 RESPONSE_METHODS = ("callback", "timestamp")
-EXCLUSION_REASONS = ("objection_upheld", "unreasonable", "duplicate", "other")
 BUILT_IN = ("beijing",)
 
 
@@ -127,8 +125,11 @@ class Profile:
         return replace(self, scoring=replace(self.scoring, weight_set=name))
 
 
-def load_profile(name_or_path: str | Path | None = None) -> Profile:
-    """Load a built-in profile by name (default: beijing) or a profile TOML file by path."""
+def load_profile(name_or_path: Profile | str | Path | None = None) -> Profile:
+    """Load a built-in profile by name (default: beijing) or a profile TOML file by path; a
+    Profile is returned as it is, so every library call takes any of the three."""
+    if isinstance(name_or_path, Profile):
+        return name_or_path
     if name_or_path is None or str(name_or_path) in BUILT_IN:
         name = str(name_or_path or "beijing")
         text = resources.files("jiesu").joinpath("profiles", f"{name}.toml").read_text("utf-8")

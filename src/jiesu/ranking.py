@@ -31,7 +31,8 @@ from .errors import ArgumentError
 from .io.sources import Source
 from .months import parse_month
 from .profile import UNIT_LEVELS, Profile, load_profile
-from .scoring import TERRITORY, Aggregate, Progress, aggregate, composite_exact, rates
+from .progress import ProgressCallback
+from .scoring import TERRITORY, Aggregate, aggregate, composite_exact, rates
 
 CLASSES = ("advanced", "improving", "rectification", "governance")
 COLUMNS = ("rank", "unit", "name", "level", "scored", "requests", "response_rate", "resolution_rate",
@@ -123,21 +124,22 @@ def uses_population(profile: Profile, level: str) -> bool:
     return bool(units) and all(u.population for u in units)
 
 
-def rank(inputs: Sequence[str | Path | Source], month: str | int, level: str = "street",
-         profile: Profile | str | None = None, *, progress: Progress | None = None) -> list[dict[str, Any]]:
-    """Rank the units of ``level`` for ``month`` (``YYYY-MM``) from case files, folders or sources.
+def rank(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
+         month: str | int, level: str = "street",
+         progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
+    """Rank the profile's units of ``level`` for ``month`` (``YYYY-MM``) from case files, folders
+    or sources, with the four classes of the monthly notice.
 
     Rows carry ``rank, unit, name, level, scored, requests, response_rate, resolution_rate,
     satisfaction_rate, composite, previous_composite, change, classes``; ranked units first.
     """
-    if not isinstance(profile, Profile):
-        profile = load_profile(profile)
+    profile = load_profile(profile)
     if level not in UNIT_LEVELS or level not in profile.ranking.levels:
         raise ArgumentError(f"level {level!r} is not ranked by profile {profile.id!r} "
                          f"(ranked levels: {', '.join(profile.ranking.levels)})")
     m = parse_month(month) if isinstance(month, str) else month
     by = TERRITORY if level == "district" else "unit"
-    agg = aggregate(inputs, profile, by, months=[m - 1, m], with_requests=True, progress=progress)
+    agg = aggregate(inputs, profile=profile, by=by, months=[m - 1, m], with_requests=True, progress=progress)
     return rank_rows(agg, profile, m, level)
 
 

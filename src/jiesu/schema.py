@@ -114,3 +114,13 @@ def record_validator():
     if "date-time" not in checker.checkers:  # pragma: no cover - dependency is declared
         raise RuntimeError("rfc3339-validator is required to check date-time formats")
     return cls(schema, registry=registry, format_checker=checker)
+
+
+# The enum fields' values, read from the schema once (the order is the schema's).
+CHANNELS = enum_values("channel")
+REQUEST_TYPES = enum_values("request_type")
+DISPOSITIONS = enum_values("disposition")
+UNIT_LEVELS = enum_values("unit_level")
+STATUSES = enum_values("status")
+SATISFACTION = enum_values("satisfaction")
+EXCLUSION_REASONS = enum_values("exclusion_reason")

@@ -41,6 +41,7 @@ from .io.sources import Source, as_sources
 from .memory import streaming_memory
 from .months import month_label, months_of, parse_month
 from .profile import Profile, load_profile
+from .progress import ProgressCallback
 
 #: the grouping keys ``score --by`` accepts (columns of the case record)
 BY_KEYS = ("unit", "street", "district", "category", "unit_level")
@@ -54,8 +55,6 @@ MEASURES = (
     "satisfied", "basically_satisfied", "satisfaction_known", "callbacks", "requests",
 )
 _M = {name: i for i, name in enumerate(MEASURES)}
-
-Progress = Callable[[int, int | None], None]
 
 # answer pattern of one callback: contact (0 no, 1 yes, 2 unknown) x resolved (same) x
 # satisfaction (0 satisfied, 1 basically, 2 dissatisfied, 3 unknown) = 36 codes for scored cases,
@@ -155,6 +154,13 @@ class Aggregate:
 
     def months(self) -> list[int]:
         return sorted(m for m, arr in self.counts.items() if arr.any())
+
+    def total(self) -> dict[str, int]:
+        """The counts summed over every month and key."""
+        sums = np.zeros(len(MEASURES), dtype=np.int64)
+        for arr in self.counts.values():
+            sums += arr.sum(axis=0)
+        return {m: int(v) for m, v in zip(MEASURES, sums)}
 
     def to_records(self) -> list[dict[str, Any]]:
         """Flat records (month, key, counts) of every non-empty group, e.g. to ship between workers."""
@@ -368,16 +374,16 @@ class Scorer:
         self.aggregate.add(lo, block)
 
 
-def aggregate(inputs: Sequence[str | Path | Source], profile: Profile | None = None, by: str = "unit", *,
-              months: Sequence[int] | None = None, with_requests: bool = True,
-              progress: Progress | None = None, workers: int = 2) -> Aggregate:
+def aggregate(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
+              by: str = "unit", months: Sequence[int] | None = None, with_requests: bool = True,
+              workers: int = 2, progress: ProgressCallback | None = None) -> Aggregate:
     """Stream the inputs (paths or sources) and count them by (month, ``by``) under the profile.
 
     Parquet row groups are read and counted by ``workers`` threads at once, each into its own
     partial :class:`Aggregate`; the partials are merged at the end (the same merge a distributed
     run would use). Other formats are read in one stream.
     """
-    profile = profile or load_profile()
+    profile = load_profile(profile)
     sources = as_sources(inputs)
 
     def scorer() -> Scorer:
@@ -438,16 +444,16 @@ def _count_in_parallel(tasks: Sequence[Callable[[], pa.Table]], make: Callable[[
 def rates(counts: dict[str, int], profile: Profile) -> dict[str, float | None]:
     """The three rates (fractions) and the composite (0-100) of one group's counts."""
     scored = counts["scored"]
-    sc = profile.scoring
+    rules = profile.scoring
     if scored <= 0:
         return {"response_rate": None, "resolution_rate": None, "satisfaction_rate": None, "composite": None}
     response = counts["contacted"] / scored if counts["contacted_known"] else None
     resolution = counts["resolved"] / scored if counts["resolved_known"] else None
-    satisfaction = ((counts["satisfied"] + sc.basically_satisfied_weight * counts["basically_satisfied"]) / scored
+    satisfaction = ((counts["satisfied"] + rules.basically_satisfied_weight * counts["basically_satisfied"]) / scored
                     if counts["satisfaction_known"] else None)
     composite = None
     if response is not None and resolution is not None and satisfaction is not None:
-        w = sc.weights
+        w = rules.weights
         composite = 100 * (w.response * response + w.resolution * resolution + w.satisfaction * satisfaction)
     return {"response_rate": response, "resolution_rate": resolution, "satisfaction_rate": satisfaction,
             "composite": composite}
@@ -464,9 +470,9 @@ def composite_exact(counts: dict[str, int], profile: Profile) -> Fraction | None
     scored = counts["scored"]
     if scored <= 0 or not (counts["contacted_known"] and counts["resolved_known"] and counts["satisfaction_known"]):
         return None
-    sc = profile.scoring
-    w = sc.weights
-    sat = counts["satisfied"] + _decimal(sc.basically_satisfied_weight) * counts["basically_satisfied"]
+    rules = profile.scoring
+    w = rules.weights
+    sat = counts["satisfied"] + _decimal(rules.basically_satisfied_weight) * counts["basically_satisfied"]
     total = (_decimal(w.response) * counts["contacted"] + _decimal(w.resolution) * counts["resolved"]
              + _decimal(w.satisfaction) * sat)
     return 100 * total / scored
@@ -495,19 +501,21 @@ def score_rows(agg: Aggregate, profile: Profile, month: int | None = None) -> li
     return out
 
 
-def score(inputs: Sequence[str | Path | Source], profile: Profile | str | None = None, by: str = "unit", *,
-          month: str | int | None = None, progress: Progress | None = None) -> list[dict[str, Any]]:
-    """Score cases: the three rates and composite per (callback month, ``by``) group.
+def score(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
+          by: str = "unit", month: str | int | None = None,
+          progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
+    """Score cases: the three rates and the composite per (callback month, ``by``) group.
 
-    ``inputs`` are paths (files or folders) or :class:`jiesu.io.Source` objects; ``month`` is
-    ``YYYY-MM`` to keep one month. Rows have the keys ``month, <by>, scored, contacted, resolved,
-    satisfied, basically_satisfied, response_rate, resolution_rate, satisfaction_rate, composite``.
+    ``inputs`` are paths (files or folders) or :class:`jiesu.io.sources.Source` objects; ``by`` is
+    one of :data:`BY_KEYS`; ``month`` (``YYYY-MM``) keeps one month. Rows have the keys ``month,
+    <by>, scored, contacted, resolved, satisfied, basically_satisfied, response_rate,
+    resolution_rate, satisfaction_rate, composite`` (rates as fractions, the composite 0-100, None
+    where the data cannot give them).
     """
-    if not isinstance(profile, Profile):
-        profile = load_profile(profile)
+    profile = load_profile(profile)
     if by not in BY_KEYS:
         raise ArgumentError(f"cannot group by {by!r}: choose one of {', '.join(BY_KEYS)}")
     m = parse_month(month) if isinstance(month, str) else month
-    agg = aggregate(inputs, profile, by, months=None if m is None else [m], with_requests=False,
-                    progress=progress)
+    agg = aggregate(inputs, profile=profile, by=by, months=None if m is None else [m],
+                    with_requests=False, progress=progress)
     return score_rows(agg, profile, m)

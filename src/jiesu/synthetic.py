@@ -1,6 +1,6 @@
 """Fast, vectorised random case records that are valid against the schema and the profile.
 
-This is not the simulation (see ``jiesu.simulate``): it draws realistic-shaped cases directly, for
+This is not the simulation (see ``jiesu.simulation``): it draws realistic-shaped cases directly, for
 tests and benchmarks at any size (a Beijing year is about 25 million cases), chunk by chunk so
 memory stays flat.
 """
@@ -18,14 +18,13 @@ from .profile import Profile, load_profile
 from .records import arrow_schema, parquet_writer
 from .records import codes as _dict
 from .records import timestamps as _ts
+from .schema import CHANNELS, REQUEST_TYPES
 
 US = 1_000_000
 HOUR = 3600 * US
 DAY = 24 * HOUR
 
-CHANNELS = ["phone", "web", "app", "wechat", "email", "sms", "other"]
 CHANNEL_P = [0.62, 0.1, 0.12, 0.1, 0.02, 0.02, 0.02]
-REQUEST_TYPES = ["consultation", "help", "complaint", "report", "suggestion", "other"]
 REQUEST_P = [0.45, 0.25, 0.18, 0.05, 0.05, 0.02]
 LEVEL_P = {"street": 0.6, "district": 0.12, "department": 0.18, "enterprise": 0.10}
 

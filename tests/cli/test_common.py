@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import sys
 
-from jiesu.cli.common import Progress, fail
+from jiesu.cli.common import ProgressBar, fail
 from jiesu.errors import InputError
 
 
@@ -18,7 +18,7 @@ def test_error_after_progress_starts_on_its_own_line(monkeypatch):
     err = FakeTTY()
     monkeypatch.setattr(sys, "stderr", err)
     monkeypatch.setenv("NO_COLOR", "1")
-    bar = Progress("validating")
+    bar = ProgressBar("validating")
     bar(5, 10)
     exit_ = fail(InputError("x.csv: not a text file"))
     assert exit_.exit_code == 3
@@ -32,7 +32,7 @@ def test_error_after_progress_starts_on_its_own_line(monkeypatch):
 def test_no_progress_bar_when_stderr_is_not_a_terminal(monkeypatch):
     err = io.StringIO()
     monkeypatch.setattr(sys, "stderr", err)
-    bar = Progress("validating")
+    bar = ProgressBar("validating")
     bar(5, 10)
     bar.close()
     assert err.getvalue() == ""

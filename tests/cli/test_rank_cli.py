@@ -28,7 +28,7 @@ def test_json_equals_the_library(level):
     result = run(CASES, "-p", PROFILE, "--month", "2024-02", "--level", level, "-f", "json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data == rank([CASES], "2024-02", level, load_profile(PROFILE))
+    assert data == rank([CASES], profile=load_profile(PROFILE), month="2024-02", level=level)
     assert set(data[0]) == {"rank", "unit", "name", "level", "composite", "previous_composite", "change", "scored",
                             "requests", "classes", "response_rate", "resolution_rate", "satisfaction_rate"}
 

@@ -29,7 +29,7 @@ def test_json_equals_the_library_with_exactly_the_issue_keys():
     result = run(CASES, "-p", PROFILE, "--format", "json")
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data == score([CASES], load_profile(PROFILE))
+    assert data == score([CASES], profile=load_profile(PROFILE))
     assert all(list(row) == KEYS for row in data)
 
 
@@ -69,7 +69,7 @@ def test_parquet_needs_output_and_reads_back(tmp_path):
     out = tmp_path / "s.parquet"
     result = run(CASES, "-p", PROFILE, "-f", "parquet", "-o", str(out))
     assert result.exit_code == 0, result.stderr
-    assert pq.read_table(out).to_pylist() == score([CASES], load_profile(PROFILE))
+    assert pq.read_table(out).to_pylist() == score([CASES], profile=load_profile(PROFILE))
 
 
 @pytest.mark.parametrize("args", [

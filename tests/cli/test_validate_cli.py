@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from jiesu.cli.app import app
-from jiesu.validate import validate
+from jiesu.validation import validate
 
 FIX = Path(__file__).resolve().parents[2] / "fixtures"
 runner = CliRunner()
@@ -109,13 +109,13 @@ def test_broken_symlink_is_an_unreadable_path(tmp_path):
 def test_unexpected_failure_prints_no_record_and_exits_3(monkeypatch, capsys):
     import sys
 
-    import jiesu.validate
+    import jiesu.validation
     from jiesu.cli import app as app_module
 
     def explode(*args, **kwargs):
         raise RuntimeError("row 7: requester 13812345678 at 1 Main St")
 
-    monkeypatch.setattr(jiesu.validate, "validate", explode)
+    monkeypatch.setattr(jiesu.validation, "validate", explode)
     monkeypatch.setattr(sys, "argv", ["jiesu", "validate", str(FIX / "valid" / "cases.csv")])
     monkeypatch.delenv("JIESU_DEBUG", raising=False)
     with pytest.raises(SystemExit) as info:

@@ -54,7 +54,7 @@ def message(text: str) -> None:
 
 
 def fail(exc: JiesuError) -> typer.Exit:
-    Progress.close_all()  # the message starts on a line of its own
+    ProgressBar.close_all()  # the message starts on a line of its own
     prefix = typer.style("jiesu: error:", fg="red", bold=True) if use_color() else "jiesu: error:"
     typer.echo(f"{prefix} {exc.message} [{exc.code}]", err=True)
     return typer.Exit(exit_code(exc))
@@ -93,16 +93,16 @@ def emit(text: str | bytes, output: str | None) -> None:
         write_bytes_atomic(output, data)
 
 
-class Progress:
+class ProgressBar:
     """A progress bar on stderr, only when stderr is a terminal; a no-op callback otherwise."""
 
-    open_bars: ClassVar[list[Progress]] = []
+    open_bars: ClassVar[list[ProgressBar]] = []
 
     def __init__(self, label: str, total: int | None = None) -> None:
         self.label, self.total, self.done = label, total, 0
         self.active = sys.stderr.isatty()
         if self.active:
-            Progress.open_bars.append(self)
+            ProgressBar.open_bars.append(self)
 
     @classmethod
     def close_all(cls) -> None:
@@ -127,5 +127,5 @@ class Progress:
             sys.stderr.write("\n")
             sys.stderr.flush()
         self.active = False
-        if self in Progress.open_bars:
-            Progress.open_bars.remove(self)
+        if self in ProgressBar.open_bars:
+            ProgressBar.open_bars.remove(self)

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from .common import Progress, guarded, message
+from .common import ProgressBar, guarded, message
 
 
 def command(
@@ -26,12 +26,13 @@ def command(
     from ..demo import run_demo
     from ..output import render
     from ..ranking import COLUMNS
+    from ..schema import UNIT_LEVELS
 
-    if level not in ("street", "district", "department", "enterprise"):
-        raise typer.BadParameter("choose street, district, department or enterprise", param_hint="--level")
+    if level not in UNIT_LEVELS:
+        raise typer.BadParameter(f"choose {', '.join(UNIT_LEVELS)}", param_hint="--level")
     if keep is not None and not keep.is_dir():
         raise typer.BadParameter(f"{keep} is not a folder", param_hint="--keep")
-    bar = Progress("simulating")
+    bar = ProgressBar("simulating")
     with tempfile.TemporaryDirectory(prefix="jiesu-demo-") as tmp, guarded():
         try:
             result = run_demo(keep or tmp, days=days, seed=seed, level=level, stage=lambda s: message(f"jiesu demo: {s}"), progress=bar)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import typer
 from typer.testing import CliRunner
 
-from ..validate.report import CHECKS
+from ..validation.report import CHECKS
 from .app import app
 
 INTRO = """# jiesu CLI reference

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import Progress, call, message
+from .common import ProgressBar, call, message
 
 app = typer.Typer(help="Import real citizen-hotline exports of other cities as case records.", no_args_is_help=True)
 
@@ -31,7 +31,7 @@ def boston311(
     """
     from ..importers import import_boston311
 
-    progress = Progress("importing")
+    progress = ProgressBar("importing")
     try:
         r = call(import_boston311, csv, output, profile_out,
                  default_limit_hours=default_limit_hours, progress=progress)

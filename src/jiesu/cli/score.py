@@ -6,11 +6,10 @@ from typing import Annotated
 
 import typer
 
-from . import _scorecard as sc
+from . import scorecard
 from .common import message
 from .options import MonthOpt, OutputOpt, Paths, ProfileOpt
 
-BY = ("unit", "street", "district", "category", "unit_level")
 FORMATS = ("table", "csv", "json", "jsonl", "markdown", "parquet")
 
 
@@ -19,22 +18,22 @@ def command(
     by: Annotated[str, typer.Option("--by", help="Group by unit, street, district, category or unit_level.")] = "unit",
     month: MonthOpt = None,
     profile: ProfileOpt = None,
-    weights: sc.WeightsOpt = None,
+    weights: scorecard.WeightsOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json, jsonl, markdown or parquet.")] = "table",
     output: OutputOpt = None,
-    lang: sc.LangOpt = None,
+    lang: scorecard.LangOpt = None,
 ) -> None:
     """Score cases: response, resolution and satisfaction rates and the composite per month (of the
     callback, in the profile's time zone) and group. Formats: table, csv, json, jsonl, markdown,
     parquet (needs --output). A rate the data cannot give (no callback answers) is empty, not 0."""
-    from ..scoring import score
+    from ..scoring import BY_KEYS, score
 
-    sc.check_choice(by, BY, "--by")
-    p, lang = sc.prepare(fmt, FORMATS, month, output, profile, weights, lang)
-    rows = sc.run("scoring", score, paths, p, by, month=month)
+    scorecard.check_choice(by, BY_KEYS, "--by")
+    p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang)
+    rows = scorecard.run("scoring", score, paths, profile=p, by=by, month=month)
     if not rows:
         message("jiesu: no dispatched case has a callback in the period: there is nothing to score")
     columns = ["month", by, "scored", "contacted", "resolved", "satisfied", "basically_satisfied",
                "response_rate", "resolution_rate", "satisfaction_rate", "composite"]
-    title = sc.title(p, lang, "三率" if lang == "zh" else "three rates", month)
-    sc.write(rows, fmt, output, columns=columns, lang=lang, title=title)
+    title = scorecard.title(p, lang, "三率" if lang == "zh" else "three rates", month)
+    scorecard.write(rows, fmt, output, columns=columns, lang=lang, title=title)

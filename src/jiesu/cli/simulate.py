@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import Progress, call, message
+from .common import ProgressBar, call, message
 from .options import ProfileOpt
 
 
@@ -28,12 +28,12 @@ def command(
     Output: Parquet in the case-record schema, with the schema version, seed, scenario and
     parameters in its metadata. Exit codes: 0 ok, 2 bad option or --set, 3 broken scenario/profile.
     """
-    from ..simulate import run
+    from ..simulation import simulate
 
-    progress = Progress("simulating", 1000)
+    progress = ProgressBar("simulating", 1000)
     try:
-        result = call(run, scenario, days, seed, output, summary, progress,
-                      overrides=tuple(overrides or ()), profile=profile)
+        result = call(simulate, scenario, profile=profile, days=days, seed=seed,
+                      overrides=tuple(overrides or ()), output=output, summary=summary, progress=progress)
     finally:
         progress.close()
     intake = result["intake"]

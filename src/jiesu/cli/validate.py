@@ -1,4 +1,4 @@
-"""`jiesu validate`: thin layer over jiesu.validate.validate."""
+"""`jiesu validate`: thin layer over jiesu.validation.validate."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import Progress, call, emit, use_color
+from .common import ProgressBar, call, emit, use_color
 from .options import OutputOpt, Paths, ProfileOpt
 
 
@@ -24,14 +24,14 @@ def command(
     Exit 0 valid (warnings allowed), 1 invalid, 2 usage error, 3 could not run. The report is
     printed whole whatever the verdict.
     """
-    from ..validate import validate
-    from ..validate.render import FORMATS, render
+    from ..validation import validate
+    from ..validation.render import FORMATS, render
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
-    progress = Progress("validating")
+    progress = ProgressBar("validating")
     try:
-        report = call(validate, paths, profile, max_samples=max_samples, encoding=encoding, strict=strict, progress=progress)
+        report = call(validate, paths, profile=profile, max_samples=max_samples, encoding=encoding, strict=strict, progress=progress)
     finally:
         progress.close()  # an error message then starts on a line of its own
     emit(render(report, fmt, color=use_color() and fmt == "table" and output is None), str(output) if output else None)

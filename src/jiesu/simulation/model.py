@@ -15,13 +15,12 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 
 from ..profile import Profile
+from ..schema import CHANNELS, REQUEST_TYPES
+from ..schema import UNIT_LEVELS as LEVELS
 from .queue import HOUR, draw_durations, fifo_starts, piecewise_rates, poisson_arrivals
-from .scenario import CHANNELS, LEVELS, REQUEST_TYPES, Scenario
+from .scenario import Scenario
 
 DAY = 24 * HOUR
-DISPOSITIONS = ("answered", "dispatched", "transferred", "not_dispatched")
-SATISFACTION = ("satisfied", "basically_satisfied", "dissatisfied")
-EXCLUSION = ("objection_upheld", "unreasonable", "duplicate", "other")
 STREAMS = ("arrivals", "handle", "patience", "cases", "dispatch", "quality", "handling", "callback")
 
 Progress = Callable[[int, int], None]
@@ -205,7 +204,7 @@ def run_month(received: np.ndarray, start: date) -> np.ndarray:
     return np.array(months, dtype=np.int64)[day]
 
 
-def simulate(scenario: Scenario, profile: Profile, days: int, seed: int,
+def simulate_cases(scenario: Scenario, profile: Profile, days: int, seed: int,
              progress: Progress | None = None) -> tuple[Cases, Directory]:
     """Run the whole model; returns the cases as columns and the directory they index into."""
     step = progress or (lambda done, total: None)
@@ -334,13 +333,10 @@ def erlang_load(scenario: Scenario) -> float:
 
 
 __all__ = [
-    "DISPOSITIONS",
-    "EXCLUSION",
-    "SATISFACTION",
     "Cases",
     "Directory",
     "erlang_load",
-    "simulate",
+    "simulate_cases",
     "simulate_intake",
     "start_instant",
 ]

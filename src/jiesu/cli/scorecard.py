@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .common import Progress, call, emit
+from .common import ProgressBar, call, emit
 
 if TYPE_CHECKING:
     from ..profile import Profile
@@ -52,7 +52,7 @@ def prepare(fmt: str, formats: tuple[str, ...], month: str | None, output: Path 
 
 def run(label: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
     """One library call with a progress bar on a terminal; a JiesuError becomes its exit code."""
-    bar = Progress(label)
+    bar = ProgressBar(label)
     try:
         return call(fn, *args, progress=bar, **kwargs)
     finally:

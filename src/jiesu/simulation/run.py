@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,30 +13,18 @@ import pyarrow as pa
 
 from ..errors import ArgumentError, InputError
 from ..profile import Profile, load_profile
+from ..progress import ProgressCallback
 from ..records import arrow_schema, codes, parquet_writer, timestamps
-from .model import (
-    DAY,
-    DISPOSITIONS,
-    EXCLUSION,
-    SATISFACTION,
-    Cases,
-    Directory,
-    simulate,
-    start_instant,
-)
+from ..schema import CHANNELS, DISPOSITIONS, REQUEST_TYPES, SATISFACTION, STATUSES
+from ..schema import EXCLUSION_REASONS as EXCLUSION
+from ..schema import UNIT_LEVELS as LEVELS
+from ..scoring import Scorer, rates
+from .model import DAY, Cases, Directory, simulate_cases, start_instant
 from .queue import erlang_c
-from .scenario import (
-    CHANNELS,
-    LEVELS,
-    REQUEST_TYPES,
-    Scenario,
-    check_against_profile,
-    load_scenario,
-)
+from .scenario import Scenario, check_against_profile, load_scenario
 
 US = 1_000_000
 MAX_DAYS = 3660
-STATUS = ("open", "in_progress", "closed", "cancelled")
 
 
 @dataclass
@@ -54,56 +42,74 @@ class Summary:
         return json.dumps(self.data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
-def run(scenario: str | Path | Scenario, days: int, seed: int, output: str | Path | None,
-        summary_path: str | Path | None = None, progress: Callable[[int, int], None] | None = None,
-        *, overrides: list[str] | tuple[str, ...] = (), profile: str | Path | Profile | None = None,
-        keep_table: bool = False) -> Summary:
-    """Simulate ``days`` days of ``scenario`` with ``seed``; write records to ``output`` (zstd
-    Parquet, atomically; None: write nothing) and the summary JSON to ``summary_path``.
+def simulate(scenario: str | Path | Scenario, *, profile: str | Path | Profile | None = None,
+             days: int = 30, seed: int = 0, overrides: Sequence[str] = (),
+             output: str | Path | None = None, summary: str | Path | None = None,
+             keep_table: bool = False, progress: ProgressCallback | None = None) -> Summary:
+    """Simulate ``days`` days of ``scenario`` with ``seed``: the case life from intake to callback.
 
-    ``scenario`` is a built-in name, a TOML path or a loaded Scenario; ``overrides`` are
-    ``key=value`` strings; ``profile`` replaces the scenario's own profile. Same arguments, same bytes.
+    ``scenario`` is a built-in name, a TOML path or a loaded :class:`Scenario`; ``overrides`` are
+    ``key=value`` strings; ``profile`` replaces the scenario's own profile. Writes the case records
+    to ``output`` (zstd Parquet, atomically) and the summary JSON to ``summary`` when given; with
+    ``keep_table`` the records are also kept in ``Summary.table``. Same arguments, same bytes.
+
+    The summary's three rates are ``jiesu.scoring``'s, counted on the records themselves.
     """
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_DAYS:
-        raise ArgumentError(f"--days must be a whole number from 1 to {MAX_DAYS}, got {days!r}")
+        raise ArgumentError(f"days must be a whole number from 1 to {MAX_DAYS}, got {days!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ArgumentError(f"--seed must be a whole number, 0 or more, got {seed!r}")
-    for target in (output, summary_path):
+        raise ArgumentError(f"seed must be a whole number, 0 or more, got {seed!r}")
+    for target in (output, summary):
         if target is not None and not Path(target).parent.is_dir():
             raise InputError(f"{target}: the folder {Path(target).parent} does not exist")
-    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario, overrides)
-    if profile is None:
-        prof = load_profile(sc.get("scenario.profile"))
-    elif isinstance(profile, Profile):
-        prof = profile
-    else:
-        prof = load_profile(profile)
-    check_against_profile(sc, prof)
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario, overrides)
+    prof = load_profile(scenario.get("scenario.profile") if profile is None else profile)
+    check_against_profile(scenario, prof)
 
     report = progress or (lambda done, total: None)
-    # progress in thousandths: the model's five stages, then writing the records chunk by chunk
-    cases, directory = simulate(sc, prof, days, seed,
-                                lambda done, total: report(600 * done // total, 1000))
-    data = summarise(sc, prof, cases, directory, days, seed)
-    table = to_table(cases, directory, sc, prof, days, seed) if keep_table else None
+    # progress in thousandths: the model's five stages, then the records chunk by chunk
+    cases, directory = simulate_cases(scenario, prof, days, seed,
+                                      lambda done, total: report(600 * done // total, 1000))
+    data = summarise(scenario, prof, cases, directory, days, seed)
+    scorer = Scorer(prof, "unit_level", with_requests=False)
+    kept: list[pa.Table] = []
+    chunks = max(1, -(-cases.received.size // CHUNK_ROWS))
+
+    def records() -> Iterator[pa.Table]:
+        for i, table in enumerate(iter_tables(cases, directory, scenario, prof, days, seed), 1):
+            scorer.add(table)
+            if keep_table:
+                kept.append(table)
+            yield table
+            report(600 + 400 * i // chunks, 1000)
+
     if output is not None:
         data["output"] = str(output)
-        tables = [table] if table is not None else iter_tables(cases, directory, sc, prof, days, seed)
-        chunks = max(1, -(-cases.received.size // CHUNK_ROWS)) if table is None else 1
-
-        def counted(tables: Iterable[pa.Table]) -> Iterator[pa.Table]:
-            for i, t in enumerate(tables, 1):
-                yield t
-                report(600 + 400 * i // chunks, 1000)
-
-        write_parquet(output, counted(tables), record_schema(sc, prof, days, seed))
+        write_parquet(output, records(), record_schema(scenario, prof, days, seed))
+    else:
+        for _ in records():
+            pass
+    data["callback"].update(_scored_rates(scorer.aggregate.total(), prof))
     report(1000, 1000)
-    summary = Summary(data, Path(output) if output is not None else None, table if keep_table else None)
-    if summary_path is not None:
+    result = Summary(data, Path(output) if output is not None else None,
+                     pa.concat_tables(kept) if keep_table else None)
+    if summary is not None:
         from ..io.atomic import write_bytes_atomic
 
-        write_bytes_atomic(summary_path, summary.to_json().encode("utf-8"))
-    return summary
+        write_bytes_atomic(summary, result.to_json().encode("utf-8"))
+    return result
+
+
+def _scored_rates(counts: dict[str, int], profile: Profile) -> dict[str, Any]:
+    """The callback figures of the summary: scored cases and the three rates, as ``score`` has them."""
+    three = rates(counts, profile)
+    return {
+        "scored": counts["scored"],
+        **{k: None if three[k] is None else round(three[k], 6)
+           for k in ("response_rate", "resolution_rate", "satisfaction_rate")},
+        "composite": None if three["composite"] is None else round(three["composite"], 4),
+    }
 
 
 # ---------------------------------------------------------------- records
@@ -118,7 +124,7 @@ def _spread(n: int, idx: np.ndarray, values: np.ndarray, fill: Any = 0) -> np.nd
     return out
 
 
-def parquet_metadata(sc: Scenario, prof: Profile, days: int, seed: int) -> dict[str, str]:
+def parquet_metadata(scenario: Scenario, prof: Profile, days: int, seed: int) -> dict[str, str]:
     from ..schema import schema_version
 
     return {
@@ -126,32 +132,32 @@ def parquet_metadata(sc: Scenario, prof: Profile, days: int, seed: int) -> dict[
         "jiesu.generator": "jiesu.simulate",
         "jiesu.seed": str(seed),
         "jiesu.days": str(days),
-        "jiesu.scenario": sc.name,
+        "jiesu.scenario": scenario.name,
         "jiesu.profile": prof.id,
-        "jiesu.parameters": sc.to_json(),
+        "jiesu.parameters": scenario.to_json(),
     }
 
 
 CHUNK_ROWS = 1 << 20
 
 
-def record_schema(sc: Scenario, prof: Profile, days: int, seed: int) -> pa.Schema:
+def record_schema(scenario: Scenario, prof: Profile, days: int, seed: int) -> pa.Schema:
     """jiesu's Arrow case-record schema with this run's key-value metadata."""
 
-    return arrow_schema().with_metadata(parquet_metadata(sc, prof, days, seed))
+    return arrow_schema().with_metadata(parquet_metadata(scenario, prof, days, seed))
 
 
-def iter_tables(c: Cases, d: Directory, sc: Scenario, prof: Profile, days: int, seed: int,
+def iter_tables(c: Cases, d: Directory, scenario: Scenario, prof: Profile, days: int, seed: int,
                 chunk_rows: int = CHUNK_ROWS) -> Iterator[pa.Table]:
     """The cases as Arrow record batches of ``chunk_rows`` in jiesu's case-record schema (memory
     for records stays at one chunk however long the run)."""
     import pyarrow.compute as pc
 
     n = c.received.size
-    t0 = int(start_instant(sc, prof).timestamp()) * US
-    schema = record_schema(sc, prof, days, seed)
+    t0 = int(start_instant(scenario, prof).timestamp()) * US
+    schema = record_schema(scenario, prof, days, seed)
     width = max(9, len(str(n)))
-    prefix = sc.get("scenario.case_id_prefix")
+    prefix = scenario.get("scenario.case_id_prefix")
     level = d.unit_level[c.unit] if c.unit.size else np.zeros(0, np.int64)
     for lo in range(0, max(n, 1), chunk_rows):
         hi = min(n, lo + chunk_rows)
@@ -188,7 +194,7 @@ def iter_tables(c: Cases, d: Directory, sc: Scenario, prof: Profile, days: int, 
             "objection_upheld": pa.array(spread(c.upheld, False), mask=nd),
             "first_contact_at": _ts(t0, spread(c.first_contact, 0.0), nd | ~spread(c.has_contact, False)),
             "closed_at": _ts(t0, closed),
-            "status": codes(np.full(k, STATUS.index("closed")), STATUS),
+            "status": codes(np.full(k, STATUSES.index("closed")), STATUSES),
             "callback_at": _ts(t0, spread(c.callback, 0.0), nd),
             "callback_valid": pa.array(valid, mask=nd),
             "contacted": pa.array(spread(c.contacted, False), mask=no_answer),
@@ -202,9 +208,9 @@ def iter_tables(c: Cases, d: Directory, sc: Scenario, prof: Profile, days: int, 
         yield pa.table(cols, schema=schema)
 
 
-def to_table(c: Cases, d: Directory, sc: Scenario, prof: Profile, days: int, seed: int) -> pa.Table:
+def to_table(c: Cases, d: Directory, scenario: Scenario, prof: Profile, days: int, seed: int) -> pa.Table:
     """The cases as one Arrow table in jiesu's case-record schema."""
-    return pa.concat_tables(iter_tables(c, d, sc, prof, days, seed))
+    return pa.concat_tables(iter_tables(c, d, scenario, prof, days, seed))
 
 
 def write_parquet(path: str | Path, tables: Iterable[pa.Table], schema: pa.Schema) -> None:
@@ -265,30 +271,27 @@ def unit_figures(d: Directory, c: Cases, lo: float, hi: float) -> list[dict[str,
     return out
 
 
-def summarise(sc: Scenario, prof: Profile, c: Cases, d: Directory, days: int, seed: int) -> dict[str, Any]:
+def summarise(scenario: Scenario, prof: Profile, c: Cases, d: Directory, days: int, seed: int) -> dict[str, Any]:
     """The run summary: parameters, seed, days and headline figures."""
     horizon = days * DAY
     warm = days // 4  # unit queues start empty: their figures leave out the first quarter
     n = c.received.size
-    it = sc.params["intake"]
+    it = scenario.params["intake"]
     waits = c.answered - c.received
     disp_counts = np.bincount(c.disposition, minlength=4)
     m = c.dispatched.size
-    scored = c.valid & ~c.excluded
-    sat_w = prof.scoring.basically_satisfied_weight
-    sat = c.satisfaction[scored]
     theory = erlang_c(it["agents"], it["arrival_rate_per_hour"], it["mean_handle_seconds"])
     flat_rates = len(set(it["hourly_profile"])) == 1 and len(set(it["weekday_profile"])) == 1
     return {
         "jiesu": "simulate",
-        "scenario": sc.name,
-        "scenario_source": sc.source,
+        "scenario": scenario.name,
+        "scenario_source": scenario.source,
         "profile": prof.id,
         "seed": seed,
         "days": days,
-        "start": sc.get("scenario.start"),
-        "parameters": sc.params,
-        "overrides": sc.overrides,
+        "start": scenario.get("scenario.start"),
+        "parameters": scenario.params,
+        "overrides": scenario.overrides,
         "requests": c.n_requests,
         "requests_per_day": round(c.n_requests / days, 2),
         "cases": n,
@@ -321,11 +324,7 @@ def summarise(sc: Scenario, prof: Profile, c: Cases, d: Directory, days: int, se
         "callback": {
             "callbacks": m,
             "valid_callbacks": int(c.valid.sum()),
-            "scored": int(scored.sum()),
-            "response_rate": _rate(float(c.contacted[scored].sum()), scored.sum()),
-            "resolution_rate": _rate(float(c.resolved[scored].sum()), scored.sum()),
-            "satisfaction_rate": _rate(float((sat == 0).sum() + sat_w * (sat == 1).sum()), sat.size),
-            "basically_satisfied_weight": sat_w,
+            "basically_satisfied_weight": prof.scoring.basically_satisfied_weight,
         },
         "units_window_days": [warm, days],
         "units": unit_figures(d, c, warm * DAY, horizon) if m else [],

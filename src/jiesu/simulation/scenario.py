@@ -19,10 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ArgumentError, ProfileError
+from ..schema import REQUEST_TYPES
 
-REQUEST_TYPES = ("consultation", "help", "complaint", "report", "suggestion", "other")
-CHANNELS = ("phone", "web", "app", "wechat", "email", "sms", "other")
-LEVELS = ("street", "district", "department", "enterprise")
 DISTRIBUTIONS = ("exponential", "lognormal")
 
 

@@ -21,6 +21,7 @@ from ..io.raw import iter_raw
 from ..io.sources import Source, discover
 from ..memory import streaming_memory
 from ..profile import Profile, load_profile
+from ..progress import ProgressCallback
 from ..records import json_records
 from ..schema import case_record_schema, field_kinds, record_validator, schema_id, schema_version
 from .duplicates import DuplicateFinder, hash_strings
@@ -41,8 +42,6 @@ from .semantic import (
     semantic_failures,
 )
 
-ProgressFn = Callable[[int, int | None], None]
-
 
 @lru_cache(maxsize=1)
 def compiled() -> CompiledSchema:
@@ -51,20 +50,36 @@ def compiled() -> CompiledSchema:
 
 def validate(
     paths: Sequence[str | Path],
-    profile: Profile | str | None = None,
     *,
+    profile: Profile | str | Path | None = None,
     max_samples: int = 5,
     encoding: str | None = None,
     strict: bool = False,
     batch_rows: int = BATCH_ROWS,
-    progress: ProgressFn | None = None,
-    schema_invalid_rows: dict[str, list[int]] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Report:
-    """Validate case files against the published schema and the profile; returns the Report.
+    """Validate case files (Parquet, CSV, JSON, NDJSON; files or folders) against the published
+    schema and the city profile (default: Beijing). Returns the grouped :class:`Report`; raises
+    :class:`jiesu.errors.InputError` when an input cannot be read at all.
 
-    ``schema_invalid_rows``, when given, is filled with the 0-based rows of each file that break
-    the JSON Schema (used to prove agreement with python-jsonschema).
+    ``max_samples`` rows are kept per (code, field); ``encoding`` forces a CSV encoding; with
+    ``strict`` warnings make the report invalid too.
     """
+    return _run(paths, profile, max_samples, encoding, strict, batch_rows, progress, None)
+
+
+def schema_invalid_rows(paths: Sequence[str | Path], *, profile: Profile | str | Path | None = None,
+                        encoding: str | None = None, batch_rows: int = BATCH_ROWS) -> dict[str, list[int]]:
+    """The 0-based rows of each file that break the JSON Schema (what python-jsonschema would
+    reject), as validation decides them; the agreement tests compare the two."""
+    rows: dict[str, list[int]] = {}
+    _run(paths, profile, 0, encoding, False, batch_rows, None, rows)
+    return rows
+
+
+def _run(paths: Sequence[str | Path], profile: Profile | str | Path | None, max_samples: int,
+         encoding: str | None, strict: bool, batch_rows: int, progress: ProgressCallback | None,
+         schema_invalid_rows: dict[str, list[int]] | None) -> Report:
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     sources = discover(paths)
     for s in sources:
