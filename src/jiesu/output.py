@@ -5,6 +5,10 @@ fractions 0-1, composite 0-100, empty for "cannot be computed"). Formats for peo
 markdown, xlsx, html) use Chinese or English headers, rates as percentages, and say "incomplete"
 where a composite cannot be computed from the data. Only aggregates ever reach this module: no
 requester's name, phone or address.
+
+Every text value comes from data or a profile, so every one is neutralised for its format
+(``jiesu.safe``): personal numbers masked everywhere; no live formula in CSV or XLSX; Markdown
+escaped; HTML escaped; no control character on a terminal.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from .safe import is_formula_like, markdown_text, mask, printable, spreadsheet_text, xlsx_text
 
 Row = Mapping[str, Any]
 
@@ -116,10 +122,29 @@ def _csv_value(v: Any) -> Any:
     if v is None:
         return ""
     if isinstance(v, list):
-        return ";".join(map(str, v))
+        return ";".join(spreadsheet_text(str(x)) for x in v)
     if isinstance(v, float):
         return repr(v)
+    if isinstance(v, str):
+        return spreadsheet_text(v)
     return v
+
+
+def _masked(row: Row) -> dict[str, Any]:
+    """A row with every text value (and text in lists) masked: no personal number in any output."""
+    out = {}
+    for k, v in row.items():
+        if isinstance(v, str):
+            v = mask(v)
+        elif isinstance(v, list):
+            v = [mask(x) if isinstance(x, str) else x for x in v]
+        out[k] = v
+    return out
+
+
+def _cell(fmt: str, text: str) -> str:
+    """A text cell of a format for people, neutralised."""
+    return markdown_text(text) if fmt == "markdown" else printable(text)
 
 
 # ---------------------------------------------------------------- the formats
@@ -130,6 +155,9 @@ def render(rows: Sequence[Row], fmt: str, *, columns: Sequence[str], lang: str =
     ``chart`` = (label column, value column) draws a bar chart in html."""
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}")
+    rows = [_masked(r) for r in rows]
+    sheets = {name: [_masked(r) for r in table] for name, table in sheets.items()} if sheets else None
+    title = mask(title)
     if fmt == "json":
         return json.dumps([{c: _json_value(r.get(c)) for c in columns} for r in rows], ensure_ascii=False, indent=2) + "\n"
     if fmt == "jsonl":
@@ -143,11 +171,11 @@ def render(rows: Sequence[Row], fmt: str, *, columns: Sequence[str], lang: str =
     if fmt in ("table", "markdown"):
         from tabulate import tabulate
 
-        body = [[_human(c, r.get(c), r, lang) for c in columns] for r in rows]
-        text = tabulate(body, headers=[label(c, lang) for c in columns],
+        body = [[_cell(fmt, _human(c, r.get(c), r, lang)) for c in columns] for r in rows]
+        text = tabulate(body, headers=[_cell(fmt, label(c, lang)) for c in columns],
                         tablefmt="github" if fmt == "markdown" else "simple", disable_numparse=True)
         if fmt == "markdown" and title:
-            text = f"# {title}\n\n{text}"
+            text = f"# {markdown_text(title)}\n\n{text}"
         return text + "\n"
     if fmt == "parquet":
         return to_parquet(rows, columns)
@@ -209,6 +237,10 @@ def to_xlsx(rows: Sequence[Row], columns: Sequence[str], *, lang: str = "en",
             cell.font = Font(bold=True)
         for r in table_rows:
             ws.append([_xlsx_value(c, r.get(c), r, lang) for c in columns])
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, str) and is_formula_like(cell.value):
+                    cell.data_type = "s"  # text, never a formula
+                    cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
         for j, c in enumerate(columns, start=1):
             fmt = "0.00%" if c in RATE_COLUMNS else "0.00" if c in SCORE_COLUMNS else None
             if fmt:
@@ -225,7 +257,7 @@ def _xlsx_value(column: str, v: Any, row: Row, lang: str) -> Any:
         return ", ".join(class_label(c, lang) for c in v or [])
     if v is None and column == "composite" and _has_cases(row):
         return _word("incomplete", lang)
-    return v
+    return xlsx_text(v) if isinstance(v, str) else v
 
 
 _CSS = """

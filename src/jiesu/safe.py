@@ -139,7 +139,9 @@ def xlsx_text(text: str) -> str:
 
 # --------------------------------------------------------------------------------- Markdown
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~&])")
+# In a table cell these start emphasis, code, links, HTML, strike-through or end the cell; the
+# others (# + - . at a line start) cannot act there.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
 
 
 def markdown_text(text: str) -> str:

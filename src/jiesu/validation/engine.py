@@ -23,6 +23,7 @@ from ..memory import streaming_memory
 from ..profile import Profile, load_profile
 from ..progress import ProgressCallback
 from ..records import json_records
+from ..safe import shown
 from ..schema import case_record_schema, field_kinds, record_validator, schema_id, schema_version
 from .duplicates import DuplicateFinder, hash_strings
 from .report import CHECKS, FileInfo, NoticeBook, Report, Sample
@@ -35,10 +36,8 @@ from .schema_checks import (
 )
 from .semantic import (
     DATE_TIME_FIELDS,
-    FREE_TEXT_FIELDS,
     SEMANTIC_FIELDS,
     epoch_us,
-    mask_personal,
     semantic_failures,
 )
 
@@ -130,7 +129,7 @@ def _run(paths: Sequence[str | Path], profile: Profile | str | Path | None, max_
         schema_id=schema_id(),
         schema_version=schema_version(),
         profile=prof.source,
-        files=[FileInfo(str(s.path), s.format, n, s.encoding) for s, n in zip(sources, file_rows)],
+        files=[FileInfo(shown(str(s.path)) or "", s.format, n, s.encoding) for s, n in zip(sources, file_rows)],
         rows=rows,
         notices=book.notices(),
         strict=strict,
@@ -261,14 +260,10 @@ def _check_batch(batch: RawBatch, profile: Profile, book: NoticeBook) -> np.ndar
         if schema_check:
             invalid |= mask
         col = table.column(name) if name is not None and name in table.column_names else None
-        typed_by_people = name in FREE_TEXT_FIELDS or name not in schema.rules
-        if typed_by_people and show is not _hidden:
-            show = mask_personal  # whatever the check, a report never shows a phone or ID number
         samples = _samples(batch, mask, col, book.room(code, name), show)
         if explain:
             for s in samples:
-                why = _explain(table, s.row - batch.offset - 1, name)
-                s.explanation = mask_personal(why) if typed_by_people else why
+                s.explanation = _explain(table, s.row - batch.offset - 1, name)
         book.add(code, name, message, count, samples)
 
     names = set(table.column_names)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ..safe import shown
+
 ERROR, WARNING = "error", "warning"
 
 
@@ -36,7 +38,7 @@ CHECKS: dict[str, CheckInfo] = {c.code: c for c in [
     CheckInfo("unknown-district", ERROR, "The district is not in the city profile.", "semantic"),
     CheckInfo("unknown-street", ERROR, "The street or township is not in the city profile.", "semantic"),
     CheckInfo("answer-without-valid-callback", ERROR, "Callback answers (contacted, resolved, satisfaction) on a case without a valid callback.", "semantic"),
-    CheckInfo("personal-data", ERROR, "A text field holds what looks like a mobile number or ID-card number.", "semantic"),
+    CheckInfo("personal-data", ERROR, "A text field holds what looks like a phone number (with or without separators, +86 or 0086), a 15- or 18-digit ID-card number or an e-mail address.", "semantic"),
     CheckInfo("street-outside-district", WARNING, "The street does not belong to the case's district in the profile.", "semantic"),
     CheckInfo("unit-level-mismatch", WARNING, "unit_level differs from the unit's level in the profile.", "semantic"),
     CheckInfo("closed-without-closed-at", WARNING, "status is closed but closed_at is empty.", "semantic"),
@@ -112,7 +114,12 @@ class Report:
 
 
 class NoticeBook:
-    """Accumulates notices across batches: one entry per (code, field), samples capped."""
+    """Accumulates notices across batches: one entry per (code, field), samples capped.
+
+    Whatever a notice shows that came from the data (a field's name, a sample's file, value and
+    explanation) is masked, cut to ``jiesu.safe.SAMPLE_CHARS`` and made printable here, whatever
+    the check: a report never shows a phone or ID number, nor a control character.
+    """
 
     def __init__(self, max_samples: int) -> None:
         self.max_samples = max_samples
@@ -121,6 +128,7 @@ class NoticeBook:
     def add(self, code: str, field_name: str | None, message: str, count: int, samples: list[Sample]) -> None:
         if count <= 0:
             return
+        field_name = shown(field_name)
         key = (code, field_name)
         notice = self.by_key.get(key)
         if notice is None:
@@ -128,10 +136,11 @@ class NoticeBook:
         notice.count += count
         room = self.max_samples - len(notice.samples)
         if room > 0:
-            notice.samples.extend(samples[:room])
+            notice.samples.extend(Sample(shown(s.file) or "", s.row, shown(s.value), shown(s.explanation))
+                                  for s in samples[:room])
 
     def room(self, code: str, field_name: str | None) -> int:
-        notice = self.by_key.get((code, field_name))
+        notice = self.by_key.get((code, shown(field_name)))
         return self.max_samples - (len(notice.samples) if notice else 0)
 
     def notices(self) -> list[Notice]:

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 
 from ..arrays import as_bool_np, bool_array, fixed_values, integer_values, text_array, valid_np
 from ..profile import UNIT_LEVELS, Profile
+from ..safe import PERSONAL_DATA_RE2
 from ..schema import field_kinds
 from .schema_checks import is_text, pair_mismatch, per_value, valid_datetime_text
 
@@ -24,10 +25,6 @@ TIME_ORDER = [
 ]
 DATE_TIME_FIELDS = [f for f, kind in field_kinds().kind.items() if kind == "date-time"]
 
-MOBILE = r"(?:^|[^0-9])1[3-9][0-9]{9}(?:[^0-9]|$)"
-ID_CARD = (r"(?:^|[^0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
-           r"[0-9]{3}[0-9Xx](?:[^0-9A-Za-z]|$)")
-PERSONAL = f"{MOBILE}|{ID_CARD}"
 # Fields whose text a person may have typed; enums, date-times and the system's case_id are not.
 FREE_TEXT_FIELDS = ("category", "district", "street", "unit", "topic")
 
@@ -160,14 +157,5 @@ def semantic_failures(table: pa.Table, profile: Profile, times: dict[str, tuple[
         if name in FREE_TEXT_FIELDS or name not in schema_fields:
             col = table.column(name)
             if is_text(col.type):
-                yield "personal-data", name, "looks like a mobile or ID-card number", per_value(
-                    col, lambda a: pc.match_substring_regex(a, PERSONAL))
-
-
-def mask_personal(value: str | None) -> str | None:
-    """Show where personal data is without showing it: digits beyond the first 3 and last 2 hidden."""
-    if value is None:
-        return None
-    import re
-
-    return re.sub(r"[0-9Xx]{11,}", lambda m: m.group(0)[:3] + "*" * (len(m.group(0)) - 5) + m.group(0)[-2:], value)
+                yield "personal-data", name, "looks like a phone number, an ID-card number or an e-mail address", per_value(
+                    col, lambda a: pc.match_substring_regex(a, PERSONAL_DATA_RE2))
