@@ -135,6 +135,16 @@ def test_broken_zones_and_territories_fail_with_one_line_naming_the_key(breaks, 
         parse_profile(data)
 
 
+def test_the_docs_excerpt_of_the_profile_is_the_profile():
+    block = re.search(r"```toml\n(.*?)```", DOC.read_text(encoding="utf-8"), re.DOTALL).group(1)
+    excerpt, data = tomllib.loads(block), _data()
+    assert len(excerpt["units"]) == 3
+    for unit in excerpt["units"]:
+        assert unit.items() <= _unit(data, unit["id"]).items()
+    assert excerpt["zones"]["dispatch"] == data["zones"]["dispatch"]
+    assert excerpt["zones"]["illustrative"] == data["zones"]["illustrative"]
+
+
 def test_profile_check_passes_on_the_built_in_profile():
     result = runner.invoke(app, ["profile", "check", str(PROFILE_FILE)])
     assert result.exit_code == 0 and result.stdout == ""

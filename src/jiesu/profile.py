@@ -37,7 +37,6 @@ class Unit:
 
 
 ZONE = "zone"
-ZONE_DISPATCH = ("district", "zone")
 
 
 @dataclass(frozen=True)

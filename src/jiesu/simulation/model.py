@@ -41,7 +41,6 @@ class Directory:
     street_district: np.ndarray  # district position of each place (the case's ``district``)
     territory_unit: np.ndarray  # unit index of the district-tier unit whose territory each place is in
     district_ids: list[str]
-    district_unit: np.ndarray  # unit index of each district
     street_ids: list[str]  # the places: a case's ``street``
     categories: list[str]
     handler_kind: np.ndarray  # 0 street, 1 district, 2 a named unit; per category
@@ -78,7 +77,6 @@ class Directory:
             street_district=np.array([dpos[u.district or u.id] for u in places], dtype=np.int64),
             territory_unit=np.array([pos[territory[u.id]] for u in places], dtype=np.int64),
             district_ids=district_ids,
-            district_unit=np.array([pos[d] for d in district_ids]),
             street_ids=[u.id for u in places],
             categories=cats,
             handler_kind=kind,
