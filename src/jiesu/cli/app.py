@@ -41,13 +41,14 @@ def root(
 
 def _register() -> None:
     """One module per command; each imports its heavy libraries only when it runs."""
-    from . import demo, import_cmd, profile_cmd, rank, score, simulate, validate
+    from . import demo, import_cmd, profile_cmd, rank, schema_cmd, score, simulate, validate
 
     for name, module in (("validate", validate), ("score", score), ("rank", rank),
                          ("simulate", simulate), ("demo", demo)):
         app.command(name, help=module.command.__doc__)(module.command)
     app.add_typer(import_cmd.app, name="import")
     app.add_typer(profile_cmd.app, name="profile")
+    app.add_typer(schema_cmd.app, name="schema")
 
 
 _register()
