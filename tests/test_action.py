@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from ci_kit import (
     ACTION,
+    CI_DOC,
     FIXTURES,
+    ROOT,
     VENV_BIN,
     cases_with_prefix,
     doc_example,
@@ -158,7 +160,6 @@ def test_install_step_installs_the_requested_jiesu_into_a_venv(tmp_path, workspa
                      only="Install jiesu", extra_env={"STUB_LOG": str(log)})
     assert run.code == 0, run.stderr
     venv = runner / "jiesu-venv"
-    from ci_kit import ROOT
     assert log.read_text().splitlines() == [
         f"python3 -m venv {venv}",
         f"python -m pip install --quiet --disable-pip-version-check {spec.format(root=ROOT)}",
@@ -224,3 +225,21 @@ def test_shellcheck_passes_the_action_scripts(tmp_path):
     proc = subprocess.run([shellcheck, "--shell=bash", "-"], input='x=$1\nrm -rf $x/*\n',
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 1  # the checker does check
+
+
+def test_readme_three_lines_use_the_action_as_documented(tmp_path):
+    import yaml
+
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Use it in CI"):]
+    block = section[section.index("```yaml\n") + 8:section.index("```\n", section.index("```yaml\n") + 8)]
+    assert len(block.splitlines()) == 3
+    (step,) = yaml.safe_load(block)
+    inputs = load_action()["inputs"]
+    assert set(step["with"]) <= set(inputs)
+    assert {k for k, v in inputs.items() if v.get("required")} <= set(step["with"])
+    assert f"```yaml\n{block}```" in CI_DOC.read_text("utf-8")  # docs/ci.md starts from the same lines
+    workflow = ("on: push\njobs:\n  validate:\n    runs-on: ubuntu-latest\n    steps:\n"
+                "      - uses: actions/checkout@v5\n" + block.replace("OWNER/jiesu@v0.1.0", "./"))
+    proc = actionlint(_project_with_workflow(tmp_path, workflow))
+    assert proc.returncode == 0, proc.stdout
