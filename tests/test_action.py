@@ -243,3 +243,31 @@ def test_readme_three_lines_use_the_action_as_documented(tmp_path):
                 "      - uses: actions/checkout@v5\n" + block.replace("OWNER/jiesu@v0.1.0", "./"))
     proc = actionlint(_project_with_workflow(tmp_path, workflow))
     assert proc.returncode == 0, proc.stdout
+
+
+def test_gitlab_example_writes_the_reports_it_publishes(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    import yaml
+
+    job = yaml.safe_load(doc_example("gitlab-ci"))["validate-cases"]
+    artifacts = job["artifacts"]
+    assert artifacts["when"] == "always"  # the report is kept when validation fails too
+    commands = [c for c in job["script"] if c.startswith("jiesu ")]
+    assert len(commands) == 1 and all(c.startswith("pip install") for c in job["script"] if c not in commands)
+
+    def fax(i, rec):
+        if i == 7:
+            rec["channel"] = "fax"
+
+    env = {**os.environ, "PATH": os.pathsep.join(jiesu_path())}
+    for name, edit, code, failures in (("ok", None, 0, "0"), ("bad", fax, 1, "1")):
+        ws = tmp_path / name
+        cases_with_prefix(VALID, ws / "exports" / "cases.ndjson", "G", edit)
+        proc = subprocess.run(["bash", "-eo", "pipefail", "-c", commands[0]], cwd=ws, env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert proc.returncode == code, proc.stderr
+        root = ET.parse(ws / artifacts["reports"]["junit"]).getroot()
+        assert root.get("failures") == failures
+        for path in artifacts["paths"]:
+            assert (ws / path).is_file()
