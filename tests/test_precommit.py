@@ -137,8 +137,9 @@ def test_hooks_through_pre_commit_try_repo(tmp_path, offline_env):
     profile_part = out[out.index("jiesu profile check (city"):out.index("jiesu validate (12345")]
     assert re.search(r"^jiesu profile check \(city profiles\)\.+Failed$", out, re.MULTILINE), out
     assert "- exit code: 1" in profile_part
-    assert "broken.toml" in profile_part and "weight_sets" in profile_part
-    assert "profiles/city.toml" not in profile_part and "pyproject.toml" not in profile_part
+    assert ("profiles/broken.toml: scoring.weight_sets.practitioner: response, resolution and satisfaction "
+            "must add up to 1") in profile_part
+    assert "profiles/city.toml: ok" in profile_part and "pyproject.toml" not in profile_part
 
 
 def test_documented_config_passes_a_clean_repository(tmp_path, offline_env):
