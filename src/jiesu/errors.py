@@ -72,8 +72,17 @@ class TooLargeError(JiesuError):
     meaning = "the run would need more memory than the machine has (the message gives the estimate)"
 
 
+class ClusterError(JiesuError):
+    """A distributed run could not finish: the Dask scheduler is unreachable, or a task's workers
+    kept dying. Never a partial result: the run stops instead."""
+
+    code = "cluster-failed"
+    meaning = ("the Dask scheduler given with --scheduler cannot be reached or started, or a task "
+               "failed on every worker that tried it (no partial result is given)")
+
+
 #: Every error class, for the documentation.
-ERRORS = (InputError, OutputError, ProfileError, DataError, ArgumentError, TooLargeError)
+ERRORS = (InputError, OutputError, ProfileError, DataError, ArgumentError, TooLargeError, ClusterError)
 
 # Arrow quotes the offending row after "got N:" (CSV) or the text after "in row N:"; never show it.
 _ROW_TEXT = re.compile(r"((?:Expected \d+ columns, got \d+)|(?:Row #?\d+)|(?:in row \d+)).*", re.DOTALL)

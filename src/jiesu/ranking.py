@@ -129,13 +129,14 @@ def uses_population(profile: Profile, level: str) -> bool:
 
 
 def rank(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
-         month: str | int, level: str = "street",
+         month: str | int, level: str = "street", scheduler: Any = None,
          progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
     """Rank the profile's units of ``level`` for ``month`` (``YYYY-MM``) from case files, folders
     or sources, with the four classes of the monthly notice.
 
     Rows carry ``rank, unit, name, level, scored, requests, response_rate, resolution_rate,
     satisfaction_rate, composite, previous_composite, change, classes``; ranked units first.
+    ``scheduler`` counts on a Dask cluster (:mod:`jiesu.distributed`); the ranking is the same.
     """
     profile = load_profile(profile)
     if level not in UNIT_LEVELS or level not in profile.ranking.levels:
@@ -143,7 +144,8 @@ def rank(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path
                          f"(ranked levels: {', '.join(profile.ranking.levels)})")
     m = parse_month(month) if isinstance(month, str) else month
     by = TERRITORY if level == "district" else "unit"
-    agg = aggregate(inputs, profile=profile, by=by, months=[m - 1, m], with_requests=True, progress=progress)
+    agg = aggregate(inputs, profile=profile, by=by, months=[m - 1, m], with_requests=True,
+                    scheduler=scheduler, progress=progress)
     return rank_rows(agg, profile, m, level)
 
 

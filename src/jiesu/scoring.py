@@ -388,14 +388,21 @@ class Scorer:
 
 def aggregate(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
               by: str = "unit", months: Sequence[int] | None = None, with_requests: bool = True,
-              workers: int = 2, progress: ProgressCallback | None = None) -> Aggregate:
+              workers: int = 2, scheduler: Any = None, progress: ProgressCallback | None = None) -> Aggregate:
     """Stream the inputs (paths or sources) and count them by (month, ``by``) under the profile.
 
     Parquet row groups are read and counted by ``workers`` threads at once, each into its own
     partial :class:`Aggregate`; the partials are merged at the end (the same merge a distributed
-    run would use). Other formats are read in one stream.
+    run would use). Other formats are read in one stream. With ``scheduler`` (``"local"``, a
+    ``tcp://`` address or a ``distributed.Client``; see :mod:`jiesu.distributed`) every row group is
+    a task on a Dask cluster and the partials merge there; the counts are the same.
     """
     profile = load_profile(profile)
+    if scheduler is not None:
+        from . import distributed
+
+        return distributed.aggregate(inputs, profile=profile, by=by, months=months,
+                                     with_requests=with_requests, scheduler=scheduler)
     sources = as_sources(inputs)
 
     def scorer() -> Scorer:
@@ -514,7 +521,7 @@ def score_rows(agg: Aggregate, profile: Profile, month: int | None = None) -> li
 
 
 def score(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
-          by: str = "unit", month: str | int | None = None,
+          by: str = "unit", month: str | int | None = None, scheduler: Any = None,
           progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
     """Score cases: the three rates and the composite per (callback month, ``by``) group.
 
@@ -522,12 +529,13 @@ def score(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Pat
     one of :data:`BY_KEYS`; ``month`` (``YYYY-MM``) keeps one month. Rows have the keys ``month,
     <by>, scored, contacted, resolved, satisfied, basically_satisfied, response_rate,
     resolution_rate, satisfaction_rate, composite`` (rates as fractions, the composite 0-100, None
-    where the data cannot give them).
+    where the data cannot give them). ``scheduler`` runs the counting on a Dask cluster
+    (:mod:`jiesu.distributed`; inputs may then also be glob patterns and fsspec URLs).
     """
     profile = load_profile(profile)
     if by not in BY_KEYS:
         raise ArgumentError(f"cannot group by {by!r}: choose one of {', '.join(BY_KEYS)}")
     m = parse_month(month) if isinstance(month, str) else month
     agg = aggregate(inputs, profile=profile, by=by, months=None if m is None else [m],
-                    with_requests=False, progress=progress)
+                    with_requests=False, scheduler=scheduler, progress=progress)
     return score_rows(agg, profile, m)

@@ -16,4 +16,16 @@ OutputOpt = Annotated[
     Path | None,
     typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
 ]
+#: inputs of a command that can run on a cluster: also glob patterns and fsspec URLs (kept as text)
+Inputs = Annotated[list[str], typer.Argument(
+    help="Case files (Parquet, CSV, JSON, NDJSON) or folders of them; with --scheduler also glob "
+         "patterns and fsspec URLs (s3://..., Parquet only).", show_default=False)]
+#: ``--scheduler``: a command whose library call takes ``scheduler=`` adds this one option and passes it on
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option("--scheduler", envvar="JIESU_SCHEDULER", show_envvar=True, metavar="ADDRESS",
+                 help="Run on a Dask cluster: local (a cluster of this machine's cores; local:N for N "
+                      "workers) or tcp://HOST:PORT of a running scheduler. Needs jiesu[dask]; "
+                      "see docs/scale.md."),
+]
 MonthOpt = Annotated[str | None, typer.Option("--month", help="Only this month, YYYY-MM (in the profile's time zone).")]

@@ -7,13 +7,13 @@ from typing import Annotated
 import typer
 
 from . import scorecard
-from .options import OutputOpt, Paths, ProfileOpt
+from .options import OutputOpt, Inputs, ProfileOpt, SchedulerOpt
 
 FORMATS = ("table", "csv", "json", "jsonl", "markdown", "parquet", "xlsx", "html")
 
 
 def command(
-    paths: Paths,
+    paths: Inputs,
     month: Annotated[str, typer.Option("--month", help="The month to rank, YYYY-MM (profile's time zone).")],
     level: Annotated[str, typer.Option("--level", help="street, district (territorial), department or enterprise.")] = "street",
     profile: ProfileOpt = None,
@@ -21,6 +21,7 @@ def command(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json, jsonl, markdown, parquet, xlsx or html.")] = "table",
     output: OutputOpt = None,
     lang: scorecard.LangOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Rank the units of a level for a month by composite, with last month's composite, the change,
     the request volume and the classes advanced, improving, rectification and governance. Formats:
@@ -32,7 +33,7 @@ def command(
 
     scorecard.check_choice(level, UNIT_LEVELS, "--level")
     p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang)
-    rows = scorecard.run("ranking", rank, paths, profile=p, month=month, level=level)
+    rows = scorecard.run("ranking", rank, paths, profile=p, month=month, level=level, scheduler=scheduler)
     title = scorecard.title(p, lang, f"{word('ranking', lang)} · {level_label(level, lang)}", month)
     scorecard.write(rows, fmt, output, columns=list(COLUMNS), lang=lang, title=title,
              sheets=class_tables(rows, p) if fmt in ("xlsx", "html") else None, chart=("name", "composite"))

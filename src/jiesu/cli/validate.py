@@ -7,11 +7,11 @@ from typing import Annotated
 import typer
 
 from .common import ProgressBar, call, emit, use_color
-from .options import OutputOpt, Paths, ProfileOpt
+from .options import Inputs, OutputOpt, ProfileOpt, SchedulerOpt
 
 
 def command(
-    paths: Paths,
+    paths: Inputs,
     profile: ProfileOpt = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="Report format: table, json, github (workflow annotations), junit (JUnit XML) or markdown (a summary).")] = "table",
     max_samples: Annotated[int, typer.Option("--max-samples", min=0, help="Sample rows kept per (code, field).")] = 5,
@@ -19,6 +19,7 @@ def command(
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
     output: OutputOpt = None,
     save: Annotated[list[str] | None, typer.Option("--save", metavar="FORMAT:FILE", help="Also write the report in another format to a file (atomically), from the same run; repeatable, e.g. --save json:report.json --save junit:junit.xml.")] = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Check case records against the published schema and the city profile.
 
@@ -38,7 +39,8 @@ def command(
         saves.append((sfmt, target))
     progress = ProgressBar("validating")
     try:
-        report = call(validate, paths, profile=profile, max_samples=max_samples, encoding=encoding, strict=strict, progress=progress)
+        report = call(validate, paths, profile=profile, max_samples=max_samples, encoding=encoding, strict=strict,
+                      scheduler=scheduler, progress=progress)
     finally:
         progress.close()  # an error message then starts on a line of its own
     emit(render(report, fmt, color=use_color() and fmt == "table" and output is None), str(output) if output else None)

@@ -17,8 +17,9 @@ from .sources import Source
 def open_parquet(source: Source, columns: Sequence[str] | None = None):
     import pyarrow.parquet as pq
 
+    where: Any = source.path if source.filesystem is None else str(source.path)
     try:
-        pf = pq.ParquetFile(source.path)
+        pf = pq.ParquetFile(where, filesystem=source.filesystem)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{source.path}: not a readable Parquet file ({brief(exc)})") from None
     kinds = field_kinds().kind
@@ -27,7 +28,7 @@ def open_parquet(source: Source, columns: Sequence[str] | None = None):
     wanted = [c for c in (columns if columns is not None else names) if c in names]
     dict_cols = [c for c in wanted if kinds.get(c) == "string" and c != "case_id" and pa.types.is_string(arrow_schema.field(c).type)]
     if dict_cols:
-        pf = pq.ParquetFile(source.path, read_dictionary=dict_cols)
+        pf = pq.ParquetFile(where, read_dictionary=dict_cols, filesystem=source.filesystem)
     return pf, wanted
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError
 
@@ -22,6 +23,9 @@ class Source:
     format: str
     encoding: str | None = None  # CSV: the text encoding used
     rows: int = 0
+    #: an fsspec filesystem holding ``path`` (an object store, ``memory://``); None: the local disk.
+    #: Only Parquet is read through one (``jiesu.distributed`` finds such sources).
+    filesystem: Any = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:

@@ -102,6 +102,34 @@ def repeated_values(hs: np.ndarray) -> np.ndarray:
     return np.unique(candidates[1:][candidates[1:] == candidates[:-1]])
 
 
+def by_partition(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes ordered by partition (their top PARTITION_BITS bits) and where each partition
+    starts: partition p is ``hs[bounds[p]:bounds[p + 1]]``. The spill files and the distributed
+    shuffle (``jiesu.distributed``) split alike."""
+    part = (h >> np.uint64(64 - PARTITION_BITS)).astype(np.uint8)
+    order = np.argsort(part, kind="stable")  # radix sort on uint8
+    bounds = np.zeros((1 << PARTITION_BITS) + 1, np.int64)
+    np.cumsum(np.bincount(part, minlength=1 << PARTITION_BITS), out=bounds[1:])
+    return h[order], bounds
+
+
+def group_repeats(rows: np.ndarray, values: pa.Array) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    """(rows, rows of their first occurrence, their case_ids) for every row whose case_id occurs
+    at an earlier row, by row; ``rows`` (ascending) and ``values`` are the candidates a scan found.
+    Grouped by the real value, columnar: a hash collision is not a duplicate."""
+    if not len(rows):
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), text_array([])
+    group = integer_values(pc.dictionary_encode(values).indices)
+    order = np.lexsort((rows, group))
+    g, r = group[order], rows[order]
+    starts = np.r_[True, g[1:] != g[:-1]]
+    first = r[starts][np.cumsum(starts) - 1]
+    repeat = ~starts
+    keep = np.argsort(r[repeat], kind="stable")
+    taken = order[repeat][keep]
+    return r[repeat][keep], first[repeat][keep], values.take(int_array(taken))
+
+
 class DuplicateFinder:
     """Feed case_id arrays batch by batch; ``finish`` returns the rows that repeat an earlier id.
 
@@ -157,11 +185,7 @@ class DuplicateFinder:
         h, valid = hash_strings(ids)
         if not valid.all():
             h = h[valid]
-        part = (h >> np.uint64(64 - PARTITION_BITS)).astype(np.uint8)
-        order = np.argsort(part, kind="stable")  # radix sort on uint8
-        bounds = np.zeros((1 << PARTITION_BITS) + 1, np.int64)
-        np.cumsum(np.bincount(part, minlength=1 << PARTITION_BITS), out=bounds[1:])
-        hs = h[order]
+        hs, bounds = by_partition(h)
         for p in range(1 << PARTITION_BITS):
             if bounds[p + 1] > bounds[p]:
                 self._files[p].write(memoryview(hs[bounds[p]: bounds[p + 1]]))
@@ -196,13 +220,4 @@ class DuplicateFinder:
         wanted = self.repeated_hashes()
         if not len(wanted):
             return empty, empty, text_array([])
-        rows, values = scan(wanted)
-        group = integer_values(pc.dictionary_encode(values).indices)
-        order = np.lexsort((rows, group))
-        g, r = group[order], rows[order]
-        starts = np.r_[True, g[1:] != g[:-1]]
-        first = r[starts][np.cumsum(starts) - 1]
-        repeat = ~starts
-        keep = np.argsort(r[repeat], kind="stable")
-        taken = order[repeat][keep]
-        return r[repeat][keep], first[repeat][keep], values.take(int_array(taken))
+        return group_repeats(*scan(wanted))

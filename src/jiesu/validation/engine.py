@@ -55,6 +55,7 @@ def validate(
     encoding: str | None = None,
     strict: bool = False,
     batch_rows: int = BATCH_ROWS,
+    scheduler: Any = None,
     progress: ProgressCallback | None = None,
 ) -> Report:
     """Validate case files (Parquet, CSV, JSON, NDJSON; files or folders) against the published
@@ -62,8 +63,15 @@ def validate(
     :class:`jiesu.errors.InputError` when an input cannot be read at all.
 
     ``max_samples`` rows are kept per (code, field); ``encoding`` forces a CSV encoding; with
-    ``strict`` warnings make the report invalid too.
+    ``strict`` warnings make the report invalid too. ``scheduler`` checks each file in a task on a
+    Dask cluster (:mod:`jiesu.distributed`); the report is the same.
     """
+    if scheduler is not None:
+        from .. import distributed
+
+        prof = profile if isinstance(profile, Profile) else load_profile(profile)
+        return distributed.validate(paths, profile=prof, max_samples=max_samples, encoding=encoding,
+                                    strict=strict, batch_rows=batch_rows, scheduler=scheduler)
     return _run(paths, profile, max_samples, encoding, strict, batch_rows, progress, None)
 
 
@@ -110,8 +118,7 @@ def _run(paths: Sequence[str | Path], profile: Profile | str | Path | None, max_
             starts.append(rows)
             sources_seen.append(source)
             book.file = str(source.path)
-            for batch in prefetch(iter_raw(source, batch_rows, columns_to_check(source))):
-                invalid = _check_batch(batch, prof, book)
+            for batch, invalid in checked_batches(source, prof, book, batch_rows):
                 if schema_invalid_rows is not None:
                     schema_invalid_rows.setdefault(str(source.path), []).extend((np.flatnonzero(invalid) + batch.offset).tolist())
                 dups.add(_case_ids(batch.table))
@@ -137,6 +144,16 @@ def _run(paths: Sequence[str | Path], profile: Profile | str | Path | None, max_
     )
 
 
+def checked_batches(source: Source, profile: Profile, book: NoticeBook,
+                    batch_rows: int = BATCH_ROWS) -> Iterator[tuple[RawBatch, np.ndarray]]:
+    """Check one source batch by batch into ``book`` (its rows counted against this file);
+    yields each batch with the mask of its rows that break the JSON Schema. The one per-file
+    entry point: ``validate`` runs it file after file, ``jiesu.distributed`` a file per task."""
+    book.file = str(source.path)
+    for batch in prefetch(iter_raw(source, batch_rows, columns_to_check(source))):
+        yield batch, _check_batch(batch, profile, book)
+
+
 def _case_ids(table: pa.Table) -> pa.ChunkedArray | pa.Array:
     """The ids the uniqueness check sees: case_id when it is text, else nulls (reported elsewhere)."""
     if "case_id" in table.column_names:
@@ -156,7 +173,7 @@ def columns_to_check(source: Source) -> list[str] | None:
     import pyarrow.parquet as pq
 
     try:
-        meta = pq.read_metadata(source.path)
+        meta = pq.read_metadata(str(source.path) if source.filesystem else source.path, filesystem=source.filesystem)
         arrow = meta.schema.to_arrow_schema()
     except (pa.ArrowException, OSError):
         return None  # reading will say what is wrong with the file
@@ -330,29 +347,44 @@ def _explain(table: pa.Table, pos: int, field_name: str | None) -> str | None:
     return None
 
 
+def scan_source(source: Source, hashes: np.ndarray, batch_rows: int = BATCH_ROWS) -> tuple[np.ndarray, pa.Array]:
+    """Rows of one source (0-based) whose case_id hashes to one of ``hashes``, with those case_ids,
+    re-reading only case_id."""
+    found_rows, found_values = [], []
+    for batch in iter_raw(replace(source), batch_rows, ["case_id"]):  # a copy: counts stay
+        if "case_id" not in batch.table.column_names:
+            continue
+        ids = batch.table.column("case_id").combine_chunks()
+        if not is_text(ids.type):
+            continue
+        h, valid = hash_strings(ids)
+        hit = np.flatnonzero(valid & np.isin(h, hashes))
+        if len(hit):
+            found_rows.append(batch.offset + hit)
+            found_values.append(ids.take(int_array(hit)).cast(pa.string()))
+    if not found_rows:
+        return np.zeros(0, np.int64), text_array([])
+    return np.concatenate(found_rows).astype(np.int64), pa.concat_arrays(found_values)
+
+
 def _report_duplicates(dups: DuplicateFinder, sources: list[Source], starts: list[int], book: NoticeBook, batch_rows: int) -> None:
     bounds = np.array([*starts, dups.rows])
 
     def scan(hashes: np.ndarray) -> tuple[np.ndarray, pa.Array]:
         """Global rows whose case_id hashes to one of ``hashes``, re-reading only case_id."""
-        found_rows, found_values = [], []
-        for si, source in enumerate(sources):
-            for batch in iter_raw(replace(source), batch_rows, ["case_id"]):  # a copy: counts stay
-                if "case_id" not in batch.table.column_names:
-                    continue
-                ids = batch.table.column("case_id").combine_chunks()
-                if not is_text(ids.type):
-                    continue
-                h, valid = hash_strings(ids)
-                hit = np.flatnonzero(valid & np.isin(h, hashes))
-                if len(hit):
-                    found_rows.append(bounds[si] + batch.offset + hit)
-                    found_values.append(ids.take(int_array(hit)).cast(pa.string()))
-        if not found_rows:
+        found = [scan_source(source, hashes, batch_rows) for source in sources]
+        if not any(len(r) for r, _ in found):
             return np.zeros(0, np.int64), text_array([])
-        return np.concatenate(found_rows).astype(np.int64), pa.concat_arrays(found_values)
+        return (np.concatenate([bounds[si] + r for si, (r, _) in enumerate(found)]).astype(np.int64),
+                pa.concat_arrays([v for _, v in found]))
 
-    rows, first, values = dups.finish(scan)
+    book_duplicates(*dups.finish(scan), sources, bounds, book)
+
+
+def book_duplicates(rows: np.ndarray, first: np.ndarray, values: pa.Array, sources: list[Source],
+                    bounds: np.ndarray, book: NoticeBook) -> None:
+    """The duplicate-case-id notice from the repeated rows (global rows; ``bounds`` holds where
+    each source starts, then the total)."""
     if not len(rows):
         return
 

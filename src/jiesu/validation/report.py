@@ -147,6 +147,24 @@ class NoticeBook:
             notice.samples.extend(Sample(shown(s.file) or "", s.row, shown(s.value), shown(s.explanation))
                                   for s in samples[:room])
 
+    def merge(self, other: NoticeBook) -> NoticeBook:
+        """Add the notices of a book that checked LATER rows (the next files); returns self.
+
+        Counts and rows per file add up exactly; samples stay the first ``max_samples`` in
+        file/row order, so books of files merged in file order equal one book that checked the
+        files one after the other. What ``other`` holds was made safe when it was added."""
+        for key, theirs in other.by_key.items():
+            mine = self.by_key.get(key)
+            if mine is None:
+                mine = self.by_key[key] = Notice(theirs.code, theirs.severity, theirs.field, theirs.message)
+            mine.count += theirs.count
+            for path, n in theirs.by_file.items():
+                mine.by_file[path] = mine.by_file.get(path, 0) + n
+            room = self.max_samples - len(mine.samples)
+            if room > 0:
+                mine.samples.extend(Sample(s.file, s.row, s.value, s.explanation) for s in theirs.samples[:room])
+        return self
+
     def room(self, code: str, field_name: str | None) -> int:
         notice = self.by_key.get((code, shown(field_name)))
         return self.max_samples - (len(notice.samples) if notice else 0)
