@@ -53,6 +53,12 @@ from .io.sources import Source, discover, format_of
 ENV = "JIESU_SCHEDULER"
 #: partial results merged by one task of the tree
 FAN_IN = 8
+#: consecutive small row groups of a file share one task up to this many rows
+TASK_ROWS = 1 << 20
+#: inputs smaller than this (bytes) shuffle their case_id hashes through one partition, not 32
+SMALL_SHUFFLE_BYTES = 256 << 20
+#: how long to wait for a scheduler given by address
+CONNECT_TIMEOUT = "10s"
 #: Dask's in-process schedulers, accepted for debugging and tests
 IN_PROCESS = ("synchronous", "threads")
 
@@ -122,6 +128,8 @@ def check_scheduler(scheduler: Scheduler) -> None:
     s = scheduler.strip()
     if s in IN_PROCESS or s == "local" or (s.startswith("local:") and s[6:].isdigit() and int(s[6:]) > 0):
         return
+    if s.startswith("local"):
+        raise ArgumentError(f"{scheduler!r}: use local, or local:N with N workers (1 or more)")
     if "://" in s and not s.startswith(("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")):
         raise ArgumentError(f"{scheduler!r} is not a Dask scheduler address: use local, local:N or tcp://HOST:PORT")
     if not s or any(c.isspace() for c in s):
@@ -161,7 +169,7 @@ def connect(scheduler: Scheduler) -> Iterator[Runner]:
             cluster.close()
         return
     try:
-        client = Client(s, timeout="15s")
+        client = Client(s, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError, ValueError) as exc:
         raise ClusterError(f"cannot reach the Dask scheduler at {s} ({_short(exc)})") from None
     try:
@@ -241,26 +249,53 @@ def tree(parts: list[Any], merge: Callable[..., Any]) -> Any:
     return parts[0]
 
 
-def _plan(source: Source, columns: Sequence[str]) -> list[int | None]:
-    """The tasks of one source: its row groups, or [None] for one task reading it whole."""
+def _row_groups(source: Source, columns: Sequence[str]) -> list[int] | None:
+    """The row counts of a source's row groups; None when it is read whole (not Parquet, or row
+    groups too big to hold)."""
     from .io.cases import row_group_tasks
+    from .io.parquet_reader import open_parquet
 
-    tasks = row_group_tasks(source, columns)
-    return [None] if tasks is None else list(range(len(tasks)))
+    if row_group_tasks(source, columns) is None:
+        return None
+    meta = open_parquet(source, columns)[0].metadata
+    return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]
+
+
+def plan(sizes: list[int] | None) -> list[list[int] | None]:
+    """The tasks of one source: runs of consecutive row groups of at most ``TASK_ROWS`` rows (a
+    bigger row group is a task of its own; tiny ones share a task, so the file's footer is read
+    once for them), or [None]: one task reading the source whole."""
+    if sizes is None:
+        return [None]
+    tasks: list[list[int] | None] = []
+    run: list[int] = []
+    rows = 0
+    for i, n in enumerate(sizes):
+        if run and rows + n > TASK_ROWS:
+            tasks.append(run)
+            run, rows = [], 0
+        run.append(i)
+        rows += n
+    if run:
+        tasks.append(run)
+    return tasks
 
 
 def _count(spec: tuple[Callable[[], Any], Callable[[Any], Any]], source: Source, columns: Sequence[str],
-           index: int | None) -> Any:
-    """One task: count a row group (or a whole source) into a fresh counter; its partial result."""
+           groups: list[int] | None) -> Any:
+    """One task: count some row groups (or a whole source) into a fresh counter; its partial result."""
     from .io.cases import row_group_tasks, sequential_tables
 
     make, finish = spec
     counter = make()
-    if index is None:
+    if groups is None:
         for table in sequential_tables(source, columns):
             counter.add(table)
     else:
-        counter.add(row_group_tasks(source, columns)[index]())  # type: ignore[index]
+        reads = row_group_tasks(source, columns)
+        assert reads is not None
+        for i in groups:
+            counter.add(reads[i]())
     return finish(counter)
 
 
@@ -272,10 +307,10 @@ def map_reduce(inputs: Sequence[str | Path | Source], *, columns: Sequence[str],
 
     sources = find_sources(inputs)
     with connect(scheduler) as run:
-        plans = run.compute(*[dask.delayed(_plan, pure=False)(s, list(columns)) for s in sources])
+        sizes = run.compute(*[dask.delayed(_row_groups, pure=False)(s, list(columns)) for s in sources])
         spec = dask.delayed((make, finish), traverse=False)
-        leaves = [dask.delayed(_count, pure=False)(spec, s, list(columns), i)
-                  for s, plan in zip(sources, plans) for i in plan]
+        leaves = [dask.delayed(_count, pure=False)(spec, s, list(columns), groups)
+                  for s, n in zip(sources, sizes) for groups in plan(n)]
         if not leaves:
             return finish(make())
         (result,) = run.compute(tree(leaves, merge))
@@ -310,12 +345,13 @@ def aggregate(inputs: Sequence[str | Path | Source], *, profile: Any, by: str, m
 
 # ---------------------------------------------------------------- validation
 
-def _check_file(profile: Any, max_samples: int, batch_rows: int, source: Source) -> tuple[Any, tuple[Any, ...]]:
+def _check_file(profile: Any, max_samples: int, batch_rows: int, bits: int,
+                source: Source) -> tuple[Any, tuple[Any, ...]]:
     """One task: check one file. Returns ((its NoticeBook, [(format, rows, encoding)])) and its
-    case_id hashes split into the shuffle's partitions."""
+    case_id hashes split into the shuffle's 2**bits partitions."""
     import numpy as np
 
-    from .validation.duplicates import PARTITION_BITS, by_partition, hash_strings
+    from .validation.duplicates import by_partition, hash_strings
     from .validation.engine import _case_ids, checked_batches
     from .validation.report import NoticeBook
 
@@ -327,8 +363,8 @@ def _check_file(profile: Any, max_samples: int, batch_rows: int, source: Source)
             h, valid = hash_strings(chunk)
             hashes.append(h if valid.all() else h[valid])
         rows += batch.num_rows
-    hs, bounds = by_partition(np.concatenate(hashes) if hashes else np.zeros(0, np.uint64))
-    parts = tuple(hs[bounds[p]: bounds[p + 1]].copy() for p in range(1 << PARTITION_BITS))
+    hs, bounds = by_partition(np.concatenate(hashes) if hashes else np.zeros(0, np.uint64), bits)
+    parts = tuple(hs[bounds[p]: bounds[p + 1]].copy() for p in range(1 << bits))
     return (book, [(source.format, rows, source.encoding)]), parts
 
 
@@ -358,6 +394,13 @@ def _concat(*arrays: Any) -> Any:
     return np.concatenate(arrays)
 
 
+def _size(source: Source) -> int:
+    try:
+        return int(source.filesystem.size(str(source.path)) if source.filesystem else source.path.stat().st_size)
+    except OSError:
+        return 0
+
+
 def validate(paths: Sequence[str | Path | Source], *, profile: Any, max_samples: int, encoding: str | None,
              strict: bool, batch_rows: int, scheduler: Scheduler) -> Any:
     """``jiesu.validation.validate`` on a cluster: the same report (``to_dict()`` equal)."""
@@ -374,12 +417,15 @@ def validate(paths: Sequence[str | Path | Source], *, profile: Any, max_samples:
     sources = find_sources(paths)
     for s in sources:
         s.encoding = encoding if s.format == "csv" else None
+    # the shuffle: each file's hashes split by their top bits, one task per partition finds the
+    # repeated ones; small inputs need no more than one partition
+    bits = PARTITION_BITS if sum(_size(s) for s in sources) >= SMALL_SHUFFLE_BYTES else 0
     with connect(scheduler) as run:
         prof = dask.delayed(profile, traverse=False)
-        files = [dask.delayed(_check_file, nout=2, pure=False)(prof, max_samples, batch_rows, s) for s in sources]
+        files = [dask.delayed(_check_file, nout=2, pure=False)(prof, max_samples, batch_rows, bits, s)
+                 for s in sources]
         checked = tree([f[0] for f in files], _merge_checked)
-        repeated = [dask.delayed(_repeated_in, pure=False)(*[f[1][p] for f in files])
-                    for p in range(1 << PARTITION_BITS)]
+        repeated = [dask.delayed(_repeated_in, pure=False)(*[f[1][p] for f in files]) for p in range(1 << bits)]
         (book, infos), hashes = run.compute(checked, tree(repeated, _concat))
         counts = [n for _, n, _ in infos]
         bounds = np.array([0, *np.cumsum(counts, dtype=np.int64).tolist()], dtype=np.int64)

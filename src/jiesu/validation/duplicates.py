@@ -102,14 +102,16 @@ def repeated_values(hs: np.ndarray) -> np.ndarray:
     return np.unique(candidates[1:][candidates[1:] == candidates[:-1]])
 
 
-def by_partition(h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Hashes ordered by partition (their top PARTITION_BITS bits) and where each partition
+def by_partition(h: np.ndarray, bits: int = PARTITION_BITS) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes ordered by partition (their top ``bits`` bits, at most 8) and where each partition
     starts: partition p is ``hs[bounds[p]:bounds[p + 1]]``. The spill files and the distributed
     shuffle (``jiesu.distributed``) split alike."""
-    part = (h >> np.uint64(64 - PARTITION_BITS)).astype(np.uint8)
+    if bits == 0:
+        return h, np.array([0, len(h)], np.int64)
+    part = (h >> np.uint64(64 - bits)).astype(np.uint8)
     order = np.argsort(part, kind="stable")  # radix sort on uint8
-    bounds = np.zeros((1 << PARTITION_BITS) + 1, np.int64)
-    np.cumsum(np.bincount(part, minlength=1 << PARTITION_BITS), out=bounds[1:])
+    bounds = np.zeros((1 << bits) + 1, np.int64)
+    np.cumsum(np.bincount(part, minlength=1 << bits), out=bounds[1:])
     return h[order], bounds
 
 

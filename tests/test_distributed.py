@@ -1,0 +1,393 @@
+"""Score, rank, validate and simulation replications on a two-process Dask cluster equal the
+single-process results exactly (issue 15). One cluster for the whole module: starting one costs
+about three seconds."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+pytest.importorskip("distributed")
+
+from typer.testing import CliRunner  # noqa: E402
+
+from jiesu import distributed  # noqa: E402
+from jiesu.cli.app import app  # noqa: E402
+from jiesu.errors import ArgumentError, ClusterError, InputError  # noqa: E402
+from jiesu.profile import load_profile  # noqa: E402
+from jiesu.ranking import rank  # noqa: E402
+from jiesu.records import json_records, parquet_writer  # noqa: E402
+from jiesu.scoring import aggregate, score  # noqa: E402
+from jiesu.synthetic import generate  # noqa: E402
+from jiesu.validation import validate  # noqa: E402
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A LocalCluster of two single-threaded worker processes, shared by every test here."""
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    lc = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.CRITICAL)
+    client = Client(lc)
+    yield client
+    client.close()
+    lc.close()
+
+
+@pytest.fixture(autouse=True)
+def task_per_row_group(monkeypatch):
+    """Every row group its own task (small row groups normally share one), so that the tests'
+    small files exercise many partials and merges."""
+    monkeypatch.setattr(distributed, "TASK_ROWS", 1)
+
+
+def test_small_row_groups_share_a_task(monkeypatch):
+    monkeypatch.setattr(distributed, "TASK_ROWS", 10)
+    assert distributed.plan([4, 4, 4, 30, 1, 0, 10]) == [[0, 1], [2], [3], [4, 5], [6]]
+    assert distributed.plan([]) == [] and distributed.plan(None) == [None]
+
+
+@pytest.fixture(scope="module")
+def cases() -> pa.Table:
+    return generate(3000, seed=5, start="2024-01-01", days=120)
+
+
+def _write(path: Path, table: pa.Table, row_group: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with parquet_writer(path, table.schema) as w:
+        if table.num_rows == 0:
+            w.write_table(table)
+        for lo in range(0, table.num_rows, row_group):
+            w.write_table(table.slice(lo, row_group), row_group_size=row_group)
+    return path
+
+
+@pytest.fixture(scope="module")
+def partitionings(cases: pa.Table, tmp_path_factory) -> dict[str, list[str]]:
+    """The same 3000 cases laid out several ways: one file of row groups, a folder of files with an
+    empty file, a single-row file and single-row row groups, and Parquet mixed with NDJSON."""
+    root = tmp_path_factory.mktemp("parts")
+    one = _write(root / "one.parquet", cases, 250)
+    folder = root / "folder"
+    _write(folder / "a" / "p0.parquet", cases.slice(0, 0), 10)                 # empty
+    _write(folder / "a" / "p1.parquet", cases.slice(0, 1), 1)                  # a single row
+    _write(folder / "a" / "p2.parquet", cases.slice(1, 7), 1)                  # single-row row groups
+    _write(folder / "b" / "p3.parquet", cases.slice(8, 1992), 700)
+    _write(folder / "b" / "p4.parquet", cases.slice(2000, 1000), 1000)
+    mixed = root / "mixed"
+    _write(mixed / "x.parquet", cases.slice(0, 1500), 300)
+    (mixed / "y.ndjson").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n"
+                                            for r in json_records(cases.slice(1500))), encoding="utf-8")
+    return {"one file": [str(one)], "folder": [str(folder)],
+            "mixed": [str(mixed / "x.parquet"), str(mixed / "y.ndjson")]}
+
+
+def _records(agg) -> list[tuple]:
+    return sorted((r["month"], str(r["key"]), *(v for k, v in r.items() if k not in ("month", "key")))
+                  for r in agg.to_records())
+
+
+# ---------------------------------------------------------------- score and rank
+
+@pytest.mark.parametrize("layout", ["one file", "folder", "mixed"])
+@pytest.mark.parametrize("by", ["unit", "territory"])
+def test_counts_equal_the_single_process_counts(cluster, partitionings, layout, by):
+    inputs = partitionings[layout]
+    single = aggregate(inputs, by=by)
+    spread = aggregate(inputs, by=by, scheduler=cluster.scheduler.address)
+    assert single.total()["callbacks"] > 500  # the data scores: the comparison means something
+    assert _records(spread) == _records(single)
+    assert spread.total() == single.total()
+
+
+def test_every_layout_gives_the_same_counts(cluster, partitionings):
+    """An independent check of the layouts themselves: all three hold the same cases."""
+    totals = {k: aggregate(v, by="unit", scheduler=cluster).total() for k, v in partitionings.items()}
+    assert len({json.dumps(t, sort_keys=True) for t in totals.values()}) == 1
+
+
+def test_score_and_rank_equal_the_single_process_run(cluster, partitionings):
+    inputs = partitionings["folder"]
+    address = cluster.scheduler.address
+    assert score(inputs, by="street", scheduler=address) == score(inputs, by="street")
+    assert score(inputs, month="2024-03", scheduler=address) == score(inputs, month="2024-03")
+    for level in ("street", "district"):
+        single = rank(inputs, month="2024-03", level=level)
+        assert rank(inputs, month="2024-03", level=level, scheduler=address) == single
+        assert any(r["rank"] for r in single) if level == "district" else any(r["scored"] for r in single)
+
+
+def test_the_hand_worked_fixture_scores_the_same(cluster):
+    city = load_profile(FIXTURES / "scoring" / "profile.toml")
+    inputs = [str(FIXTURES / "scoring" / "cases.csv")]
+    assert score(inputs, profile=city, scheduler=cluster) == score(inputs, profile=city)
+
+
+def test_an_empty_input_scores_nothing(cluster, cases, tmp_path):
+    empty = _write(tmp_path / "empty.parquet", cases.slice(0, 0), 10)
+    assert score([str(empty)], scheduler=cluster) == [] == score([str(empty)])
+
+
+def test_glob_patterns_and_file_urls(cluster, partitionings):
+    folder = partitionings["folder"][0]
+    single = aggregate([folder], by="unit")
+    assert _records(aggregate([f"{folder}/*/p*.parquet"], by="unit", scheduler=cluster)) == _records(single)
+    assert _records(aggregate([f"file://{folder}"], by="unit", scheduler=cluster)) == _records(single)
+    with pytest.raises(InputError, match="no file or folder matches"):
+        aggregate([f"{folder}/*/nothing*.parquet"], by="unit", scheduler=cluster)
+
+
+def test_memory_urls(partitionings):
+    """fsspec URLs: Parquet read through the filesystem (in-process scheduler: memory:// lives in
+    this process only)."""
+    import fsspec
+
+    fs = fsspec.filesystem("memory")
+    src = Path(partitionings["folder"][0])
+    for p in sorted(src.rglob("*.parquet")):
+        fs.pipe(f"/jiesu-test/{p.relative_to(src)}", p.read_bytes())
+    fs.pipe("/jiesu-test/_SUCCESS", b"")  # a marker file, as Spark writes: skipped
+    single = aggregate([str(src)], by="unit")
+    for scheduler in ("synchronous", "threads"):
+        assert _records(aggregate(["memory://jiesu-test"], by="unit", scheduler=scheduler)) == _records(single)
+    assert _records(aggregate(["memory://jiesu-test/*/*.parquet"], by="unit", scheduler="threads")) == _records(single)
+    fs.pipe("/jiesu-text/a.ndjson", b"{}\n")
+    with pytest.raises(InputError, match="only Parquet"):
+        aggregate(["memory://jiesu-text"], by="unit", scheduler="threads")
+    with pytest.raises(InputError, match="no such file"):
+        aggregate(["memory://nowhere/x.parquet"], by="unit", scheduler="threads")
+
+
+def test_partial_results_merge_in_a_tree_on_the_workers(cluster, partitionings, monkeypatch):
+    """Every row group is a task and the partials merge FAN_IN at a time; only the root comes back."""
+    seen = []
+
+    real_tree = distributed.tree
+
+    def spy(parts, merge):
+        root = real_tree(parts, merge)
+        seen.append((len(parts), len(dict(root.__dask_graph__()))))
+        return root
+
+    monkeypatch.setattr(distributed, "tree", spy)
+    aggregate(partitionings["one file"], by="unit", scheduler=cluster)
+    (leaves, tasks), = seen
+    assert leaves == 12  # 3000 cases in row groups of 250
+    # 12 counting tasks + the spec, then ceil(12 / 8) = 2 merges, then 1
+    assert tasks == 12 + 1 + 2 + 1
+
+
+def test_a_bad_file_is_the_same_error(cluster, tmp_path):
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"PAR1 not really")
+    with pytest.raises(InputError) as single:
+        score([str(bad)])
+    with pytest.raises(InputError) as spread:
+        score([str(bad)], scheduler=cluster)
+    assert spread.value.message == single.value.message
+
+
+# ---------------------------------------------------------------- validation
+
+@pytest.fixture(scope="module")
+def messy(cases: pa.Table, tmp_path_factory) -> list[str]:
+    """Files with errors of many kinds, and case_ids repeated within and across files."""
+    root = tmp_path_factory.mktemp("messy")
+    t = cases.slice(0, 1200)
+    ids = t.column("case_id").to_pylist()
+    ids[5] = ids[3]            # within the first file
+    ids[700] = ids[10]         # across files
+    ids[1100] = ids[10]        # and again
+    ids[1150] = ids[650]
+    t = t.set_column(0, "case_id", pa.array(ids))
+    _write(root / "a.parquet", t.slice(0, 600), 100)
+    _write(root / "b.parquet", t.slice(600, 20), 1)
+    _write(root / "c.parquet", t.slice(620, 0), 10)
+    _write(root / "d.parquet", t.slice(620), 290)
+    invalid = sorted(str(p) for p in (FIXTURES / "invalid").glob("*.ndjson"))
+    shutil.copy(FIXTURES / "invalid" / "duplicate-case-id.ndjson", root / "dup-again.ndjson")
+    return [str(root / n) for n in ("a.parquet", "b.parquet", "c.parquet", "d.parquet")] + invalid + [
+        str(root / "dup-again.ndjson")]
+
+
+@pytest.mark.parametrize("max_samples", [0, 2, 5])
+def test_the_report_equals_the_single_process_report(cluster, messy, max_samples):
+    single = validate(messy, max_samples=max_samples).to_dict()
+    spread = validate(messy, max_samples=max_samples, scheduler=cluster).to_dict()
+    assert spread == single
+    assert json.dumps(spread) == json.dumps(single)  # the same order too, key by key
+    dup = next(n for n in single["notices"] if n["code"] == "duplicate-case-id")
+    assert dup["count"] >= 4 and len(dup["by_file"]) >= 3
+    assert single["errors"] > 50
+
+
+def test_unique_ids_across_files_are_no_duplicate(cluster, partitionings):
+    for layout in ("folder", "mixed"):
+        single = validate(partitionings[layout]).to_dict()
+        assert validate(partitionings[layout], scheduler=cluster).to_dict() == single
+        assert not any(n["code"] == "duplicate-case-id" for n in single["notices"])
+
+
+def test_a_hash_collision_is_not_a_duplicate(messy, monkeypatch):
+    """With a hash that collides all the time, the shuffle finds many repeated hashes and the scan
+    compares the rows by value: the report is still exact (in-process scheduler: the weak hash is
+    patched in this process)."""
+    import numpy as np
+
+    from jiesu.validation import duplicates, engine
+
+    expected = validate(messy[:4]).to_dict()
+    real = duplicates.hash_strings
+
+    def weak(arr):
+        h, valid = real(arr)
+        return h & np.uint64(0xF800000000000003), valid  # 128 values: collisions everywhere
+
+    monkeypatch.setattr(duplicates, "hash_strings", weak)
+    monkeypatch.setattr(engine, "hash_strings", weak)
+    found = []
+    real_scan = engine.scan_source
+    monkeypatch.setattr(engine, "scan_source", lambda *a: found.append(real_scan(*a)) or found[-1])
+    assert validate(messy[:4], scheduler="synchronous").to_dict() == expected
+    assert sum(len(rows) for rows, _ in found) > 1000  # most rows were candidates
+    dup = next(n for n in expected["notices"] if n["code"] == "duplicate-case-id")
+    assert dup["count"] == 4
+
+
+def test_notice_books_merge_exactly():
+    from jiesu.validation.report import NoticeBook, Sample
+
+    def book(file: str, rows: list[int], max_samples: int = 3) -> NoticeBook:
+        b = NoticeBook(max_samples)
+        b.file = file
+        for r in rows:
+            b.add("time-order", "closed_at", "m", 1, [Sample(file, r, "v")] if b.room("time-order", "closed_at") > 0 else [])
+        return b
+
+    whole = NoticeBook(3)
+    for f, rows in (("a", [1, 2]), ("b", [4, 5, 6]), ("c", [7])):
+        whole.file = f
+        for r in rows:
+            whole.add("time-order", "closed_at", "m", 1, [Sample(f, r, "v")] if whole.room("time-order", "closed_at") > 0 else [])
+    merged = book("a", [1, 2]).merge(book("b", [4, 5, 6])).merge(book("c", [7]))
+    (n,), (m,) = whole.notices(), merged.notices()
+    assert (m.count, m.by_file, [(s.file, s.row) for s in m.samples]) == (6, {"a": 2, "b": 3, "c": 1},
+                                                                         [("a", 1), ("a", 2), ("b", 4)])
+    assert m == n
+
+
+# ---------------------------------------------------------------- failures
+
+def test_a_killed_worker_still_gives_the_right_counts(cluster, cases, tmp_path, monkeypatch):
+    """Kill a worker process while a score runs: Dask runs its tasks again elsewhere (the nanny
+    starts a new worker); the counts are exact, never short of the lost partials."""
+    many = _write(tmp_path / "many.parquet", cases.slice(0, 2400), 30)  # 80 row groups: 80 tasks
+    single = aggregate([str(many)], by="unit")
+    out: dict = {}
+
+    def run() -> None:
+        try:
+            out["agg"] = aggregate([str(many)], by="unit", scheduler=cluster.scheduler.address)
+        except BaseException as exc:  # pragma: no cover - reported below
+            out["error"] = exc
+
+    def pending(dask_scheduler) -> int:
+        """Counting tasks not yet done (-1 before the graph arrives)."""
+        states = [ts.state for ts in dask_scheduler.tasks.values() if str(ts.key).startswith("_count")]
+        return -1 if not states else sum(s in ("waiting", "queued", "processing", "no-worker") for s in states)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not 0 <= cluster.run_on_scheduler(pending) <= 65 and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    left = cluster.run_on_scheduler(pending)
+    pids = cluster.run(os.getpid)
+    os.kill(pids[sorted(pids)[0]], signal.SIGKILL)
+    assert thread.is_alive() and left > 10, "the score finished before a worker could be killed"
+    thread.join(120)
+    assert not thread.is_alive() and "error" not in out, out.get("error")
+    assert _records(out["agg"]) == _records(single)
+    cluster.wait_for_workers(2, timeout=60)
+
+
+def test_a_task_that_kills_its_workers_is_a_clear_error(cluster, monkeypatch):
+    """When a task's workers keep dying, the run stops with ClusterError (exit 3), no result."""
+    import dask
+
+    cluster.run_on_scheduler(lambda dask_scheduler: setattr(dask_scheduler, "allowed_failures", 0))
+    try:
+        with distributed.connect(cluster) as run, pytest.raises(ClusterError, match="died"):
+            run.compute(dask.delayed(os._exit)(1))
+    finally:
+        cluster.run_on_scheduler(lambda dask_scheduler: setattr(dask_scheduler, "allowed_failures", 3))
+        cluster.wait_for_workers(2, timeout=60)
+
+
+def test_unreachable_scheduler_and_bad_addresses(monkeypatch, partitionings, tmp_path):
+    monkeypatch.setattr(distributed, "CONNECT_TIMEOUT", "1s")
+    result = runner.invoke(app, ["score", partitionings["one file"][0], "--scheduler", "tcp://127.0.0.1:9"])
+    assert result.exit_code == 3
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.output
+    for bad in ("s3://bucket", "two words", "local:0"):
+        with pytest.raises(ArgumentError):
+            distributed.check_scheduler(bad)
+    result = runner.invoke(app, ["validate", partitionings["one file"][0]], env={"JIESU_SCHEDULER": "http://x"})
+    assert result.exit_code == 2 and "not a Dask scheduler address" in result.stderr
+
+
+# ---------------------------------------------------------------- the command line
+
+def test_the_commands_take_scheduler(cluster, partitionings, tmp_path):
+    inputs = partitionings["folder"]
+    address = cluster.scheduler.address
+    for args in (["score", *inputs, "--by", "district", "-f", "csv"],
+                 ["rank", *inputs, "--month", "2024-02", "-f", "json"],
+                 ["validate", *inputs, "-f", "json"]):
+        single = runner.invoke(app, args)
+        spread = runner.invoke(app, [*args, "--scheduler", address])
+        env = runner.invoke(app, args, env={"JIESU_SCHEDULER": address})
+        assert single.exit_code == spread.exit_code == env.exit_code == 0, spread.output
+        assert single.stdout == spread.stdout == env.stdout and len(single.stdout) > 200
+
+
+def test_import_jiesu_and_help_do_not_import_dask():
+    code = ("import sys, jiesu, jiesu.scoring, jiesu.validation, jiesu.cli.app; "
+            "from typer.testing import CliRunner; CliRunner().invoke(jiesu.cli.app.app, ['--help']); "
+            "CliRunner().invoke(jiesu.cli.app.app, ['score', '--help']); "
+            "print([m for m in ('dask', 'distributed', 'fsspec') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_without_dask_the_flag_says_how_to_install(monkeypatch):
+    import builtins
+
+    real = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name.split(".")[0] in ("dask", "distributed"):
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    with pytest.raises(ClusterError, match=r"pip install 'jiesu\[dask\]'"):
+        distributed._require_dask()
