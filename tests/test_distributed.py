@@ -15,22 +15,21 @@ import time
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 pytest.importorskip("distributed")
 
-from typer.testing import CliRunner  # noqa: E402
+from typer.testing import CliRunner
 
-from jiesu import distributed  # noqa: E402
-from jiesu.cli.app import app  # noqa: E402
-from jiesu.errors import ArgumentError, ClusterError, InputError  # noqa: E402
-from jiesu.profile import load_profile  # noqa: E402
-from jiesu.ranking import rank  # noqa: E402
-from jiesu.records import json_records, parquet_writer  # noqa: E402
-from jiesu.scoring import aggregate, score  # noqa: E402
-from jiesu.synthetic import generate  # noqa: E402
-from jiesu.validation import validate  # noqa: E402
+from jiesu import distributed
+from jiesu.cli.app import app
+from jiesu.errors import ArgumentError, ClusterError, InputError
+from jiesu.profile import load_profile
+from jiesu.ranking import rank
+from jiesu.records import json_records, parquet_writer
+from jiesu.scoring import aggregate, score
+from jiesu.synthetic import generate
+from jiesu.validation import validate
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 runner = CliRunner()
@@ -293,6 +292,20 @@ def test_notice_books_merge_exactly():
     assert m == n
 
 
+# ---------------------------------------------------------------- replications
+
+def test_replications_do_not_depend_on_the_workers(cluster):
+    """The same seeds, the same figures: in this process (one worker), on two workers, and with
+    Dask's in-process scheduler."""
+    from jiesu.simulation.replications import replicate
+
+    mmc = str(FIXTURES / "scenarios" / "mmc.toml")
+    here = replicate(mmc, days=1, seed=9, replications=4)
+    assert replicate(mmc, days=1, seed=9, replications=4, scheduler=cluster.scheduler.address).to_dict() == here.to_dict()
+    assert replicate(mmc, days=1, seed=9, replications=4, scheduler="synchronous").to_dict() == here.to_dict()
+    assert len({run["mean_wait_seconds"] for run in here.runs[0]}) == 4  # the runs differ
+
+
 # ---------------------------------------------------------------- failures
 
 def test_a_killed_worker_still_gives_the_right_counts(cluster, cases, tmp_path, monkeypatch):
@@ -305,7 +318,7 @@ def test_a_killed_worker_still_gives_the_right_counts(cluster, cases, tmp_path, 
     def run() -> None:
         try:
             out["agg"] = aggregate([str(many)], by="unit", scheduler=cluster.scheduler.address)
-        except BaseException as exc:  # pragma: no cover - reported below
+        except Exception as exc:  # noqa: BLE001 - reported below
             out["error"] = exc
 
     def pending(dask_scheduler) -> int:
@@ -320,7 +333,7 @@ def test_a_killed_worker_still_gives_the_right_counts(cluster, cases, tmp_path, 
         time.sleep(0.005)
     left = cluster.run_on_scheduler(pending)
     pids = cluster.run(os.getpid)
-    os.kill(pids[sorted(pids)[0]], signal.SIGKILL)
+    os.kill(pids[min(pids)], signal.SIGKILL)
     assert thread.is_alive() and left > 10, "the score finished before a worker could be killed"
     thread.join(120)
     assert not thread.is_alive() and "error" not in out, out.get("error")

@@ -190,8 +190,7 @@ def find_sources(inputs: Sequence[str | Path | Source]) -> list[Source]:
             out.append(item)
             continue
         text = str(item)
-        if text.startswith("file://"):
-            text = text[len("file://"):]
+        text = text.removeprefix("file://")
         if "://" in text:
             out.extend(_remote_sources(text))
         elif glob.has_magic(text) and not Path(text).exists():

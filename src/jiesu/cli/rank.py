@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from . import scorecard
-from .options import OutputOpt, Inputs, ProfileOpt, SchedulerOpt
+from .options import Inputs, OutputOpt, ProfileOpt, SchedulerOpt
 
 FORMATS = ("table", "csv", "json", "jsonl", "markdown", "parquet", "xlsx", "html")
 

@@ -8,7 +8,7 @@ import typer
 
 from . import scorecard
 from .common import message
-from .options import MonthOpt, OutputOpt, Inputs, ProfileOpt, SchedulerOpt
+from .options import Inputs, MonthOpt, OutputOpt, ProfileOpt, SchedulerOpt
 
 FORMATS = ("table", "csv", "json", "jsonl", "markdown", "parquet")
 
