@@ -42,7 +42,7 @@ import glob
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -156,10 +156,15 @@ def connect(scheduler: Scheduler) -> Iterator[Runner]:
 
         from distributed import LocalCluster
 
+        import dask
+
         n = int(s[6:]) if s.startswith("local:") else (os.cpu_count() or 1)
         try:
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.CRITICAL)
+            # Dask sets MALLOC_TRIM_THRESHOLD_ in its workers, which switches off glibc's adaptive
+            # mmap threshold: every large numpy array would be mapped and zeroed afresh
+            with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                       dashboard_address=None, silence_logs=logging.CRITICAL)
         except (OSError, RuntimeError, TimeoutError) as exc:
             raise ClusterError(f"cannot start a local Dask cluster ({_short(exc)})") from None
         try:
@@ -280,11 +285,28 @@ def plan(sizes: list[int] | None) -> list[list[int] | None]:
     return tasks
 
 
+@lru_cache(maxsize=1)
+def _worker_memory() -> None:
+    """On a Dask worker: Arrow allocates from its jemalloc pool for the rest of the worker's life
+    (``jiesu.memory.streaming_memory``), so each task decodes its row group into the pages the last
+    one freed instead of fresh ones the kernel must zero. Elsewhere (in-process schedulers) nothing."""
+    from distributed import get_worker
+
+    from .memory import streaming_memory
+
+    try:
+        get_worker()
+    except ValueError:
+        return
+    streaming_memory().__enter__()  # left open on purpose: the worker process keeps the pool
+
+
 def _count(spec: tuple[Callable[[], Any], Callable[[Any], Any]], source: Source, columns: Sequence[str],
            groups: list[int] | None) -> Any:
     """One task: count some row groups (or a whole source) into a fresh counter; its partial result."""
     from .io.cases import row_group_tasks, sequential_tables
 
+    _worker_memory()
     make, finish = spec
     counter = make()
     if groups is None:
@@ -354,6 +376,7 @@ def _check_file(profile: Any, max_samples: int, batch_rows: int, bits: int,
     from .validation.engine import _case_ids, checked_batches
     from .validation.report import NoticeBook
 
+    _worker_memory()
     book = NoticeBook(max_samples)
     hashes, rows = [], 0
     for batch, _ in checked_batches(source, profile, book, batch_rows):
