@@ -64,6 +64,18 @@ def dask_dataframe_score(path: str) -> list[tuple]:
                   for (m, u), v in zip(res.index, res[["n", "c", "r", "s", "b"]].to_numpy()))
 
 
+def cpu_seconds(client) -> float:
+    """CPU seconds used so far by this process (caller and the LocalCluster's scheduler) and the
+    workers: the work done, whatever the machine's load."""
+    import resource
+
+    def used() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
+
+    return used() + sum(client.run(used).values())
+
+
 def dask_default_is(client) -> bool:
     """dask.dataframe computes on the cluster's client (the default once a Client exists)."""
     from distributed import default_client
@@ -83,15 +95,18 @@ def test_distributed_score_overhead_and_dask_dataframe():
         client = run.client
         assert client is not None and dask_default_is(client)
         times: dict[str, list[float]] = {"one process": [], "--scheduler local:2": [], "dask.dataframe": []}
+        cpu: dict[str, list[float]] = {k: [] for k in times}
         results = {}
         for i in range(ROUNDS + 1):  # round 0 warms the workers (imports, page cache) and is not kept
             for name, fn in (("one process", lambda: jiesu_counts(jiesu.score([path]))),
                              ("--scheduler local:2", lambda: jiesu_counts(jiesu.score([path], scheduler=client))),
                              ("dask.dataframe", lambda: dask_dataframe_score(path))):  # on the client's cluster
+                c = cpu_seconds(client)
                 t = time.perf_counter()
                 results[name] = fn()
                 if i:
                     times[name].append(time.perf_counter() - t)
+                    cpu[name].append(cpu_seconds(client) - c)
     one = results["one process"]
     assert len(one) > 1000
     assert results["--scheduler local:2"] == one, "distributed counts differ"
@@ -105,7 +120,8 @@ def test_distributed_score_overhead_and_dask_dataframe():
     ratio = med["--scheduler local:2"] / med["one process"]
     print(f"\n{ROWS:,} cases, {ROUNDS} alternating rounds, load average before {load[0]:.2f} {load[1]:.2f}")
     for k, v in times.items():
-        print(f"  {k:22s} median {med[k]:6.2f} s   runs {' '.join(f'{x:.2f}' for x in v)}")
+        print(f"  {k:22s} median {med[k]:6.2f} s   runs {' '.join(f'{x:.2f}' for x in v)}"
+              f"   CPU-s (this process + workers) median {median(cpu[k]):6.2f}")
     print(f"  distributed / one process: {ratio:.2f}; dask.dataframe / distributed: "
           f"{med['dask.dataframe'] / med['--scheduler local:2']:.2f}")
     print(f"  cluster start-up (2 worker processes) {started:.2f} s; whole `jiesu score --scheduler local:2` "

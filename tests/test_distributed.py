@@ -237,6 +237,18 @@ def test_the_report_equals_the_single_process_report(cluster, messy, max_samples
     assert single["errors"] > 50
 
 
+def test_relative_paths_are_read_by_the_workers_and_shown_as_given(cluster, messy, monkeypatch):
+    """A worker's working folder is not the caller's: it gets absolute paths, the report shows the
+    names as given (samples, rows per file, the duplicates' "same case_id as" too)."""
+    root = Path(messy[0]).parent
+    monkeypatch.chdir(root)
+    names = ["a.parquet", "b.parquet", "d.parquet", "dup-again.ndjson"]
+    single = validate(names, max_samples=3).to_dict()
+    assert validate(names, max_samples=3, scheduler=cluster).to_dict() == single
+    assert str(root) not in json.dumps(single)
+    assert aggregate(["a.parquet"], by="unit", scheduler=cluster).total() == aggregate(["a.parquet"], by="unit").total()
+
+
 def test_unique_ids_across_files_are_no_duplicate(cluster, partitionings):
     for layout in ("folder", "mixed"):
         single = validate(partitionings[layout]).to_dict()
@@ -380,6 +392,30 @@ def test_the_commands_take_scheduler(cluster, partitionings, tmp_path):
         env = runner.invoke(app, args, env={"JIESU_SCHEDULER": address})
         assert single.exit_code == spread.exit_code == env.exit_code == 0, spread.output
         assert single.stdout == spread.stdout == env.stdout and len(single.stdout) > 200
+
+
+def test_the_examples_of_docs_scale_md(cluster, tmp_path, monkeypatch):
+    """The `jiesu` lines of docs/scale.md's first sh block, run on this module's cluster instead of
+    `local`: the same output as without --scheduler."""
+    import re
+    import shlex
+
+    doc = (FIXTURES.parent / "docs" / "scale.md").read_text(encoding="utf-8")
+    block = re.search(r"```sh\n(.*?)```", doc, re.DOTALL).group(1)
+    lines = [shlex.split(line.split("  #")[0])[1:] for line in block.splitlines() if line.startswith("jiesu ")]
+    assert len(lines) == 5 and sum("--scheduler" in args for args in lines) == 4
+    (tmp_path / "fixtures").symlink_to(FIXTURES)
+    monkeypatch.chdir(tmp_path)
+    for args in lines:
+        if "--scheduler" not in args:
+            assert runner.invoke(app, args).exit_code == 0
+            continue
+        i = args.index("--scheduler")
+        assert args[i + 1] == "local"
+        single = runner.invoke(app, args[:i] + args[i + 2:])
+        spread = runner.invoke(app, [*args[:i + 1], cluster.scheduler.address, *args[i + 2:]])
+        assert single.exit_code == spread.exit_code == 0, spread.output
+        assert spread.stdout == single.stdout and len(single.stdout) > 150
 
 
 def test_import_jiesu_and_help_do_not_import_dask():

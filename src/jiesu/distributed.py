@@ -154,9 +154,8 @@ def connect(scheduler: Scheduler) -> Iterator[Runner]:
     if s == "local" or s.startswith("local:"):
         import logging
 
-        from distributed import LocalCluster
-
         import dask
+        from distributed import LocalCluster
 
         n = int(s[6:]) if s.startswith("local:") else (os.cpu_count() or 1)
         try:
@@ -206,6 +205,15 @@ def find_sources(inputs: Sequence[str | Path | Source]) -> list[Source]:
         else:
             out.extend(discover([text]))
     return out
+
+
+def for_workers(sources: list[Source]) -> list[Source]:
+    """The sources as the workers must see them: local paths made absolute (a worker's working
+    folder is not the caller's)."""
+    from dataclasses import replace
+
+    return [s if s.filesystem is not None or s.path.is_absolute() else replace(s, path=s.path.absolute())
+            for s in sources]
 
 
 def _remote_sources(url: str) -> list[Source]:
@@ -326,7 +334,7 @@ def map_reduce(inputs: Sequence[str | Path | Source], *, columns: Sequence[str],
     ``finish``), merge the partial results in a tree on the workers, return the merged one."""
     import dask
 
-    sources = find_sources(inputs)
+    sources = for_workers(find_sources(inputs))
     with connect(scheduler) as run:
         sizes = run.compute(*[dask.delayed(_row_groups, pure=False)(s, list(columns)) for s in sources])
         spec = dask.delayed((make, finish), traverse=False)
@@ -439,6 +447,8 @@ def validate(paths: Sequence[str | Path | Source], *, profile: Any, max_samples:
     sources = find_sources(paths)
     for s in sources:
         s.encoding = encoding if s.format == "csv" else None
+    given = sources
+    sources = for_workers(sources)
     # the shuffle: each file's hashes split by their top bits, one task per partition finds the
     # repeated ones; small inputs need no more than one partition
     bits = PARTITION_BITS if sum(_size(s) for s in sources) >= SMALL_SHUFFLE_BYTES else 0
@@ -455,8 +465,11 @@ def validate(paths: Sequence[str | Path | Source], *, profile: Any, max_samples:
             found = run.compute(*[dask.delayed(scan_source, pure=False)(s, hashes, batch_rows) for s in sources])
             rows = np.concatenate([bounds[i] + r for i, (r, _) in enumerate(found)]).astype(np.int64)
             values = pa.concat_arrays([v for _, v in found])
-            book_duplicates(*group_repeats(rows, values), sources, bounds, book)
     assert isinstance(book, NoticeBook)
+    book.rename({str(w.path): str(g.path) for w, g in zip(sources, given) if w.path != g.path})
+    if len(hashes):
+        book_duplicates(*group_repeats(rows, values), given, bounds, book)
+    sources = given
     return Report(
         schema_id=schema_id(),
         schema_version=schema_version(),

@@ -165,6 +165,17 @@ class NoticeBook:
                 mine.samples.extend(Sample(s.file, s.row, s.value, s.explanation) for s in theirs.samples[:room])
         return self
 
+    def rename(self, names: dict[str, str]) -> None:
+        """Show files under other names (``{name as checked: name to show}``): a distributed run
+        reads absolute paths, the report names the files as the caller gave them."""
+        shown_names = {shown(a) or "": shown(b) or "" for a, b in names.items()}
+        if not shown_names:
+            return
+        for notice in self.by_key.values():
+            notice.by_file = {shown_names.get(f, f): n for f, n in notice.by_file.items()}
+            for sample in notice.samples:
+                sample.file = shown_names.get(sample.file, sample.file)
+
     def room(self, code: str, field_name: str | None) -> int:
         notice = self.by_key.get((code, shown(field_name)))
         return self.max_samples - (len(notice.samples) if notice else 0)
