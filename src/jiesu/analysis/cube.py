@@ -1,0 +1,461 @@
+"""The volume cube: integer counts per period x cell, a cell being a combination of case fields
+(category, topic, street, district, unit), small, exact and mergeable.
+
+Every analysis command (topics, warn, disputes) is a question about one or two cubes, counted in
+one streaming pass over the cases with the machinery of :mod:`jiesu.scoring`: the typed readers,
+local months (or days) from :func:`jiesu.months.months_of`, and one ``numpy.bincount`` over
+dictionary indices per batch and measure group. A cube merges with another cube of the same shape,
+so partitions can be counted anywhere (threads here, Dask workers later) and added up.
+
+Measure groups (what a cube counts, each in its own period):
+
+- ``volume``, by the period the case was **received**: ``cases`` (every case, any disposition),
+  ``requests`` (dispatched cases: 派单量), ``repeats`` (dispatched cases excluded as duplicates:
+  the only repeat the case record lets one recognise);
+- ``scores``, by the period of the **callback**: the counts of :data:`jiesu.scoring.MEASURES`
+  (scored, contacted, ..., callbacks) under the profile's scoring rules, so
+  :func:`jiesu.scoring.rates` turns them into the three rates;
+- ``disputes``, by the period the case was received, dispatched cases only: ``objected`` (at
+  least one dispatch objection), ``objections`` (their sum), ``repeated_objections`` (two or more),
+  ``upheld`` (``objection_upheld`` true), and ``excluded_<reason>`` for every exclusion reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import ArgumentError, DataError
+from ..io.cases import row_group_tasks, sequential_tables, total_rows
+from ..io.sources import Source, as_sources
+from ..memory import streaming_memory
+from ..months import day_label, days_of, month_label, months_of, parse_day, parse_month
+from ..profile import Profile, load_profile
+from ..progress import ProgressCallback
+from ..schema import EXCLUSION_REASONS
+from ..scoring import (
+    _NOT_SCORED,
+    _PATTERN_MATRIX,
+    _PATTERNS,
+    _SAT_CODES,
+    MEASURES,
+    Scorer,
+    _bool_parts,
+    _count_in_parallel,
+    _Dict,
+    _state,
+    _ts_parts,
+)
+
+#: the case fields a cube can be cut by
+DIMENSIONS = ("category", "topic", "street", "district", "unit")
+PERIODS = ("month", "day")
+SCORE_MEASURES = tuple(m for m in MEASURES if m != "requests")
+GROUPS: dict[str, tuple[str, ...]] = {
+    "volume": ("cases", "requests", "repeats"),
+    "scores": SCORE_MEASURES,
+    "disputes": ("objected", "objections", "repeated_objections", "upheld",
+                 *(f"excluded_{r}" for r in EXCLUSION_REASONS)),
+}
+_BITS = 15  # bits of a dimension's value id in a cell code: 32,767 distinct values per dimension
+
+
+@dataclass
+class Cube:
+    """Counts per (period, cell): ``counts[period]`` is an int64 array (cells so far x measures)
+    whose rows follow ``cells``; a cell is a tuple of values, one per dimension (None for null)."""
+
+    dims: tuple[str, ...]
+    groups: tuple[str, ...]
+    period: str = "month"
+    values: list[list[str | None]] = field(default_factory=list)
+    cells: list[tuple[str | None, ...]] = field(default_factory=list)
+    counts: dict[int, np.ndarray] = field(default_factory=dict)
+    _value_ids: list[dict[str | None, int]] = field(default_factory=list, repr=False)
+    _codes: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64), repr=False)
+    _sorted: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        bad = [d for d in self.dims if d not in DIMENSIONS]
+        if bad or not self.dims or len(set(self.dims)) != len(self.dims) or len(self.dims) * _BITS > 63:
+            raise ArgumentError(f"a cube is cut by 1 to 4 distinct fields of {', '.join(DIMENSIONS)}, got {self.dims}")
+        if self.period not in PERIODS:
+            raise ArgumentError(f"a cube's period is one of {', '.join(PERIODS)}, got {self.period!r}")
+        unknown = [g for g in self.groups if g not in GROUPS]
+        if unknown or not self.groups:
+            raise ArgumentError(f"measure groups are {', '.join(GROUPS)}, got {self.groups}")
+        if not self.values:
+            self.values = [[] for _ in self.dims]
+            self._value_ids = [{} for _ in self.dims]
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        return tuple(m for g in self.groups for m in GROUPS[g])
+
+    def same_shape(self, other: Cube) -> bool:
+        return (self.dims, self.groups, self.period) == (other.dims, other.groups, other.period)
+
+    # ------------------------------------------------------------ cells
+
+    def value_ids(self, dim: int, values: Iterable[str | None]) -> np.ndarray:
+        """Ids of values of dimension ``dim``, adding the new ones."""
+        ids, known, out = self._value_ids[dim], self.values[dim], []
+        for v in values:
+            i = ids.get(v)
+            if i is None:
+                i = ids[v] = len(known)
+                if i >= 1 << _BITS:
+                    raise DataError(f"more than {(1 << _BITS) - 1} distinct values of {self.dims[dim]!r}")
+                known.append(v)
+            out.append(i)
+        return np.array(out, dtype=np.int64)
+
+    def cell_ids(self, codes: np.ndarray) -> np.ndarray:
+        """Cell ids of distinct cell codes (value ids packed ``_BITS`` bits each), adding new cells."""
+        if self._sorted is None:
+            order = np.argsort(self._codes, kind="stable")
+            self._sorted = (self._codes[order], order)
+        keys, order = self._sorted
+        pos = np.searchsorted(keys, codes)
+        found = pos < keys.size
+        found[found] = keys[pos[found]] == codes[found]
+        out = np.empty(codes.size, dtype=np.int64)
+        out[found] = order[pos[found]]
+        new = np.flatnonzero(~found)
+        if new.size:
+            first = len(self.cells)
+            out[new] = np.arange(first, first + new.size)
+            self._codes = np.concatenate([self._codes, codes[new]])
+            mask = (1 << _BITS) - 1
+            for code in codes[new].tolist():
+                self.cells.append(tuple(self.values[d][(code >> (_BITS * d)) & mask] for d in range(len(self.dims))))
+            self._sorted = None
+        return out
+
+    def _block(self, period: int) -> np.ndarray:
+        arr = self.counts.get(period)
+        n = len(self.cells)
+        if arr is None or arr.shape[0] < n:
+            grown = np.zeros((n, len(self.measures)), dtype=np.int64)
+            if arr is not None:
+                grown[: arr.shape[0]] = arr
+            arr = self.counts[period] = grown
+        return arr
+
+    def add(self, first_period: int, cells: np.ndarray, block: np.ndarray) -> None:
+        """Add a (periods x len(cells) x measures) block whose periods start at ``first_period``."""
+        for i in range(block.shape[0]):
+            part = block[i]
+            if part.any():
+                self._block(first_period + i)[cells] += part
+
+    def merge(self, other: Cube) -> Cube:
+        """Add another cube of the same dimensions, groups and period into this one; returns self."""
+        if not self.same_shape(other):
+            raise ValueError(f"cannot merge a cube by {other.dims}/{other.groups}/{other.period} "
+                             f"into one by {self.dims}/{self.groups}/{self.period}")
+        if not other.cells:
+            return self
+        maps = [self.value_ids(d, other.values[d]) for d in range(len(self.dims))]
+        codes = np.zeros(len(other.cells), dtype=np.int64)
+        mask = (1 << _BITS) - 1
+        for d, m in enumerate(maps):
+            codes |= m[(other._codes >> (_BITS * d)) & mask] << (_BITS * d)
+        ids = self.cell_ids(codes)
+        for period, arr in other.counts.items():
+            self._block(period)[ids[: arr.shape[0]]] += arr
+        return self
+
+    # ------------------------------------------------------------ reading
+
+    def periods(self) -> list[int]:
+        return sorted(p for p, arr in self.counts.items() if arr.any())
+
+    def label(self, period: int) -> str:
+        return month_label(period) if self.period == "month" else day_label(period)
+
+    def column(self, dim: str) -> list[str | None]:
+        """The value of ``dim`` of every cell, in cell order."""
+        d = self.dims.index(dim)
+        return [c[d] for c in self.cells]
+
+    def matrix(self, periods: Sequence[int], measure: str) -> np.ndarray:
+        """(cells x periods) counts of one measure (zero where a period has none)."""
+        j = self.measures.index(measure)
+        out = np.zeros((len(self.cells), len(periods)), dtype=np.int64)
+        for k, p in enumerate(periods):
+            arr = self.counts.get(p)
+            if arr is not None:
+                out[: arr.shape[0], k] = arr[:, j]
+        return out
+
+    def totals(self, periods: Iterable[int], by: Sequence[str] = ()) -> dict[tuple[str | None, ...], dict[str, int]]:
+        """Counts summed over ``periods`` and over every dimension not in ``by``, keyed by the
+        values of ``by`` (a tuple; ``()`` for the grand total)."""
+        idx = [self.dims.index(b) for b in by]
+        sums = np.zeros((len(self.cells), len(self.measures)), dtype=np.int64)
+        for p in periods:
+            arr = self.counts.get(p)
+            if arr is not None:
+                sums[: arr.shape[0]] += arr
+        groups: dict[tuple[str | None, ...], int] = {}
+        gid = np.array([groups.setdefault(tuple(c[i] for i in idx), len(groups)) for c in self.cells],
+                       dtype=np.int64)
+        out = np.zeros((len(groups), len(self.measures)), dtype=np.int64)
+        if gid.size:
+            np.add.at(out, gid, sums)
+        return {key: dict(zip(self.measures, map(int, out[g]))) for key, g in groups.items()}
+
+    def to_records(self) -> list[dict[str, Any]]:
+        """Flat records (period, one key per dimension, counts) of every non-empty cell."""
+        out = []
+        for p in self.periods():
+            arr = self.counts[p]
+            for i in np.flatnonzero(arr.any(axis=1)):
+                rec: dict[str, Any] = {"period": self.label(p), **dict(zip(self.dims, self.cells[i]))}
+                rec.update(zip(self.measures, map(int, arr[i])))
+                out.append(rec)
+        return out
+
+    @classmethod
+    def from_records(cls, dims: Sequence[str], groups: Sequence[str], period: str,
+                     records: Iterable[dict[str, Any]]) -> Cube:
+        """The inverse of :meth:`to_records`."""
+        cube = cls(tuple(dims), tuple(groups), period)
+        parse = parse_month if period == "month" else parse_day
+        for rec in records:
+            code = 0
+            for d, dim in enumerate(cube.dims):
+                code |= int(cube.value_ids(d, [rec.get(dim)])[0]) << (_BITS * d)
+            (cell,) = cube.cell_ids(np.array([code], dtype=np.int64))
+            row = cube._block(parse(rec["period"]))
+            row[cell] += np.array([int(rec.get(m, 0)) for m in cube.measures], dtype=np.int64)
+        return cube
+
+
+# ---------------------------------------------------------------- the batch reducer
+
+class CubeCounter:
+    """Reduces batches of cases to one or more cubes in one pass (the per-row work they share,
+    periods and answer patterns, is done once per batch)."""
+
+    def __init__(self, profile: Profile, cubes: Sequence[Cube], *, periods: Iterable[int] | None = None) -> None:
+        if not cubes or len({c.period for c in cubes}) != 1:
+            raise ArgumentError("a counter fills one or more cubes with the same period")
+        self.profile, self.zone = profile, profile.zone
+        self.cubes = [Cube(c.dims, c.groups, c.period) for c in cubes]
+        self.period = cubes[0].period
+        self.periods = None if periods is None else np.array(sorted(set(periods)), dtype=np.int64)
+        self.groups = {g for c in self.cubes for g in c.groups}
+        self.reasons = frozenset(profile.scoring.exclusion_reasons)
+        self._scorer = Scorer(profile, "unit", with_requests=False)  # its rule for "contacted"
+
+    @property
+    def aggregate(self) -> list[Cube]:
+        """The cubes (named like Scorer's result so the same parallel counting drives both)."""
+        return self.cubes
+
+    @property
+    def columns(self) -> list[str]:
+        """The only columns the counting reads."""
+        cols = ["disposition"]
+        for c in self.cubes:
+            cols += c.dims
+        if self.groups & {"volume", "disputes"}:
+            cols += ["received_at", "excluded", "exclusion_reason"]
+        if "scores" in self.groups:
+            cols += [c for c in self._scorer.columns if c != "unit"]
+        if "disputes" in self.groups:
+            cols += ["objections", "objection_upheld"]
+        return list(dict.fromkeys(cols))
+
+    def _when(self, us: np.ndarray) -> tuple[np.ndarray, int]:
+        return months_of(us, self.zone) if self.period == "month" else days_of(us, self.zone)
+
+    def _periods(self, col: pa.ChunkedArray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """(kept rows, their period relative to the first, first period) of rows with a time."""
+        us, ok = _ts_parts(col)
+        if ok is not None:
+            rows = rows[ok[rows]]
+        rel, lo = self._when(us[rows])
+        if self.periods is not None and rows.size:
+            keep = np.isin(rel + lo, self.periods)
+            rows, rel = rows[keep], rel[keep]
+        return rows, rel, lo
+
+    def add(self, table: pa.Table) -> None:
+        """Count one batch (a table holding at least :attr:`columns`, canonical types)."""
+        if table.num_rows == 0:
+            return
+        n = table.num_rows
+        dispatched = _Dict(table.column("disposition")).equals("dispatched")
+        cells = [_Cells(cube, table) for cube in self.cubes]
+        if self.groups & {"volume", "disputes"}:
+            rows, rel, lo = self._periods(table.column("received_at"), np.arange(n))
+            excluded, _ = _bool_parts(table.column("excluded"))
+            reason = _Dict(table.column("exclusion_reason"))
+            if "volume" in self.groups and rows.size:
+                # 0: not dispatched, 1: dispatched, 2: dispatched and a repeat (excluded as duplicate)
+                code = dispatched[rows].astype(np.int64)
+                code += code * (excluded[rows] & reason.lookup(reason.table(lambda v: v == "duplicate", bool), rows))
+                basis = np.array([[1, 0, 0], [1, 1, 0], [1, 1, 1]], dtype=np.int64)
+                for cube, cell in zip(self.cubes, cells):
+                    if "volume" in cube.groups:
+                        cell.count(cube, "volume", rows, rel, lo, code, 3, basis)
+            if "disputes" in self.groups:
+                keep = dispatched[rows]
+                self._disputes(table, rows[keep], rel[keep], lo, excluded, reason, cells)
+        if "scores" in self.groups:
+            rows, rel, lo = self._periods(table.column("callback_at"), np.flatnonzero(dispatched))
+            if rows.size:
+                pattern = self._patterns(table, rows)
+                for cube, cell in zip(self.cubes, cells):
+                    if "scores" in cube.groups:
+                        cell.count(cube, "scores", rows, rel, lo, pattern, _PATTERNS, _PATTERN_MATRIX)
+
+    def _patterns(self, table: pa.Table, rows: np.ndarray) -> np.ndarray:
+        """The answer pattern of each callback, exactly as :class:`jiesu.scoring.Scorer` codes it
+        (the test suite checks that the cube's rates are ``score``'s)."""
+        pattern = (self._scorer._contact_state(table) * np.uint8(3) + _state(table.column("resolved"))) * np.uint8(4)
+        pattern = pattern[rows].astype(np.int64)
+        sat = _Dict(table.column("satisfaction"))
+        pattern += sat.lookup(sat.table(lambda v: _SAT_CODES.get(v, 3), np.uint8), rows)
+        valid, _ = _bool_parts(table.column("callback_valid"))
+        excluded, _ = _bool_parts(table.column("excluded"))
+        not_scored = ~valid[rows]
+        ex = np.flatnonzero(excluded[rows])
+        if ex.size:
+            reason = _Dict(table.column("exclusion_reason"))
+            not_scored[ex] |= reason.lookup(reason.table(lambda v: v in self.reasons, bool), rows[ex])
+        pattern[not_scored] = _NOT_SCORED
+        return pattern
+
+    def _disputes(self, table: pa.Table, rows: np.ndarray, rel: np.ndarray, lo: int, excluded: np.ndarray,
+                  reason: _Dict, cells: list[_Cells]) -> None:
+        if rows.size == 0:
+            return
+        col = table.column("objections")
+        arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        objections = np.asarray(arr.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)[rows]
+        upheld, _ = _bool_parts(table.column("objection_upheld"))
+        which = reason.lookup(reason.table(lambda v: EXCLUSION_REASONS.index(v) if v in EXCLUSION_REASONS else -1,
+                                           np.int64), rows)
+        which = np.where(excluded[rows], which, -1)
+        values = np.stack([objections > 0, objections, objections >= 2, upheld[rows],
+                           *(which == k for k in range(len(EXCLUSION_REASONS)))], axis=1).astype(np.int64)
+        for cube, cell in zip(self.cubes, cells):
+            if "disputes" in cube.groups:
+                cell.sum(cube, "disputes", rows, rel, lo, values)
+
+
+class _Cells:
+    """One batch's cells of one cube: local cell codes per row, mapped to the cube's cells."""
+
+    def __init__(self, cube: Cube, table: pa.Table) -> None:
+        cols = [_Dict(table.column(d)) for d in cube.dims]
+        sizes = [len(c.values) + 1 for c in cols]  # + the null slot
+        local = np.zeros(table.num_rows, dtype=np.int64)
+        radix = 1
+        for c, size in zip(cols, sizes):
+            local += c.lookup(np.arange(size, dtype=np.int64)) * radix
+            radix *= size
+        self.cube, self.cols, self.sizes, self.local = cube, cols, sizes, local
+        self.radix = radix
+        self._compact: tuple[np.ndarray, np.ndarray] | None = None
+
+    def compact(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(compact cell of each of ``rows``, the cube's cell id of each compact cell)."""
+        local = self.local[rows]
+        if self.radix <= 1 << 24:
+            present = np.bincount(local, minlength=self.radix) > 0
+            uniq = np.flatnonzero(present)
+            position = np.cumsum(present) - 1
+            inverse = position[local]
+        else:
+            uniq, inverse = np.unique(local, return_inverse=True)
+        # the cube's code of each local cell: each dimension's local index -> value id, packed
+        code = np.zeros(uniq.size, dtype=np.int64)
+        rest = uniq.copy()
+        for d, (col, size) in enumerate(zip(self.cols, self.sizes)):
+            ids = self.cube.value_ids(d, [*col.values, None])
+            code |= ids[rest % size] << (_BITS * d)
+            rest //= size
+        return inverse, self.cube.cell_ids(code)
+
+    def count(self, cube: Cube, group: str, rows: np.ndarray, rel: np.ndarray, lo: int, code: np.ndarray,
+              n_codes: int, matrix: np.ndarray) -> None:
+        """bincount of (period, cell, code), turned into the group's measures by ``matrix``."""
+        inverse, ids = self.compact(rows)
+        k = ids.size
+        n_periods = int(rel.max()) + 1
+        hist = np.bincount((rel * k + inverse) * n_codes + code, minlength=n_periods * k * n_codes)
+        block = hist.reshape(-1, n_codes) @ matrix
+        self._add(cube, group, lo, ids, block.reshape(n_periods, k, -1))
+
+    def sum(self, cube: Cube, group: str, rows: np.ndarray, rel: np.ndarray, lo: int, values: np.ndarray) -> None:
+        """Sums of per-row ``values`` (rows x measures) per (period, cell)."""
+        inverse, ids = self.compact(rows)
+        k = ids.size
+        n_periods = int(rel.max()) + 1
+        group_of = rel * k + inverse
+        block = np.stack([np.bincount(group_of, weights=values[:, j], minlength=n_periods * k)
+                          for j in range(values.shape[1])], axis=1).round().astype(np.int64)
+        self._add(cube, group, lo, ids, block.reshape(n_periods, k, -1))
+
+    @staticmethod
+    def _add(cube: Cube, group: str, lo: int, ids: np.ndarray, block: np.ndarray) -> None:
+        start = cube.measures.index(GROUPS[group][0])
+        full = np.zeros((*block.shape[:2], len(cube.measures)), dtype=np.int64)
+        full[:, :, start:start + block.shape[2]] = block
+        cube.add(lo, ids, full)
+
+
+def count(inputs: Sequence[str | Path | Source], cubes: Sequence[Cube], *, profile: Profile | str | Path | None = None,
+          periods: Iterable[int] | None = None, workers: int = 2,
+          progress: ProgressCallback | None = None) -> list[Cube]:
+    """Stream the inputs once and fill empty copies of ``cubes`` (only ``periods`` kept when
+    given); Parquet row groups are counted by ``workers`` threads into partial cubes that are
+    merged at the end, as :func:`jiesu.scoring.aggregate` does."""
+    profile = load_profile(profile)
+    sources = as_sources(inputs)
+    periods = None if periods is None else list(periods)
+
+    def counter() -> CubeCounter:
+        return CubeCounter(profile, cubes, periods=periods)
+
+    total = total_rows(sources)
+    done = 0
+
+    def counted(rows: int) -> None:
+        nonlocal done
+        done += rows
+        if progress is not None:
+            progress(done, total)
+
+    result = counter()
+    with streaming_memory():
+        for source in sources:
+            tasks = row_group_tasks(source, result.columns)
+            if tasks is None:
+                for table in sequential_tables(source, result.columns):
+                    result.add(table)
+                    counted(table.num_rows)
+            else:
+                for parts in _count_in_parallel(tasks, counter, workers, counted):  # type: ignore[arg-type]
+                    for mine, part in zip(result.cubes, parts):
+                        mine.merge(part)
+    return result.cubes
+
+
+def period_range(first: int, last: int) -> list[int]:
+    if last < first:
+        raise ArgumentError("the period ends before it starts (--to is before --from)")
+    return list(range(first, last + 1))
+
+
+__all__ = ["DIMENSIONS", "GROUPS", "PERIODS", "SCORE_MEASURES", "Cube", "CubeCounter", "count", "period_range"]
