@@ -62,6 +62,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "disputes": ("objected", "objections", "repeated_objections", "upheld",
                  *(f"excluded_{r}" for r in EXCLUSION_REASONS)),
 }
+_SCORE_MATRIX = _PATTERN_MATRIX[:, [MEASURES.index(m) for m in SCORE_MEASURES]]
 _BITS = 15  # bits of a dimension's value id in a cell code: 32,767 distinct values per dimension
 
 
@@ -316,7 +317,7 @@ class CubeCounter:
                 pattern = self._patterns(table, rows)
                 for cube, cell in zip(self.cubes, cells):
                     if "scores" in cube.groups:
-                        cell.count(cube, "scores", rows, rel, lo, pattern, _PATTERNS, _PATTERN_MATRIX)
+                        cell.count(cube, "scores", rows, rel, lo, pattern, _PATTERNS, _SCORE_MATRIX)
 
     def _patterns(self, table: pa.Table, rows: np.ndarray) -> np.ndarray:
         """The answer pattern of each callback, exactly as :class:`jiesu.scoring.Scorer` codes it
