@@ -24,7 +24,7 @@ from ..progress import ProgressCallback
 from ..scoring import rates
 from .cube import Cube, count
 
-COLUMNS = ("code", "theme", "name", "lead", "requests", "previous", "change", "year_ago", "change_yoy",
+COLUMNS = ("code", "theme", "name", "lead", "requests", "previous", "change_mom", "year_ago", "change_yoy",
            "declining", "fell", "response_rate", "resolution_rate", "satisfaction_rate", "composite", "top_streets")
 
 
@@ -90,7 +90,7 @@ def tracking_rows(volume: Cube, answers: Cube, profile: Profile, m: int) -> Trac
         change = (n - before) / before if before else None
         rows.append({
             "code": t.code, "theme": t.theme, "name": t.name, "lead": names.get(t.lead, t.lead) if t.lead else None,
-            "requests": n, "previous": before, "change": change, "year_ago": year,
+            "requests": n, "previous": before, "change_mom": change, "year_ago": year,
             "change_yoy": (n - year) / year if year else None,
             "declining": before is not None and n < before, "fell": change is not None and change < -threshold,
             **r, "top_streets": [f"{names.get(s, s)} {c}" for s, c in top],

@@ -49,7 +49,7 @@ class Warnings:
     @property
     def summary(self) -> str:
         parts = [f"{self.checked.get(lv, 0):,} {lv} series checked" for lv in LEVELS]
-        return (f"{len(self.rows)} warnings for {self.period}: " + ", ".join(parts)
+        return (f"{len(self.rows)} warning{'' if len(self.rows) == 1 else 's'} for {self.period}: " + ", ".join(parts)
                 + f" against {len(self.baseline)} baseline periods")
 
 
