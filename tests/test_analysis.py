@@ -1,0 +1,300 @@
+"""The governance loop: hand-worked fixtures (fixtures/analysis/README.md), the volume cube, and the
+acceptance run on a small simulated year with two surges and one falling problem."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+import jiesu
+from jiesu.analysis.cube import Cube, count
+from jiesu.analysis.detector import upper_bounds
+from jiesu.errors import ArgumentError, ProfileError
+from jiesu.months import parse_month
+from jiesu.profile import load_profile, parse_profile, profile_problems, read_profile_file
+from jiesu.ranking import rank
+
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "analysis"
+CASES = FIX / "cases.csv"
+WARN = FIX / "warn.csv"
+
+
+@pytest.fixture(scope="module")
+def city():
+    return load_profile(FIX / "city.toml")
+
+
+def by(rows, key="code"):
+    return {r[key]: r for r in rows}
+
+
+# ---------------------------------------------------------------- hand-worked
+
+def test_candidates_by_hand(city):
+    rows = jiesu.topic_candidates([CASES], profile=city, first="2024-01", last="2024-02")
+    cats = [r for r in rows if r["kind"] == "category"]
+    assert [(r["code"], r["rank"]) for r in cats] == [("ROAD", 1), ("PARK", 2), ("NOISE", 3), ("WATER", 4)]
+    c = by(cats)
+    assert {k: c[k]["requests"] for k in c} == {"ROAD": 5, "PARK": 6, "NOISE": 5, "WATER": 1}
+    assert c["PARK"]["share"] == pytest.approx(6 / 17)
+    assert {k: (c[k]["streets"], c[k]["districts"], c[k]["months_in_top"]) for k in c} == {
+        "ROAD": (3, 2, 2), "PARK": (3, 2, 2), "NOISE": (2, 1, 1), "WATER": (1, 1, 0)}
+    assert c["NOISE"]["resolution_rate"] == pytest.approx(0.8) and c["NOISE"]["satisfaction_rate"] == pytest.approx(0.78)
+    assert c["ROAD"]["resolution_rate"] == pytest.approx(0.5) and c["WATER"]["resolution_rate"] is None
+    assert (c["PARK"]["repeats"], c["NOISE"]["repeats"]) == (1, 0)
+    assert c["ROAD"]["top_streets"] == ["东二街 2", "西一街 2"] and c["PARK"]["top_streets"] == ["西一街 3", "东一街 2"]
+    assert c["ROAD"]["score"] == pytest.approx(65.0)
+    assert c["PARK"]["score"] == pytest.approx(175 / 3)
+    assert c["NOISE"]["score"] == pytest.approx(46.0333333333)
+    assert c["WATER"]["score"] == pytest.approx(55 / 6)
+    (p2,) = [r for r in rows if r["kind"] == "topic"]
+    assert (p2["code"], p2["name"], p2["rank"], p2["requests"], p2["streets"], p2["months_in_top"]) == \
+           ("P2", "停车与道路", 1, 3, 1, 1)
+    assert p2["score"] == pytest.approx(125 / 3)
+
+
+def test_candidate_weights_are_the_profile_settings(city):
+    only_volume = dataclasses.replace(city, analysis=dataclasses.replace(
+        city.analysis, candidate_weights=jiesu.profile.CandidateWeights(1, 0, 0, 0, 0, 0)))
+    rows = jiesu.topic_candidates([CASES], profile=only_volume, first="2024-01", last="2024-02")
+    cats = [(r["code"], r["rank"], round(r["score"], 6)) for r in rows if r["kind"] == "category"]
+    assert cats == [("PARK", 1, 100.0), ("NOISE", 2, round(500 / 6, 6)), ("ROAD", 2, round(500 / 6, 6)),
+                    ("WATER", 4, round(100 / 6, 6))]
+
+
+def test_track_by_hand(city):
+    result = jiesu.track_topics([CASES], profile=city, month="2024-03")
+    p1, p2 = result.rows
+    assert (p1["code"], p1["requests"], p1["previous"], p1["year_ago"]) == ("P1", 2, 1, 4)
+    assert p1["change_mom"] == pytest.approx(1.0) and p1["change_yoy"] == pytest.approx(-0.5)
+    assert (p1["declining"], p1["fell"], p1["composite"], p1["lead"]) == (False, False, 100.0, "东区")
+    assert (p2["requests"], p2["previous"], p2["year_ago"], p2["change_yoy"]) == (2, 7, 0, None)
+    assert p2["change_mom"] == pytest.approx(-5 / 7) and p2["declining"] and p2["fell"]
+    assert p2["composite"] == pytest.approx(55.0) and p2["top_streets"] == ["西一街 2"]
+    assert result.summary() == "2024-03: 1 of 2 problems declining month on month (1 fell by more than 10%)"
+    assert result.summary("zh") == "2024-03：2 个问题中 1 个派单量环比下降，1 个降幅超10%"
+
+
+def test_track_threshold_is_a_setting_and_unstarted_problems_wait(city):
+    lax = dataclasses.replace(city, analysis=dataclasses.replace(city.analysis, decline_threshold=0.75))
+    assert [r["fell"] for r in jiesu.track_topics([CASES], profile=lax, month="2024-03").rows] == [False, False]
+    later = dataclasses.replace(city, topics=(dataclasses.replace(city.topics[0], start="2024-04"), city.topics[1]))
+    assert [r["code"] for r in jiesu.track_topics([CASES], profile=later, month="2024-03").rows] == ["P2"]
+
+
+def test_a_month_without_data_is_unknown_not_zero(city):
+    result = jiesu.track_topics([CASES], profile=city, month="2024-01")  # December 2023: no case at all
+    assert [r["previous"] for r in result.rows] == [None, None]
+    assert [r["declining"] for r in result.rows] == [False, False]
+
+
+def test_disputes_by_hand(city):
+    rows = jiesu.disputes([CASES], profile=city, month="2024-02")
+    assert [r["key"] for r in rows] == ["D1", "S21", "S11", "S22", None]
+    d1, s21, _, s22, total = rows
+    assert (d1["requests"], d1["objected"], d1["objections"], d1["repeated_objections"], d1["upheld"]) == (3, 1, 2, 1, 1)
+    assert d1["upheld_share"] == 1.0 and d1["excluded_objection_upheld"] == 1
+    assert (s21["objected"], s21["upheld"], s21["upheld_share"]) == (1, 0, 0.0)
+    assert s22["excluded_duplicate"] == 1 and rows[2]["upheld_share"] is None
+    assert (total["name"], total["requests"], total["objections"], total["upheld_share"]) == ("total", 8, 3, 0.5)
+    cats = by(jiesu.disputes([CASES], profile=city, month="2024-02", by="category"), "key")
+    assert (cats["ROAD"]["requests"], cats["ROAD"]["objections"], cats["PARK"]["excluded_duplicate"]) == (3, 2, 1)
+
+
+def test_trend_by_hand(city):
+    rows = jiesu.trend([CASES], profile=city, first="2024-01", last="2024-02", level="district")
+    got = {(r["month"], r["unit"]): r for r in rows}
+    jan1, jan2, feb1, feb2 = (got[k] for k in [("2024-01", "D1"), ("2024-01", "D2"), ("2024-02", "D1"), ("2024-02", "D2")])
+    assert (jan1["rank"], jan1["requests"], jan1["classes"]) == (1, 6, ["governance"])
+    assert jan1["composite"] == pytest.approx(596 / 6)
+    assert (jan2["rank"], jan2["composite"]) == (None, 55.0)
+    assert (feb2["rank"], feb2["composite"], feb2["previous_composite"], feb2["classes"]) == (1, 100.0, 55.0, ["advanced", "governance"])
+    assert (feb1["rank"], feb1["requests"], feb1["classes"]) == (2, 4, ["rectification", "governance"])
+    assert feb1["composite"] == pytest.approx(40.0) and feb1["change"] == pytest.approx(40 - 596 / 6)
+
+
+def test_trend_is_rank_month_by_month(city):
+    rows = jiesu.trend([CASES], profile=city, first="2024-01", last="2024-03", level="street")
+    for month in ("2024-01", "2024-02", "2024-03"):
+        assert [{k: v for k, v in r.items() if k != "month"} for r in rows if r["month"] == month] == \
+               rank([CASES], profile=city, month=month, level="street")
+
+
+def test_warn_by_hand(city):
+    result = jiesu.warn([WARN], profile=city, month="2024-01")
+    assert [(r["level"], r["category"], r["place"]) for r in result.rows] == [
+        ("street", "PARK", "S21"), ("district", "PARK", "D2"), ("street", "NOISE", "S11"), ("district", "NOISE", "D1")]
+    noise = result.rows[2]
+    assert (noise["observed"], noise["expected"], noise["upper_bound"], noise["ratio"]) == (30, 10.0, 29, 3.0)
+    assert noise["p_value"] == pytest.approx(0.000377, rel=1e-3) and noise["baseline_periods"] == 6
+    assert (result.rows[0]["upper_bound"], result.rows[0]["ratio"]) == (4, None)
+    assert result.checked == {"street": 4, "district": 4}
+    assert len(result.baseline) == 6 and result.baseline[0] == "2023-07"
+
+
+def test_warn_boundary_29_is_not_a_warning(city, tmp_path):
+    import csv
+
+    rows = list(csv.DictReader(WARN.open(encoding="utf-8")))
+    drop = next(i for i, r in enumerate(rows) if r["case_id"].startswith("W-NOISE-2024-01"))
+    path = tmp_path / "warn29.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows[:drop] + rows[drop + 1:])
+    assert [r["category"] for r in jiesu.warn([path], profile=city, month="2024-01").rows] == ["PARK", "PARK"]
+
+
+def test_warn_needs_enough_history(city):
+    result = jiesu.warn([WARN], profile=city, month="2023-10")  # only 3 baseline months
+    assert result.rows == [] and result.checked == {"street": 0, "district": 0}
+    assert result.unchecked == {"street": 2, "district": 2}  # PARK and ROAD have no case yet
+    with pytest.raises(ArgumentError):
+        jiesu.warn([WARN], profile=city)
+    with pytest.raises(ArgumentError):
+        jiesu.warn([WARN], profile=city, month="2024-01", days=7)
+    with pytest.raises(ArgumentError):
+        jiesu.warn([WARN], profile=city, days=0)
+
+
+def test_detector_matches_the_surveillance_package_tests():
+    """surveillance's own tests (tests/testthat/test-farringtonFlexible.R): mean log(5), se of the
+    linear predictor log(2), phi 1.5 -> upper 26 and P(Y >= 11) 0.8597797; phi 1 -> 24, 0.9093099.
+    Our intercept-only fit gives se = sqrt(phi / (b mu)); b is chosen so that se = log 2."""
+    import math
+
+    for phi, upper, p in ((1.5, 26, 0.8597797), (1.0, 24, 0.9093099)):
+        b = phi / (5 * math.log(2) ** 2)
+        # a baseline with mean 5 and Pearson dispersion phi, as many periods as b (b is not whole,
+        # so check the threshold arithmetic through the same formula the detector uses)
+        from scipy import stats
+        mu_q = 5 * math.exp(stats.norm.ppf(0.95) * math.sqrt(phi / (b * 5)))
+        q = stats.nbinom.ppf(0.975, mu_q / (phi - 1), 1 / phi) if phi > 1 else stats.poisson.ppf(0.975, mu_q)
+        assert q == upper
+    # the detector itself on a baseline whose dispersion is exactly 1.5 (Pearson over b - 1)
+    base = [[2, 8, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 3, 7, 4, 6, 5, 5, 5]]
+    b = upper_bounds(base, [11], alpha=0.05, min_count=0)
+    assert b.expected[0] == 5
+
+
+def test_cube_merges_and_round_trips(city):
+    whole = count([CASES], [Cube(("category", "street"), ("volume", "scores", "disputes"))], profile=city)[0]
+    parts = [count([CASES], [Cube(("category", "street"), ("volume", "scores", "disputes"))], profile=city,
+                   periods=[p])[0] for p in whole.periods()]
+    merged = Cube(("category", "street"), ("volume", "scores", "disputes"))
+    for part in parts:
+        merged.merge(part)
+    assert sorted(map(json.dumps, merged.to_records())) == sorted(map(json.dumps, whole.to_records()))
+    again = Cube.from_records(whole.dims, whole.groups, "month", whole.to_records())
+    assert again.totals(whole.periods(), ("category",)) == whole.totals(whole.periods(), ("category",))
+    with pytest.raises(ValueError):
+        merged.merge(Cube(("category",), ("volume",)))
+
+
+def test_cube_rates_are_score_rates(city):
+    from jiesu.scoring import rates
+
+    (cube,) = count([CASES], [Cube(("street",), ("scores",))], profile=city)
+    for row in jiesu.score([CASES], profile=city, by="street"):
+        counts = cube.totals([parse_month(row["month"])], ("street",))[(row["street"],)]
+        assert counts["scored"] == row["scored"]
+        assert rates({**counts, "requests": 0}, city)["composite"] == row["composite"]
+
+
+# ---------------------------------------------------------------- profile: registry and classes
+
+def test_profile_registry_problems_are_named(tmp_path):
+    data = read_profile_file(FIX / "city.toml")
+    data["topics"][0]["categories"] = ["NOISE", "NOPE"]
+    data["topics"][1]["lead"] = "X9"
+    data["topics"].append(dict(data["topics"][0], categories=["NOISE"]))
+    data["analysis"]["candidate_weights"]["volume"] = 0.5
+    problems = profile_problems(data)
+    assert problems == [
+        "topics[0].categories: 'NOPE' is not a category code of the profile",
+        "topics[1].lead: 'X9' is not a unit id of the profile",
+        "topics[2].code: 'P1' is already the code of topics[0]",
+        "analysis.candidate_weights: the six weights must add up to 1",
+    ]
+    with pytest.raises(ProfileError):
+        parse_profile(data)
+
+
+def test_beijing_profile_marks_the_new_settings_illustrative():
+    p = load_profile("beijing")
+    assert p.analysis.illustrative and p.warn.illustrative and p.ranking.illustrative
+    assert p.ranking.size_for("street") == 10
+    assert all(t.illustrative for t in p.topics)
+
+
+# ---------------------------------------------------------------- the simulated year
+
+@pytest.fixture(scope="module")
+def year(tmp_path_factory):
+    path = tmp_path_factory.mktemp("year") / "year.parquet"
+    jiesu.simulate(FIX / "year.toml", days=366, seed=1, output=path, overrides=["intake.arrival_rate_per_hour=6"])
+    return path
+
+
+SURGES = {("PARK", "S11"), ("PARK", "S12"), ("PARK", "D1"), ("WATER", "S21"), ("WATER", "D2")}
+FALSE_ALARM_BOUND = 0.01  # docs/analysis.md: at most 1 % of the series checked without a change
+
+
+def test_warn_flags_both_surges_and_little_else(city, year):
+    flagged, checks, false = set(), 0, []
+    for m in ("2024-07", "2024-08", "2024-09", "2024-10", "2024-11", "2024-12"):
+        result = jiesu.warn([year], profile=city, month=m)
+        checks += sum(result.checked.values())
+        for r in result.rows:
+            key = (r["category"], r["place"])
+            surging = key in SURGES and ((key[0] == "PARK" and m == "2024-09") or (key[0] == "WATER" and m >= "2024-11"))
+            (flagged.add((key, m)) if surging else false.append((key, m)))
+    assert {("PARK", "S11"), ("PARK", "S12")} <= {k for k, m in flagged if m == "2024-09"}
+    assert ("WATER", "S21") in {k for k, m in flagged if m == "2024-11"}
+    assert checks == 6 * (24 + 8)
+    assert len(false) / checks <= FALSE_ALARM_BOUND, false
+
+
+def test_warn_days_sees_the_surge_in_its_first_week(city, year):
+    result = jiesu.warn([year], profile=city, days=7, until="2024-09-07")
+    assert result.period == "2024-09-01..2024-09-07"
+    # a week of one street is about 40 requests here: a doubling shows first in the district
+    assert ("PARK", "D1") in {(r["category"], r["place"]) for r in result.rows}
+    quiet = jiesu.warn([year], profile=city, days=7, until="2024-08-07")
+    assert not {("PARK", "S11"), ("PARK", "S12"), ("PARK", "D1")} & {(r["category"], r["place"]) for r in quiet.rows}
+
+
+def test_track_reports_the_fall(city, year):
+    result = jiesu.track_topics([year], profile=city, month="2024-06")
+    p1 = by(result.rows)["P1"]
+    assert p1["declining"] and p1["fell"] and p1["change_mom"] < -0.25
+    assert result.fell >= 1
+
+
+def test_surges_change_only_what_they_name(tmp_path):
+    """Same seed without a surge: the same records and metadata as before surges existed (digests
+    taken on the code before the change); with a surge, only its category in its streets grows."""
+    out = tmp_path / "g.parquet"
+    jiesu.simulate("beijing-baseline", days=3, seed=7, output=out, overrides=[
+        "intake.arrival_rate_per_hour=300", "intake.agents=20", "dispatch.objection_probability=0.1"])
+    t = pq.read_table(out)
+    digest = hashlib.sha256(json.dumps(t.to_pydict(), default=str, sort_keys=True).encode()).hexdigest()
+    assert digest == "95da16b27026df50e1b0427aab2f42d41ef373d4a1d7af69ad4d12ed119a054c"
+    assert hashlib.sha256(t.schema.metadata[b"jiesu.parameters"]).hexdigest() == \
+        "09e10ad70a56e095d28f5cb48af60ed6a0c8ee94566690a1caebc95e414f17bf"
+
+
+def test_surge_settings_are_checked(tmp_path):
+    base = (FIX / "year.toml").read_text(encoding="utf-8")
+    for bad, key in (('factor = 2.0\n', 'factor = 0.0\n'), ('category = "PARK"', 'category = "NOPE"'),
+                     ('streets = ["S11", "S12"]', 'streets = ["S99"]'), ('days = 30', 'dayz = 30')):
+        path = tmp_path / "s.toml"
+        path.write_text(base.replace(bad, key, 1), encoding="utf-8")
+        (tmp_path / "city.toml").write_text((FIX / "city.toml").read_text(encoding="utf-8"), encoding="utf-8")
+        with pytest.raises(ProfileError):
+            jiesu.simulate(path, days=2, seed=1)
