@@ -162,24 +162,22 @@ def test_warn_needs_enough_history(city):
         jiesu.warn([WARN], profile=city, days=0)
 
 
-def test_detector_matches_the_surveillance_package_tests():
-    """surveillance's own tests (tests/testthat/test-farringtonFlexible.R): mean log(5), se of the
-    linear predictor log(2), phi 1.5 -> upper 26 and P(Y >= 11) 0.8597797; phi 1 -> 24, 0.9093099.
-    Our intercept-only fit gives se = sqrt(phi / (b mu)); b is chosen so that se = log 2."""
-    import math
+def test_threshold_matches_the_surveillance_package_tests():
+    """R surveillance's own tests of algo.farrington.threshold.noufaily (method "muan"): linear
+    predictor log(5), its standard error log(2), alpha 0.05, y = 11: phi 1.5 gives the upper bound 26
+    and P(Y >= 11) = 0.8597797; phi 1 gives 24 and 0.9093099."""
+    import numpy as np
+
+    from jiesu.analysis.detector import noufaily_threshold
 
     for phi, upper, p in ((1.5, 26, 0.8597797), (1.0, 24, 0.9093099)):
-        b = phi / (5 * math.log(2) ** 2)
-        # a baseline with mean 5 and Pearson dispersion phi, as many periods as b (b is not whole,
-        # so check the threshold arithmetic through the same formula the detector uses)
-        from scipy import stats
-        mu_q = 5 * math.exp(stats.norm.ppf(0.95) * math.sqrt(phi / (b * 5)))
-        q = stats.nbinom.ppf(0.975, mu_q / (phi - 1), 1 / phi) if phi > 1 else stats.poisson.ppf(0.975, mu_q)
-        assert q == upper
-    # the detector itself on a baseline whose dispersion is exactly 1.5 (Pearson over b - 1)
-    base = [[2, 8, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 3, 7, 4, 6, 5, 5, 5]]
-    b = upper_bounds(base, [11], alpha=0.05, min_count=0)
-    assert b.expected[0] == 5
+        u, pv = noufaily_threshold(np.array([5.0]), np.array([phi]), np.array([np.log(2)]), np.array([11.0]), 0.05)
+        assert u[0] == upper and pv[0] == pytest.approx(p, abs=1e-6)
+
+
+def test_a_baseline_without_cases_warns_from_min_count():
+    b = upper_bounds([[0, 0, 0, 0], [0, 0, 0, 0]], [5, 4], alpha=0.001, min_count=5)
+    assert b.alarm.tolist() == [True, False] and b.upper.tolist() == [4, 4]
 
 
 def test_cube_merges_and_round_trips(city):

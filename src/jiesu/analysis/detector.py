@@ -38,10 +38,25 @@ class Bounds:
     alarm: np.ndarray
 
 
-def upper_bounds(baseline: np.ndarray, observed: np.ndarray, *, alpha: float, min_count: int) -> Bounds:
-    """Thresholds for ``observed`` (one count per series) from ``baseline`` (series x b counts)."""
+def noufaily_threshold(mu_hat: np.ndarray, phi: np.ndarray, se: np.ndarray, observed: np.ndarray,
+                       alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """(upper bound, P(Y >= observed)) from the fitted mean, the dispersion and the standard error
+    of ``log(mu)``: steps 2 and 3 above (``surveillance``'s ``algo.farrington.threshold.noufaily``
+    with method "muan")."""
     from scipy import stats
 
+    mu_q = mu_hat * np.exp(stats.norm.ppf(1 - alpha) * se)
+    over = phi > 1
+    size = mu_q / np.where(over, phi - 1, 1.0)
+    prob = 1 / np.asarray(phi, dtype=np.float64)
+    q = 1 - alpha / 2
+    upper = np.where(over, stats.nbinom.ppf(q, size, prob), stats.poisson.ppf(q, mu_q))
+    p_value = np.where(over, stats.nbinom.sf(observed - 1, size, prob), stats.poisson.sf(observed - 1, mu_q))
+    return upper, p_value
+
+
+def upper_bounds(baseline: np.ndarray, observed: np.ndarray, *, alpha: float, min_count: int) -> Bounds:
+    """Thresholds for ``observed`` (one count per series) from ``baseline`` (series x b counts)."""
     y = np.asarray(baseline, dtype=np.float64)
     obs = np.asarray(observed, dtype=np.float64)
     b = y.shape[1]
@@ -52,13 +67,7 @@ def upper_bounds(baseline: np.ndarray, observed: np.ndarray, *, alpha: float, mi
     safe = np.where(fitted, mu, 1.0)
     pearson = ((y - safe[:, None]) ** 2 / safe[:, None]).sum(axis=1) / (b - 1)
     phi = np.where(fitted, np.maximum(1.0, pearson), 1.0)
-    se = np.sqrt(phi / (b * safe))
-    mu_q = safe * np.exp(stats.norm.ppf(1 - alpha) * se)
-    over = phi > 1
-    size = mu_q / np.where(over, phi - 1, 1.0)
-    q = 1 - alpha / 2
-    upper = np.where(over, stats.nbinom.ppf(q, size, 1 / phi), stats.poisson.ppf(q, mu_q))
-    p_value = np.where(over, stats.nbinom.sf(obs - 1, size, 1 / phi), stats.poisson.sf(obs - 1, mu_q))
+    upper, p_value = noufaily_threshold(safe, phi, np.sqrt(phi / (b * safe)), obs, alpha)
     upper = np.where(fitted, upper, max(min_count - 1, 0))
     p_value = np.where(fitted, p_value, np.where(obs > 0, 0.0, 1.0))
     alarm = (obs > upper) & (obs >= min_count)

@@ -46,7 +46,10 @@ def disputes(inputs: Sequence[str | Path | Source], *, profile: Profile | str | 
 def dispute_rows(cube: Cube, profile: Profile, m: int, by: str) -> list[dict[str, Any]]:
     names = {u.id: u.name for u in profile.units} if by == "unit" else {c.code: c.name for c in profile.categories}
     rows = []
-    for key, c in [*cube.totals([m], (by,)).items(), ((None,), cube.totals([m])[()] if cube.cells else None)]:
+    # cases without a unit (invalid for a dispatched case: `jiesu validate` says so) count in the
+    # total row only, whose key is empty
+    groups = [(k, c) for k, c in cube.totals([m], (by,)).items() if k[0] is not None]
+    for key, c in [*groups, ((None,), cube.totals([m])[()] if cube.cells else None)]:
         if c is None or not c["requests"]:
             continue
         rows.append({
@@ -56,7 +59,6 @@ def dispute_rows(cube: Cube, profile: Profile, m: int, by: str) -> list[dict[str
             "upheld_share": c["upheld"] / c["objected"] if c["objected"] else None,
             **{f"excluded_{r}": c[f"excluded_{r}"] for r in EXCLUSION_REASONS},
         })
-    total = [r for r in rows if r["name"] == "total" and r["key"] is None][-1:]
-    body = [r for r in rows if r not in total]
-    body.sort(key=lambda r: (-r["objections"], -r["objected"], r["key"] is None, r["key"] or ""))
-    return body + total
+    body = [r for r in rows if r["key"] is not None]
+    body.sort(key=lambda r: (-r["objections"], -r["objected"], r["key"]))
+    return body + [r for r in rows if r["key"] is None]
