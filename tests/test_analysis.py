@@ -181,17 +181,17 @@ def test_a_baseline_without_cases_warns_from_min_count():
 
 
 def test_cube_merges_and_round_trips(city):
-    whole = count([CASES], [Cube(("category", "street"), ("volume", "scores", "disputes"))], profile=city)[0]
-    parts = [count([CASES], [Cube(("category", "street"), ("volume", "scores", "disputes"))], profile=city,
+    whole = count([CASES], [Cube(("category", "street"), ("cases", "requests", "scores", "disputes"))], profile=city)[0]
+    parts = [count([CASES], [Cube(("category", "street"), ("cases", "requests", "scores", "disputes"))], profile=city,
                    periods=[p])[0] for p in whole.periods()]
-    merged = Cube(("category", "street"), ("volume", "scores", "disputes"))
+    merged = Cube(("category", "street"), ("cases", "requests", "scores", "disputes"))
     for part in parts:
         merged.merge(part)
     assert sorted(map(json.dumps, merged.to_records())) == sorted(map(json.dumps, whole.to_records()))
     again = Cube.from_records(whole.dims, whole.groups, "month", whole.to_records())
     assert again.totals(whole.periods(), ("category",)) == whole.totals(whole.periods(), ("category",))
     with pytest.raises(ValueError):
-        merged.merge(Cube(("category",), ("volume",)))
+        merged.merge(Cube(("category",), ("requests",)))
 
 
 def test_cube_rates_are_score_rates(city):

@@ -5,7 +5,8 @@ Per category over the months ``first..last`` (requests by the month received, ra
 the callback, both in the profile's time zone):
 
 - ``requests``: dispatched cases (派单量); ``share``: of all dispatched cases in the period;
-- ``streets`` / ``districts``: how many streets / districts (the location columns) had at least one;
+- ``streets``: how many streets (the ``street`` column) had at least one; ``districts``: how many
+  districts those streets lie in (per the profile);
 - ``months_in_top``: months in which the category was among the ``analysis.top_n`` with the most
   requests (competition ranking, ties included);
 - ``resolution_rate`` / ``satisfaction_rate``: as ``jiesu score`` computes them;
@@ -47,34 +48,33 @@ def candidates(inputs: Sequence[str | Path | Source], *, profile: Profile | str 
     """Rank the categories (and topics) of the months ``first..last`` (YYYY-MM) as 每月一题 candidates."""
     profile = load_profile(profile)
     months = period_range(*(parse_month(m) if isinstance(m, str) else m for m in (first, last)))
-    volume, answers = count(inputs, [Cube(("category", "topic", "street", "district"), ("volume",)),
-                                     Cube(("category", "topic"), ("scores",))],
-                            profile=profile, periods=months, progress=progress)
-    return candidate_rows(volume, answers, profile, months)
+    cubes = count(inputs, [Cube(("category", "street"), ("requests",)), Cube(("topic", "street"), ("requests",)),
+                           Cube(("category", "topic"), ("scores",))],
+                  profile=profile, periods=months, progress=progress)
+    return candidate_rows(*cubes, profile, months)
 
 
-def candidate_rows(volume: Cube, answers: Cube, profile: Profile, months: list[int]) -> list[dict[str, Any]]:
-    """The candidate table from a volume cube (category, topic, street, district) and an answers
-    cube (category, topic) of the months."""
-    topic_names = {t.code: t.name for t in profile.topics}
-    cat_names = {c.code: c.name for c in profile.categories}
+def candidate_rows(categories: Cube, topics: Cube, answers: Cube, profile: Profile,
+                   months: list[int]) -> list[dict[str, Any]]:
+    """The candidate table from request cubes by (category, street) and (topic, street) and an
+    answers cube by (category, topic), all of the months."""
+    all_requests = categories.totals(months)[()]["requests"]
     out = []
-    for kind, names in (("category", cat_names), ("topic", topic_names)):
-        rows = _rows(kind, volume, answers, profile, months, names)
+    for kind, volume, names in (("category", categories, {c.code: c.name for c in profile.categories}),
+                                ("topic", topics, {t.code: t.name for t in profile.topics})):
+        rows = _rows(kind, volume, answers, profile, months, names, all_requests)
         _rank(rows)
         out += rows
     return out
 
 
 def _rows(kind: str, volume: Cube, answers: Cube, profile: Profile, months: list[int],
-          names: dict[str, str]) -> list[dict[str, Any]]:
+          names: dict[str, str], all_requests: int) -> list[dict[str, Any]]:
     total = volume.totals(months, (kind,))
     codes = [k[0] for k, c in total.items() if k[0] is not None and c["requests"] > 0]
     if not codes:
         return []
-    all_requests = sum(c["requests"] for k, c in volume.totals(months, ("category",)).items())
     by_street = volume.totals(months, (kind, "street"))
-    by_district = volume.totals(months, (kind, "district"))
     scores = answers.totals(months, (kind,))
     in_top = dict.fromkeys(codes, 0)
     for m in months:
@@ -86,12 +86,12 @@ def _rows(kind: str, volume: Cube, answers: Cube, profile: Profile, months: list
     n_streets = len(profile.street_ids) or 1
     biggest = max(total[(c,)]["requests"] for c in codes)
     w = profile.analysis.candidate_weights
-    street_names = {u.id: u.name for u in profile.units}
+    units = profile.unit_by_id
     rows = []
     for code in codes:
         req = total[(code,)]["requests"]
         streets = {k[1]: c["requests"] for k, c in by_street.items() if k[0] == code and k[1] is not None and c["requests"]}
-        districts = sum(1 for k, c in by_district.items() if k[0] == code and k[1] is not None and c["requests"])
+        districts = {units[s].district for s in streets if s in units and units[s].district}
         r = rates({**scores.get((code,), dict.fromkeys(answers.measures, 0)), "requests": 0}, profile)
         repeats = total[(code,)]["repeats"]
         top = sorted(streets.items(), key=lambda kv: (-kv[1], kv[0]))[: profile.analysis.top_streets]
@@ -103,9 +103,10 @@ def _rows(kind: str, volume: Cube, answers: Cube, profile: Profile, months: list
         rows.append({
             "rank": None, "kind": kind, "code": code, "name": names.get(code, code), "requests": req,
             "share": req / all_requests if all_requests else None, "streets": len(streets),
-            "districts": districts, "months_in_top": in_top[code],
+            "districts": len(districts), "months_in_top": in_top[code],
             "resolution_rate": r["resolution_rate"], "satisfaction_rate": r["satisfaction_rate"],
-            "repeats": repeats, "top_streets": [f"{street_names.get(s, s)} {n}" for s, n in top], "score": score,
+            "repeats": repeats, "top_streets": [f"{units[s].name if s in units else s} {n}" for s, n in top],
+            "score": score,
         })
     return rows
 

@@ -9,9 +9,9 @@ so partitions can be counted anywhere (threads here, Dask workers later) and add
 
 Measure groups (what a cube counts, each in its own period):
 
-- ``volume``, by the period the case was **received**: ``cases`` (every case, any disposition),
-  ``requests`` (dispatched cases: 派单量), ``repeats`` (dispatched cases excluded as duplicates:
-  the only repeat the case record lets one recognise);
+- ``cases``, by the period the case was **received**: every case, any disposition (诉求量);
+- ``requests``, by the period the case was received: ``requests`` (dispatched cases: 派单量) and
+  ``repeats`` (dispatched cases excluded as duplicates: the only repeat a case record shows);
 - ``scores``, by the period of the **callback**: the counts of :data:`jiesu.scoring.MEASURES`
   (scored, contacted, ..., callbacks) under the profile's scoring rules, so
   :func:`jiesu.scoring.rates` turns them into the three rates;
@@ -57,7 +57,8 @@ DIMENSIONS = ("category", "topic", "street", "district", "unit")
 PERIODS = ("month", "day")
 SCORE_MEASURES = tuple(m for m in MEASURES if m != "requests")
 GROUPS: dict[str, tuple[str, ...]] = {
-    "volume": ("cases", "requests", "repeats"),
+    "cases": ("cases",),
+    "requests": ("requests", "repeats"),
     "scores": SCORE_MEASURES,
     "disputes": ("objected", "objections", "repeated_objections", "upheld",
                  *(f"excluded_{r}" for r in EXCLUSION_REASONS)),
@@ -195,22 +196,32 @@ class Cube:
                 out[: arr.shape[0], k] = arr[:, j]
         return out
 
+    def value_matrix(self) -> np.ndarray:
+        """(cells x dims) value ids of every cell (``values[d][id]`` is the value)."""
+        mask = (1 << _BITS) - 1
+        return np.stack([(self._codes >> (_BITS * d)) & mask for d in range(len(self.dims))], axis=1)
+
     def totals(self, periods: Iterable[int], by: Sequence[str] = ()) -> dict[tuple[str | None, ...], dict[str, int]]:
         """Counts summed over ``periods`` and over every dimension not in ``by``, keyed by the
-        values of ``by`` (a tuple; ``()`` for the grand total)."""
+        values of ``by`` (a tuple; ``()`` for the grand total); every group with a cell is listed."""
         idx = [self.dims.index(b) for b in by]
         sums = np.zeros((len(self.cells), len(self.measures)), dtype=np.int64)
         for p in periods:
             arr = self.counts.get(p)
             if arr is not None:
                 sums[: arr.shape[0]] += arr
-        groups: dict[tuple[str | None, ...], int] = {}
-        gid = np.array([groups.setdefault(tuple(c[i] for i in idx), len(groups)) for c in self.cells],
-                       dtype=np.int64)
-        out = np.zeros((len(groups), len(self.measures)), dtype=np.int64)
-        if gid.size:
-            np.add.at(out, gid, sums)
-        return {key: dict(zip(self.measures, map(int, out[g]))) for key, g in groups.items()}
+        if not idx:
+            return {(): dict(zip(self.measures, map(int, sums.sum(axis=0))))}
+        ids = self.value_matrix()[:, idx]
+        code = np.zeros(len(self.cells), dtype=np.int64)
+        for j in range(len(idx)):
+            code |= ids[:, j] << (_BITS * j)
+        uniq, inverse = np.unique(code, return_inverse=True)
+        out = np.stack([np.bincount(inverse, weights=sums[:, j], minlength=uniq.size)
+                        for j in range(len(self.measures))], axis=1).round().astype(np.int64)
+        mask = (1 << _BITS) - 1
+        keys = [tuple(self.values[d][(c >> (_BITS * j)) & mask] for j, d in enumerate(idx)) for c in uniq.tolist()]
+        return {key: dict(zip(self.measures, map(int, row))) for key, row in zip(keys, out)}
 
     def to_records(self) -> list[dict[str, Any]]:
         """Flat records (period, one key per dimension, counts) of every non-empty cell."""
@@ -243,7 +254,8 @@ class Cube:
 
 class CubeCounter:
     """Reduces batches of cases to one or more cubes in one pass (the per-row work they share,
-    periods and answer patterns, is done once per batch)."""
+    periods and answer patterns, is done once per batch; each cube's cells only for the rows its
+    measures count)."""
 
     def __init__(self, profile: Profile, cubes: Sequence[Cube], *, periods: Iterable[int] | None = None) -> None:
         if not cubes or len({c.period for c in cubes}) != 1:
@@ -267,8 +279,10 @@ class CubeCounter:
         cols = ["disposition"]
         for c in self.cubes:
             cols += c.dims
-        if self.groups & {"volume", "disputes"}:
-            cols += ["received_at", "excluded", "exclusion_reason"]
+        if self.groups & {"cases", "requests", "disputes"}:
+            cols.append("received_at")
+        if self.groups & {"requests", "disputes"}:
+            cols += ["excluded", "exclusion_reason"]
         if "scores" in self.groups:
             cols += [c for c in self._scorer.columns if c != "unit"]
         if "disputes" in self.groups:
@@ -278,9 +292,8 @@ class CubeCounter:
     def _when(self, us: np.ndarray) -> tuple[np.ndarray, int]:
         return months_of(us, self.zone) if self.period == "month" else days_of(us, self.zone)
 
-    def _periods(self, col: pa.ChunkedArray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    def _periods(self, us: np.ndarray, ok: np.ndarray | None, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
         """(kept rows, their period relative to the first, first period) of rows with a time."""
-        us, ok = _ts_parts(col)
         if ok is not None:
             rows = rows[ok[rows]]
         rel, lo = self._when(us[rows])
@@ -295,29 +308,36 @@ class CubeCounter:
             return
         n = table.num_rows
         dispatched = _Dict(table.column("disposition")).equals("dispatched")
-        cells = [_Cells(cube, table) for cube in self.cubes]
-        if self.groups & {"volume", "disputes"}:
-            rows, rel, lo = self._periods(table.column("received_at"), np.arange(n))
-            excluded, _ = _bool_parts(table.column("excluded"))
-            reason = _Dict(table.column("exclusion_reason"))
-            if "volume" in self.groups and rows.size:
-                # 0: not dispatched, 1: dispatched, 2: dispatched and a repeat (excluded as duplicate)
-                code = dispatched[rows].astype(np.int64)
-                code += code * (excluded[rows] & reason.lookup(reason.table(lambda v: v == "duplicate", bool), rows))
-                basis = np.array([[1, 0, 0], [1, 1, 0], [1, 1, 1]], dtype=np.int64)
-                for cube, cell in zip(self.cubes, cells):
-                    if "volume" in cube.groups:
-                        cell.count(cube, "volume", rows, rel, lo, code, 3, basis)
-            if "disputes" in self.groups:
+        batch = _Batch(table)
+        if self.groups & {"cases", "requests", "disputes"}:
+            us, ok = _ts_parts(table.column("received_at"))
+            if "cases" in self.groups:
+                rows, rel, lo = self._periods(us, ok, np.arange(n))
+                if rows.size:
+                    self._count("cases", batch, rows, rel, lo, np.zeros(rows.size, np.int64), 1, _ONE)
                 keep = dispatched[rows]
-                self._disputes(table, rows[keep], rel[keep], lo, excluded, reason, cells)
+                rows, rel = rows[keep], rel[keep]
+            else:
+                rows, rel, lo = self._periods(us, ok, np.flatnonzero(dispatched))
+            if rows.size and self.groups & {"requests", "disputes"}:
+                excluded, _ = _bool_parts(table.column("excluded"))
+                reason = _Dict(table.column("exclusion_reason"))
+                if "requests" in self.groups:
+                    repeat = excluded[rows] & reason.lookup(reason.table(lambda v: v == "duplicate", bool), rows)
+                    self._count("requests", batch, rows, rel, lo, repeat.astype(np.int64), 2, _REQUESTS)
+                if "disputes" in self.groups:
+                    self._disputes(table, batch, rows, rel, lo, excluded, reason)
         if "scores" in self.groups:
-            rows, rel, lo = self._periods(table.column("callback_at"), np.flatnonzero(dispatched))
+            us, ok = _ts_parts(table.column("callback_at"))
+            rows, rel, lo = self._periods(us, ok, np.flatnonzero(dispatched))
             if rows.size:
-                pattern = self._patterns(table, rows)
-                for cube, cell in zip(self.cubes, cells):
-                    if "scores" in cube.groups:
-                        cell.count(cube, "scores", rows, rel, lo, pattern, _PATTERNS, _SCORE_MATRIX)
+                self._count("scores", batch, rows, rel, lo, self._patterns(table, rows), _PATTERNS, _SCORE_MATRIX)
+
+    def _count(self, group: str, batch: _Batch, rows: np.ndarray, rel: np.ndarray, lo: int, code: np.ndarray,
+               n_codes: int, matrix: np.ndarray) -> None:
+        for cube in self.cubes:
+            if group in cube.groups:
+                batch.count(cube, group, rows, rel, lo, code, n_codes, matrix)
 
     def _patterns(self, table: pa.Table, rows: np.ndarray) -> np.ndarray:
         """The answer pattern of each callback, exactly as :class:`jiesu.scoring.Scorer` codes it
@@ -336,10 +356,8 @@ class CubeCounter:
         pattern[not_scored] = _NOT_SCORED
         return pattern
 
-    def _disputes(self, table: pa.Table, rows: np.ndarray, rel: np.ndarray, lo: int, excluded: np.ndarray,
-                  reason: _Dict, cells: list[_Cells]) -> None:
-        if rows.size == 0:
-            return
+    def _disputes(self, table: pa.Table, batch: _Batch, rows: np.ndarray, rel: np.ndarray, lo: int,
+                  excluded: np.ndarray, reason: _Dict) -> None:
         col = table.column("objections")
         arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
         objections = np.asarray(arr.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)[rows]
@@ -349,71 +367,82 @@ class CubeCounter:
         which = np.where(excluded[rows], which, -1)
         values = np.stack([objections > 0, objections, objections >= 2, upheld[rows],
                            *(which == k for k in range(len(EXCLUSION_REASONS)))], axis=1).astype(np.int64)
-        for cube, cell in zip(self.cubes, cells):
+        for cube in self.cubes:
             if "disputes" in cube.groups:
-                cell.sum(cube, "disputes", rows, rel, lo, values)
+                batch.sum(cube, "disputes", rows, rel, lo, values)
 
 
-class _Cells:
-    """One batch's cells of one cube: local cell codes per row, mapped to the cube's cells."""
+_ONE = np.ones((1, 1), dtype=np.int64)
+_REQUESTS = np.array([[1, 0], [1, 1]], dtype=np.int64)  # code 1: a repeat
 
-    def __init__(self, cube: Cube, table: pa.Table) -> None:
-        cols = [_Dict(table.column(d)) for d in cube.dims]
+
+class _Batch:
+    """One batch's dimension columns, read as dictionaries once, and the cells of the rows a cube counts."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+        self._cols: dict[str, _Dict] = {}
+
+    def col(self, name: str) -> _Dict:
+        d = self._cols.get(name)
+        if d is None:
+            d = self._cols[name] = _Dict(self.table.column(name))
+        return d
+
+    def compact(self, cube: Cube, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(compact cell of each of ``rows``, the cube's cell id of each compact cell)."""
+        cols = [self.col(d) for d in cube.dims]
         sizes = [len(c.values) + 1 for c in cols]  # + the null slot
-        local = np.zeros(table.num_rows, dtype=np.int64)
+        local = np.zeros(rows.size, dtype=np.int64)
         radix = 1
         for c, size in zip(cols, sizes):
-            local += c.lookup(np.arange(size, dtype=np.int64)) * radix
+            local += c.lookup(np.arange(size, dtype=np.int64), rows) * radix
             radix *= size
-        self.cube, self.cols, self.sizes, self.local = cube, cols, sizes, local
-        self.radix = radix
-        self._compact: tuple[np.ndarray, np.ndarray] | None = None
-
-    def compact(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(compact cell of each of ``rows``, the cube's cell id of each compact cell)."""
-        local = self.local[rows]
-        if self.radix <= 1 << 24:
-            present = np.bincount(local, minlength=self.radix) > 0
+        if radix <= 1 << 24:
+            present = np.bincount(local, minlength=radix) > 0
             uniq = np.flatnonzero(present)
-            position = np.cumsum(present) - 1
-            inverse = position[local]
+            inverse = (np.cumsum(present) - 1)[local]
         else:
             uniq, inverse = np.unique(local, return_inverse=True)
         # the cube's code of each local cell: each dimension's local index -> value id, packed
         code = np.zeros(uniq.size, dtype=np.int64)
         rest = uniq.copy()
-        for d, (col, size) in enumerate(zip(self.cols, self.sizes)):
-            ids = self.cube.value_ids(d, [*col.values, None])
+        for d, (col, size) in enumerate(zip(cols, sizes)):
+            ids = cube.value_ids(d, [*col.values, None])
             code |= ids[rest % size] << (_BITS * d)
             rest //= size
-        return inverse, self.cube.cell_ids(code)
+        return inverse, cube.cell_ids(code)
 
     def count(self, cube: Cube, group: str, rows: np.ndarray, rel: np.ndarray, lo: int, code: np.ndarray,
               n_codes: int, matrix: np.ndarray) -> None:
         """bincount of (period, cell, code), turned into the group's measures by ``matrix``."""
-        inverse, ids = self.compact(rows)
+        inverse, ids = self.compact(cube, rows)
         k = ids.size
         n_periods = int(rel.max()) + 1
         hist = np.bincount((rel * k + inverse) * n_codes + code, minlength=n_periods * k * n_codes)
-        block = hist.reshape(-1, n_codes) @ matrix
-        self._add(cube, group, lo, ids, block.reshape(n_periods, k, -1))
+        block = hist.reshape(-1, n_codes) @ matrix if n_codes > 1 else hist.reshape(-1, 1)
+        _add(cube, group, lo, ids, block.reshape(n_periods, k, -1))
 
     def sum(self, cube: Cube, group: str, rows: np.ndarray, rel: np.ndarray, lo: int, values: np.ndarray) -> None:
         """Sums of per-row ``values`` (rows x measures) per (period, cell)."""
-        inverse, ids = self.compact(rows)
+        inverse, ids = self.compact(cube, rows)
         k = ids.size
         n_periods = int(rel.max()) + 1
         group_of = rel * k + inverse
         block = np.stack([np.bincount(group_of, weights=values[:, j], minlength=n_periods * k)
                           for j in range(values.shape[1])], axis=1).round().astype(np.int64)
-        self._add(cube, group, lo, ids, block.reshape(n_periods, k, -1))
+        _add(cube, group, lo, ids, block.reshape(n_periods, k, -1))
 
-    @staticmethod
-    def _add(cube: Cube, group: str, lo: int, ids: np.ndarray, block: np.ndarray) -> None:
-        start = cube.measures.index(GROUPS[group][0])
-        full = np.zeros((*block.shape[:2], len(cube.measures)), dtype=np.int64)
-        full[:, :, start:start + block.shape[2]] = block
-        cube.add(lo, ids, full)
+
+def _add(cube: Cube, group: str, lo: int, ids: np.ndarray, block: np.ndarray) -> None:
+    """Add a group's (periods x cells x its measures) block to the cube's columns of that group."""
+    if block.shape[2] == len(cube.measures):
+        cube.add(lo, ids, block)
+        return
+    start = cube.measures.index(GROUPS[group][0])
+    full = np.zeros((*block.shape[:2], len(cube.measures)), dtype=np.int64)
+    full[:, :, start:start + block.shape[2]] = block
+    cube.add(lo, ids, full)
 
 
 def count(inputs: Sequence[str | Path | Source], cubes: Sequence[Cube], *, profile: Profile | str | Path | None = None,

@@ -38,7 +38,7 @@ def disputes(inputs: Sequence[str | Path | Source], *, profile: Profile | str | 
     if by not in BY:
         raise ArgumentError(f"cannot group disputes by {by!r}: choose unit or category")
     m = parse_month(month) if isinstance(month, str) else month
-    (cube,) = count(inputs, [Cube(("unit", "category"), ("volume", "disputes"))], profile=profile,
+    (cube,) = count(inputs, [Cube(("unit", "category"), ("requests", "disputes"))], profile=profile,
                     periods=[m], progress=progress)
     return dispute_rows(cube, profile, m, by)
 

@@ -55,7 +55,7 @@ def track(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Pat
     """Track every registered problem that has started by ``month`` (YYYY-MM)."""
     profile = load_profile(profile)
     m = parse_month(month) if isinstance(month, str) else month
-    volume, answers = count(inputs, [Cube(("category", "street"), ("volume",)), Cube(("category",), ("scores",))],
+    volume, answers = count(inputs, [Cube(("category", "street"), ("requests",)), Cube(("category",), ("scores",))],
                             profile=profile, periods=[m - 12, m - 1, m], progress=progress)
     return tracking_rows(volume, answers, profile, m)
 
@@ -78,7 +78,7 @@ def tracking_rows(volume: Cube, answers: Cube, profile: Profile, m: int) -> Trac
             return sum(c[measure] for k, c in table.items() if k[0] in cats)
 
         n = total(cur)
-        before = total(prev) if m - 1 in covered else None  # a month without any case is not 0
+        before = total(prev) if m - 1 in covered else None  # a month without any dispatched case: unknown, not 0
         year = total(ago) if m - 12 in covered else None
         counts = {k: sum(c[k] for key, c in cb.items() if key[0] in cats) for k in answers.measures}
         r = rates({**counts, "requests": 0}, profile)

@@ -88,7 +88,7 @@ def _check(inputs: Sequence[str | Path | Source], profile: Profile, period: str,
     wanted = None
     if end is not None:  # count only the periods the check needs
         wanted = [end - length + 1 + o + k for o in [0, *offsets] for k in range(length)]
-    (cube,) = count(inputs, [Cube(("category", "street", "district"), ("volume",), period)],
+    (cube,) = count(inputs, [Cube(("category", "street", "district"), ("cases",), period)],
                     profile=profile, periods=wanted, progress=progress)
     covered = set(cube.periods())
     if end is None:
