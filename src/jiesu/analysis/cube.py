@@ -298,8 +298,10 @@ class CubeCounter:
             rows = rows[ok[rows]]
         rel, lo = self._when(us[rows])
         if self.periods is not None and rows.size:
-            keep = np.isin(rel + lo, self.periods)
-            rows, rel = rows[keep], rel[keep]
+            allowed = np.isin(np.arange(lo, lo + int(rel.max()) + 1), self.periods)  # a table, not a sort
+            if not allowed.all():
+                keep = allowed[rel]
+                rows, rel = rows[keep], rel[keep]
         return rows, rel, lo
 
     def add(self, table: pa.Table) -> None:
@@ -373,6 +375,7 @@ class CubeCounter:
 
 
 _ONE = np.ones((1, 1), dtype=np.int64)
+_DIRECT_BINS = 1 << 22  # bincount over every local cell when that is at most this many bins
 _REQUESTS = np.array([[1, 0], [1, 1]], dtype=np.int64)  # code 1: a repeat
 
 
@@ -382,6 +385,7 @@ class _Batch:
     def __init__(self, table: pa.Table) -> None:
         self.table = table
         self._cols: dict[str, _Dict] = {}
+        self._codes: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
 
     def col(self, name: str) -> _Dict:
         d = self._cols.get(name)
@@ -389,39 +393,79 @@ class _Batch:
             d = self._cols[name] = _Dict(self.table.column(name))
         return d
 
-    def compact(self, cube: Cube, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(compact cell of each of ``rows``, the cube's cell id of each compact cell)."""
+    def codes(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """The dictionary index of ``rows`` in column ``name`` (null: one past the last value), once
+        per row selection (cubes counting the same rows share it)."""
+        key = (name, id(rows))
+        hit = self._codes.get(key)
+        if hit is not None and hit[0] is rows:  # the cache holds ``rows``, so its id is not reused
+            return hit[1]
+        d = self.col(name)
+        out = d.idx[rows]
+        if d.valid is not None:  # a null slot may hold any index
+            out[~d.valid[rows]] = len(d.values)
+        self._codes[key] = (rows, out)
+        return out
+
+    def local(self, cube: Cube, rows: np.ndarray) -> tuple[np.ndarray, list[_Dict], list[int], int]:
+        """Each row's local cell: its dimensions' dictionary indices in mixed radix (null included)."""
         cols = [self.col(d) for d in cube.dims]
         sizes = [len(c.values) + 1 for c in cols]  # + the null slot
-        local = np.zeros(rows.size, dtype=np.int64)
-        radix = 1
-        for c, size in zip(cols, sizes):
-            local += c.lookup(np.arange(size, dtype=np.int64), rows) * radix
-            radix *= size
-        if radix <= 1 << 24:
-            present = np.bincount(local, minlength=radix) > 0
-            uniq = np.flatnonzero(present)
-            inverse = (np.cumsum(present) - 1)[local]
-        else:
-            uniq, inverse = np.unique(local, return_inverse=True)
-        # the cube's code of each local cell: each dimension's local index -> value id, packed
+        radix = int(np.prod(sizes))
+        dtype = np.int32 if radix < 1 << 24 else np.int64
+        local = self.codes(cube.dims[0], rows).astype(dtype)
+        step = sizes[0]
+        for d, size in zip(cube.dims[1:], sizes[1:]):
+            local += self.codes(d, rows).astype(dtype) * dtype(step)
+            step *= size
+        return local, cols, sizes, radix
+
+    @staticmethod
+    def cells(cube: Cube, cols: list[_Dict], sizes: list[int], uniq: np.ndarray) -> np.ndarray:
+        """The cube's cell id of each local cell in ``uniq`` (dimension indices -> value ids, packed)."""
         code = np.zeros(uniq.size, dtype=np.int64)
         rest = uniq.copy()
         for d, (col, size) in enumerate(zip(cols, sizes)):
             ids = cube.value_ids(d, [*col.values, None])
             code |= ids[rest % size] << (_BITS * d)
             rest //= size
-        return inverse, cube.cell_ids(code)
+        return cube.cell_ids(code)
+
+    def compact(self, cube: Cube, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(compact cell of each of ``rows``, the cube's cell id of each compact cell)."""
+        local, cols, sizes, radix = self.local(cube, rows)
+        local = local.astype(np.int64, copy=False)
+        if radix <= 1 << 24:
+            present = np.bincount(local, minlength=radix) > 0
+            uniq = np.flatnonzero(present)
+            inverse = (np.cumsum(present) - 1)[local]
+        else:
+            uniq, inverse = np.unique(local, return_inverse=True)
+        return inverse, self.cells(cube, cols, sizes, uniq)
 
     def count(self, cube: Cube, group: str, rows: np.ndarray, rel: np.ndarray, lo: int, code: np.ndarray,
               n_codes: int, matrix: np.ndarray) -> None:
-        """bincount of (period, cell, code), turned into the group's measures by ``matrix``."""
-        inverse, ids = self.compact(cube, rows)
-        k = ids.size
+        """bincount of (period, cell, code), turned into the group's measures by ``matrix``. When the
+        batch's dictionaries are small the bincount runs over every local cell directly (no
+        compaction pass); otherwise over the cells present only."""
         n_periods = int(rel.max()) + 1
-        hist = np.bincount((rel * k + inverse) * n_codes + code, minlength=n_periods * k * n_codes)
+        local, cols, sizes, radix = self.local(cube, rows)
+        if n_periods * radix * n_codes <= _DIRECT_BINS:
+            key = rel.astype(np.int32) if rel.dtype != np.int32 else rel.copy()
+            key *= np.int32(radix)
+            key += local
+            key *= np.int32(n_codes)
+            key += code.astype(np.int32, copy=False)
+            hist = np.bincount(key, minlength=n_periods * radix * n_codes)
+            hist = hist.reshape(n_periods, radix, n_codes)
+            present = np.flatnonzero(hist.any(axis=(0, 2)))
+            ids = self.cells(cube, cols, sizes, present)
+            hist = hist[:, present, :]
+        else:
+            inverse, ids = self.compact(cube, rows)
+            hist = np.bincount((rel * ids.size + inverse) * n_codes + code, minlength=n_periods * ids.size * n_codes)
         block = hist.reshape(-1, n_codes) @ matrix if n_codes > 1 else hist.reshape(-1, 1)
-        _add(cube, group, lo, ids, block.reshape(n_periods, k, -1))
+        _add(cube, group, lo, ids, block.reshape(n_periods, ids.size, -1))
 
     def sum(self, cube: Cube, group: str, rows: np.ndarray, rel: np.ndarray, lo: int, values: np.ndarray) -> None:
         """Sums of per-row ``values`` (rows x measures) per (period, cell)."""
