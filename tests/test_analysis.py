@@ -180,6 +180,12 @@ def test_a_baseline_without_cases_warns_from_min_count():
     assert b.alarm.tolist() == [True, False] and b.upper.tolist() == [4, 4]
 
 
+def test_no_warning_below_min_count_even_above_the_bound():
+    # mean 2 over 12 periods, alpha 0.05: bound 6; 7 is above it but below min_count 8
+    b = upper_bounds([[2] * 12, [2] * 12], [7, 8], alpha=0.05, min_count=8)
+    assert b.upper.tolist() == [6, 6] and b.alarm.tolist() == [False, True]
+
+
 def test_cube_merges_and_round_trips(city):
     whole = count([CASES], [Cube(("category", "street"), ("cases", "requests", "scores", "disputes"))], profile=city)[0]
     parts = [count([CASES], [Cube(("category", "street"), ("cases", "requests", "scores", "disputes"))], profile=city,
