@@ -46,11 +46,14 @@ class Warnings:
     unchecked: dict[str, int] = field(default_factory=dict)  # series with too little history
     baseline: list[str] = field(default_factory=list)  # labels of the baseline periods
 
-    @property
-    def summary(self) -> str:
-        parts = [f"{self.checked.get(lv, 0):,} {lv} series checked" for lv in LEVELS]
-        return (f"{len(self.rows)} warning{'' if len(self.rows) == 1 else 's'} for {self.period}: " + ", ".join(parts)
-                + f" against {len(self.baseline)} baseline periods")
+    def summary(self, lang: str = "en") -> str:
+        """One line: how many warnings, how many series were checked, against how many periods."""
+        n, b = len(self.rows), len(self.baseline)
+        street, district = (f"{self.checked.get(lv, 0):,}" for lv in LEVELS)
+        if lang == "zh":
+            return f"{self.period}：{n} 条预警；检查街道序列 {street} 个、区序列 {district} 个，基线 {b} 期"
+        return (f"{n} warning{'' if n == 1 else 's'} for {self.period}: {street} street series checked, "
+                f"{district} district series checked against {b} baseline periods")
 
 
 def baseline_offsets(profile: Profile, length: int, per_year: int) -> list[int]:

@@ -35,4 +35,4 @@ def command(
     result = scorecard.run("counting", warn, paths, profile=p, month=month, days=days, until=until)
     what = "未诉先办预警" if lang == "zh" else "early warning"
     governance.write(result.rows, fmt, output, columns=COLUMNS, lang=lang,
-                     title=scorecard.title(p, lang, what, result.period), summary=result.summary)
+                     title=scorecard.title(p, lang, what, result.period), summary=result.summary(lang))
