@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from jiesu.cli.app import app
 
 ROOT = Path(__file__).resolve().parents[1]
-BLOCK = re.compile(r"```console\n(.*?)```", re.S)
+BLOCK = re.compile(r"```console\n(.*?)```", re.DOTALL)
 
 
 def examples(path: Path) -> list[tuple[str, str]]:

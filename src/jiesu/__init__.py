@@ -61,6 +61,7 @@ _LAZY: dict[str, tuple[str, str]] = {
 __all__ = [
     "Aggregate",
     "ArgumentError",
+    "Cube",
     "DataError",
     "InputError",
     "JiesuError",
@@ -73,7 +74,6 @@ __all__ = [
     "Summary",
     "TooLargeError",
     "__version__",
-    "Cube",
     "aggregate",
     "disputes",
     "load_profile",

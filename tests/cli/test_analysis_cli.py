@@ -109,7 +109,8 @@ def test_missing_input_exits_3(tmp_path):
 
 def test_outputs_are_neutralised(tmp_path):
     """A topic that is a formula or a phone number never reaches a spreadsheet or a page as such."""
-    rows = list(csv.DictReader(open(CASES, encoding="utf-8")))
+    with open(CASES, encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
     for r in rows:
         if r["case_id"] == "H":
             r["topic"] = "=HYPERLINK(1)"
@@ -130,3 +131,12 @@ def test_outputs_are_neutralised(tmp_path):
     assert all(c.data_type == "s" for c in cells if c.value.startswith("="))
     page = run(*args, "-f", "html").stdout
     assert "13812345678" not in page
+
+
+def test_profile_show_lists_the_new_settings_as_illustrative():
+    text = runner.invoke(app, ["profile", "show"]).stdout
+    assert "class size per level: street 10, district 3, department 5, enterprise 5; exclusive classes: no" in text
+    assert "Analysis (topics) [illustrative" in text and "Early warning (warn) [illustrative" in text
+    assert "registered problems: EX-PROP, EX-PARK, EX-HEAT, EX-NOISE" in text
+    data = json.loads(runner.invoke(app, ["profile", "show", "--format", "json"]).stdout)
+    assert data["warn"]["alpha"] == 0.001 and data["ranking"]["class_sizes"]["district"] == 3
