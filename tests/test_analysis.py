@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import jiesu
 from jiesu.analysis.cube import Cube, count
@@ -160,6 +162,30 @@ def test_warn_needs_enough_history(city):
         jiesu.warn([WARN], profile=city, month="2024-01", days=7)
     with pytest.raises(ArgumentError):
         jiesu.warn([WARN], profile=city, days=0)
+
+
+def test_a_period_without_cases_is_not_checked(city):
+    result = jiesu.warn([WARN], profile=city, month="2024-03")
+    assert result.empty and result.rows == [] and result.checked == {}
+    assert result.summary() == "no case was received in (some day of) 2024-03: nothing was checked"
+    assert jiesu.warn([WARN], profile=city, days=3, until="2024-01-06").empty  # the 4th had no case
+
+
+@settings(max_examples=200, deadline=None)
+@given(us=st.lists(st.integers(1_600_000_000_000_000, 1_800_000_000_000_000), min_size=1, max_size=40),
+       zone=st.sampled_from(["Asia/Shanghai", "America/New_York", "Europe/London", "Australia/Lord_Howe"]))
+def test_days_of_is_the_local_calendar_day(us, zone):
+    from datetime import UTC, date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import numpy as np
+
+    from jiesu.months import days_of
+
+    rel, lo = days_of(np.array(us, dtype=np.int64), ZoneInfo(zone))
+    want = [((datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=u)).astimezone(ZoneInfo(zone)).date()
+             - date(1970, 1, 1)).days for u in us]
+    assert (rel + lo).tolist() == want
 
 
 def test_threshold_matches_the_surveillance_package_tests():

@@ -45,8 +45,8 @@ def profile_text(s: dict[str, Any]) -> str:
             f"  registered problems: {', '.join(s['topics']) or 'none'}",
             "",
             "Early warning (warn)" + (MARK if wn["illustrative"] else ""),
-            f"  alpha {wn['alpha']:g}, {wn['baseline']} baseline ({wn['recent_periods']} periods, or {wn['years']} years"
-            f" ± {wn['half_window']}), at least {wn['min_baseline']} periods, at least {wn['min_count']} requests",
+            (f"  alpha {wn['alpha']:g}, {wn['baseline']} baseline ({wn['recent_periods']} periods, or {wn['years']} years"
+             f" ± {wn['half_window']}), at least {wn['min_baseline']} periods, at least {wn['min_count']} requests"),
         ]
     if "unit_list" in s:
         lines += ["", tabulate([[u["id"], u["name"], u["level"], u["district"] or ""] for u in s["unit_list"]], headers=["id", "name", "level", "district"])]

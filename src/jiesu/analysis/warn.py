@@ -45,9 +45,13 @@ class Warnings:
     checked: dict[str, int] = field(default_factory=dict)  # series checked per level
     unchecked: dict[str, int] = field(default_factory=dict)  # series with too little history
     baseline: list[str] = field(default_factory=list)  # labels of the baseline periods
+    empty: bool = False  # no case at all in (some day of) the checked period
 
     def summary(self, lang: str = "en") -> str:
         """One line: how many warnings, how many series were checked, against how many periods."""
+        if self.empty:
+            return (f"{self.period}：该期间没有诉求，未检查" if lang == "zh"
+                    else f"no case was received in (some day of) {self.period}: nothing was checked")
         n, b = len(self.rows), len(self.baseline)
         street, district = (f"{self.checked.get(lv, 0):,}" for lv in LEVELS)
         if lang == "zh":
@@ -96,11 +100,13 @@ def _check(inputs: Sequence[str | Path | Source], profile: Profile, period: str,
     covered = set(cube.periods())
     if end is None:
         if not covered:
-            return Warnings("(no data)", [])
+            return Warnings("(no data)", [], empty=True)
         end = max(covered)
     first = end - length + 1
     label = month_label(end) if period == "month" else (
         day_label(first) if length == 1 else f"{day_label(first)}..{day_label(end)}")
+    if not all(first + k in covered for k in range(length)):  # nothing to check: say so, not "0 warnings"
+        return Warnings(label, [], empty=True)
     windows = [o for o in offsets if all(first + o + k in covered for k in range(length))]
     result = Warnings(label, [], baseline=[_window_label(period, first + o, length) for o in windows])
     names = {u.id: u.name for u in profile.units}
