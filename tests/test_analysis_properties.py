@@ -74,12 +74,14 @@ def month_of(t: datetime) -> int:
     return local.year * 12 + local.month - 1
 
 
-def fill(cubes: list[Cube], records: list[dict], split: int, dictionary: bool) -> list[Cube]:
+def fill(cubes: list[Cube], records: list[dict], split: int, dictionary: bool, response: bool = True) -> list[Cube]:
     """Count in batches of ``split`` rows, each into its own counter, merged like partitions."""
     table = table_of(records, dictionary)
-    total = [Cube(c.dims, c.groups, c.period) for c in cubes]
+    if not response:  # the columns a counter without the response rate does not read
+        table = table.drop_columns(["contacted"])
+    total = [Cube(c.dims, c.groups, c.period, c.required) for c in cubes]
     for start in range(0, max(table.num_rows, 1), split):
-        part = CubeCounter(CITY, cubes)
+        part = CubeCounter(CITY, cubes, response=response)
         part.add(table.slice(start, split))
         for mine, theirs in zip(total, part.cubes):
             mine.merge(theirs)
@@ -221,8 +223,9 @@ def test_cube_counts_equal_plain_loops(records, split, dictionary, dims):
 @given(records=records_st, split=st.integers(1, 50))
 def test_candidates_equal_a_plain_reference(records, split):
     months = MONTHS[:3]
-    cubes = fill([Cube(("category", "street"), ("requests",)), Cube(("topic", "street"), ("requests",)),
-                  Cube(("category", "topic"), ("scores",))], records, split, True)
+    cubes = fill([Cube(("category", "street"), ("requests",)),
+                  Cube(("topic", "street"), ("requests",), required=("topic",)),
+                  Cube(("category", "topic"), ("scores",))], records, split, True, response=False)
     for cube in cubes:
         cube.counts = {m: a for m, a in cube.counts.items() if m in months}
     got = candidate_rows(*cubes, CITY, months)

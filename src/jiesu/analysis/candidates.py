@@ -48,9 +48,11 @@ def candidates(inputs: Sequence[str | Path | Source], *, profile: Profile | str 
     """Rank the categories (and topics) of the months ``first..last`` (YYYY-MM) as 每月一题 candidates."""
     profile = load_profile(profile)
     months = period_range(*(parse_month(m) if isinstance(m, str) else m for m in (first, last)))
-    cubes = count(inputs, [Cube(("category", "street"), ("requests",)), Cube(("topic", "street"), ("requests",)),
+    # the response rate is not part of the score: its columns are not read
+    cubes = count(inputs, [Cube(("category", "street"), ("requests",)),
+                           Cube(("topic", "street"), ("requests",), required=("topic",)),
                            Cube(("category", "topic"), ("scores",))],
-                  profile=profile, periods=months, progress=progress)
+                  profile=profile, periods=months, response=False, progress=progress)
     return candidate_rows(*cubes, profile, months)
 
 

@@ -75,6 +75,7 @@ class Cube:
     dims: tuple[str, ...]
     groups: tuple[str, ...]
     period: str = "month"
+    required: tuple[str, ...] = ()  # dimensions a row must have (not null) to be counted
     values: list[list[str | None]] = field(default_factory=list)
     cells: list[tuple[str | None, ...]] = field(default_factory=list)
     counts: dict[int, np.ndarray] = field(default_factory=dict)
@@ -91,6 +92,8 @@ class Cube:
         unknown = [g for g in self.groups if g not in GROUPS]
         if unknown or not self.groups:
             raise ArgumentError(f"measure groups are {', '.join(GROUPS)}, got {self.groups}")
+        if any(r not in self.dims for r in self.required):
+            raise ArgumentError(f"required fields {self.required} must be dimensions of the cube {self.dims}")
         if not self.values:
             self.values = [[] for _ in self.dims]
             self._value_ids = [{} for _ in self.dims]
@@ -100,7 +103,8 @@ class Cube:
         return tuple(m for g in self.groups for m in GROUPS[g])
 
     def same_shape(self, other: Cube) -> bool:
-        return (self.dims, self.groups, self.period) == (other.dims, other.groups, other.period)
+        return (self.dims, self.groups, self.period, self.required) == (other.dims, other.groups, other.period,
+                                                                        other.required)
 
     # ------------------------------------------------------------ cells
 
@@ -236,9 +240,9 @@ class Cube:
 
     @classmethod
     def from_records(cls, dims: Sequence[str], groups: Sequence[str], period: str,
-                     records: Iterable[dict[str, Any]]) -> Cube:
+                     records: Iterable[dict[str, Any]], required: Sequence[str] = ()) -> Cube:
         """The inverse of :meth:`to_records`."""
-        cube = cls(tuple(dims), tuple(groups), period)
+        cube = cls(tuple(dims), tuple(groups), period, tuple(required))
         parse = parse_month if period == "month" else parse_day
         for rec in records:
             code = 0
@@ -257,11 +261,13 @@ class CubeCounter:
     periods and answer patterns, is done once per batch; each cube's cells only for the rows its
     measures count)."""
 
-    def __init__(self, profile: Profile, cubes: Sequence[Cube], *, periods: Iterable[int] | None = None) -> None:
+    def __init__(self, profile: Profile, cubes: Sequence[Cube], *, periods: Iterable[int] | None = None,
+                 response: bool = True) -> None:
         if not cubes or len({c.period for c in cubes}) != 1:
             raise ArgumentError("a counter fills one or more cubes with the same period")
         self.profile, self.zone = profile, profile.zone
-        self.cubes = [Cube(c.dims, c.groups, c.period) for c in cubes]
+        self.response = response  # False: the response rate is not wanted, its columns are not read
+        self.cubes = [Cube(c.dims, c.groups, c.period, c.required) for c in cubes]
         self.period = cubes[0].period
         self.periods = None if periods is None else np.array(sorted(set(periods)), dtype=np.int64)
         self.groups = {g for c in self.cubes for g in c.groups}
@@ -284,7 +290,8 @@ class CubeCounter:
         if self.groups & {"requests", "disputes"}:
             cols += ["excluded", "exclusion_reason"]
         if "scores" in self.groups:
-            cols += [c for c in self._scorer.columns if c != "unit"]
+            contact = {"contacted", "request_type", "dispatched_at", "first_contact_at"}
+            cols += [c for c in self._scorer.columns if c != "unit" and (self.response or c not in contact)]
         if "disputes" in self.groups:
             cols += ["objections", "objection_upheld"]
         return list(dict.fromkeys(cols))
@@ -344,8 +351,9 @@ class CubeCounter:
     def _patterns(self, table: pa.Table, rows: np.ndarray) -> np.ndarray:
         """The answer pattern of each callback, exactly as :class:`jiesu.scoring.Scorer` codes it
         (the test suite checks that the cube's rates are ``score``'s)."""
-        pattern = (self._scorer._contact_state(table) * np.uint8(3) + _state(table.column("resolved"))) * np.uint8(4)
-        pattern = pattern[rows].astype(np.int64)
+        resolved = _state(table.column("resolved"))
+        contact = self._scorer._contact_state(table) if self.response else np.uint8(2)  # 2: unknown
+        pattern = ((contact * np.uint8(3) + resolved) * np.uint8(4))[rows].astype(np.int64)
         sat = _Dict(table.column("satisfaction"))
         pattern += sat.lookup(sat.table(lambda v: _SAT_CODES.get(v, 3), np.uint8), rows)
         valid, _ = _bool_parts(table.column("callback_valid"))
@@ -431,6 +439,17 @@ class _Batch:
             rest //= size
         return cube.cell_ids(code)
 
+    def required_rows(self, cube: Cube, rows: np.ndarray, rel: np.ndarray, extra: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Only the rows whose ``cube.required`` fields are not null (all rows when none is)."""
+        for name in cube.required:
+            valid = self.col(name).valid
+            if valid is None:
+                continue
+            keep = valid[rows]
+            rows, rel, extra = rows[keep], rel[keep], extra[keep]
+        return rows, rel, extra
+
     def compact(self, cube: Cube, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(compact cell of each of ``rows``, the cube's cell id of each compact cell)."""
         local, cols, sizes, radix = self.local(cube, rows)
@@ -448,6 +467,9 @@ class _Batch:
         """bincount of (period, cell, code), turned into the group's measures by ``matrix``. When the
         batch's dictionaries are small the bincount runs over every local cell directly (no
         compaction pass); otherwise over the cells present only."""
+        rows, rel, code = self.required_rows(cube, rows, rel, code)
+        if rows.size == 0:
+            return
         n_periods = int(rel.max()) + 1
         local, cols, sizes, radix = self.local(cube, rows)
         if n_periods * radix * n_codes <= _DIRECT_BINS:
@@ -469,6 +491,9 @@ class _Batch:
 
     def sum(self, cube: Cube, group: str, rows: np.ndarray, rel: np.ndarray, lo: int, values: np.ndarray) -> None:
         """Sums of per-row ``values`` (rows x measures) per (period, cell)."""
+        rows, rel, values = self.required_rows(cube, rows, rel, values)
+        if rows.size == 0:
+            return
         inverse, ids = self.compact(cube, rows)
         k = ids.size
         n_periods = int(rel.max()) + 1
@@ -490,7 +515,7 @@ def _add(cube: Cube, group: str, lo: int, ids: np.ndarray, block: np.ndarray) ->
 
 
 def count(inputs: Sequence[str | Path | Source], cubes: Sequence[Cube], *, profile: Profile | str | Path | None = None,
-          periods: Iterable[int] | None = None, workers: int = 2,
+          periods: Iterable[int] | None = None, response: bool = True, workers: int = 2,
           progress: ProgressCallback | None = None) -> list[Cube]:
     """Stream the inputs once and fill empty copies of ``cubes`` (only ``periods`` kept when
     given); Parquet row groups are counted by ``workers`` threads into partial cubes that are
@@ -500,7 +525,7 @@ def count(inputs: Sequence[str | Path | Source], cubes: Sequence[Cube], *, profi
     periods = None if periods is None else list(periods)
 
     def counter() -> CubeCounter:
-        return CubeCounter(profile, cubes, periods=periods)
+        return CubeCounter(profile, cubes, periods=periods, response=response)
 
     total = total_rows(sources)
     done = 0
