@@ -155,10 +155,8 @@ class Cube:
 
     def add(self, first_period: int, cells: np.ndarray, block: np.ndarray) -> None:
         """Add a (periods x len(cells) x measures) block whose periods start at ``first_period``."""
-        for i in range(block.shape[0]):
-            part = block[i]
-            if part.any():
-                self._block(first_period + i)[cells] += part
+        for i in np.flatnonzero(block.reshape(block.shape[0], -1).any(axis=1)).tolist():
+            self._block(first_period + i)[cells] += block[i]
 
     def merge(self, other: Cube) -> Cube:
         """Add another cube of the same dimensions, groups and period into this one; returns self."""
