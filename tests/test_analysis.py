@@ -328,3 +328,22 @@ def test_surge_settings_are_checked(tmp_path):
         (tmp_path / "city.toml").write_text((FIX / "city.toml").read_text(encoding="utf-8"), encoding="utf-8")
         with pytest.raises(ProfileError):
             jiesu.simulate(path, days=2, seed=1)
+
+
+def test_the_library_face_names_the_governance_functions():
+    import inspect
+    import subprocess
+    import sys
+
+    from jiesu.analysis import candidates, disputes, tracking, trend, warn
+
+    assert (jiesu.topic_candidates, jiesu.track_topics, jiesu.warn, jiesu.trend, jiesu.disputes) == (
+        candidates.candidates, tracking.track, warn.warn, trend.trend, disputes.disputes)
+    for fn in (jiesu.topic_candidates, jiesu.track_topics, jiesu.warn, jiesu.trend, jiesu.disputes):
+        params = list(inspect.signature(fn).parameters.values())
+        assert params[0].name == "inputs" and all(p.kind is p.KEYWORD_ONLY for p in params[1:])
+        assert params[1].name == "profile" and params[-1].name == "progress"
+    assert all(hasattr(jiesu, name) for name in jiesu.__all__)
+    out = subprocess.run([sys.executable, "-c", "import sys, jiesu; print(sorted(m for m in ('pyarrow', 'numpy', "
+                          "'scipy') if m in sys.modules))"], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"  # importing jiesu stays cheap
