@@ -344,6 +344,43 @@ def test_the_library_face_names_the_governance_functions():
         assert params[0].name == "inputs" and all(p.kind is p.KEYWORD_ONLY for p in params[1:])
         assert params[1].name == "profile" and params[-1].name == "progress"
     assert all(hasattr(jiesu, name) for name in jiesu.__all__)
-    out = subprocess.run([sys.executable, "-c", "import sys, jiesu; print(sorted(m for m in ('pyarrow', 'numpy', "
-                          "'scipy') if m in sys.modules))"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([sys.executable, "-c", ("import sys, jiesu; print(sorted(m for m in ('pyarrow', 'numpy', "
+                          "'scipy') if m in sys.modules))")], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"  # importing jiesu stays cheap
+
+
+def test_baseline_windows_recent_and_seasonal(city):
+    from jiesu.analysis.warn import baseline_offsets
+
+    assert baseline_offsets(city, 1, 12) == [-6, -5, -4, -3, -2, -1]  # recent_periods = 6
+    assert baseline_offsets(city, 7, 364) == [-42, -35, -28, -21, -14, -7]
+    seasonal = dataclasses.replace(city, warn=dataclasses.replace(city.warn, baseline="seasonal", years=2, half_window=1))
+    assert baseline_offsets(seasonal, 1, 12) == [-25, -24, -23, -13, -12, -11]
+    assert baseline_offsets(seasonal, 7, 364) == [-735, -728, -721, -371, -364, -357]  # weekdays line up
+    result = jiesu.warn([WARN], profile=seasonal, month="2024-01")  # no past year in the data
+    assert result.rows == [] and result.checked == {"street": 0, "district": 0} and result.baseline == []
+
+
+def test_a_seasonal_baseline_compares_with_the_same_months_a_year_before(city, tmp_path):
+    """2022-11..2023-03 saw about 10 a month, the summer 100: January's 40 is a surge against last
+    winter (seasonal) and nothing against the recent summer months."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    import pyarrow as pa
+
+    counts = dict(zip(range(parse_month("2022-11"), parse_month("2024-02")),
+                      [10, 12, 8, 11, 9] + [100] * 9 + [40]))
+    times = []
+    for m, n in counts.items():
+        t = datetime(m // 12, m % 12 + 1, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
+        times += [t] * n
+    path = tmp_path / "seasons.parquet"
+    pq.write_table(pa.table({"received_at": pa.array(times, pa.timestamp("us", tz="UTC")),
+                             "category": ["NOISE"] * len(times), "street": ["S11"] * len(times),
+                             "district": ["D1"] * len(times), "disposition": ["answered"] * len(times)}), path)
+    seasonal = dataclasses.replace(city, warn=dataclasses.replace(city.warn, baseline="seasonal", years=1, half_window=2))
+    result = jiesu.warn([path], profile=seasonal, month="2024-01")
+    assert [(r["place"], r["observed"], r["expected"]) for r in result.rows] == [("S11", 40, 10.0), ("D1", 40, 10.0)]
+    assert result.baseline == ["2022-11", "2022-12", "2023-01", "2023-02", "2023-03"]
+    assert jiesu.warn([path], profile=city, month="2024-01").rows == []  # recent: the summer's 100s
