@@ -39,17 +39,15 @@ from ..profile import Profile, load_profile
 from ..progress import ProgressCallback
 from ..schema import EXCLUSION_REASONS
 from ..scoring import (
-    _NOT_SCORED,
-    _PATTERN_MATRIX,
-    _PATTERNS,
-    _SAT_CODES,
     MEASURES,
+    PATTERN_MATRIX,
+    PATTERNS,
+    DictColumn,
     Scorer,
-    _bool_parts,
-    _count_in_parallel,
-    _Dict,
-    _state,
-    _ts_parts,
+    answer_patterns,
+    bool_parts,
+    count_in_parallel,
+    timestamps_us,
 )
 
 #: the case fields a cube can be cut by
@@ -63,7 +61,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "disputes": ("objected", "objections", "repeated_objections", "upheld",
                  *(f"excluded_{r}" for r in EXCLUSION_REASONS)),
 }
-_SCORE_MATRIX = _PATTERN_MATRIX[:, [MEASURES.index(m) for m in SCORE_MEASURES]]
+_SCORE_MATRIX = PATTERN_MATRIX[:, [MEASURES.index(m) for m in SCORE_MEASURES]]
 _BITS = 15  # bits of a dimension's value id in a cell code: 32,767 distinct values per dimension
 
 
@@ -270,7 +268,7 @@ class CubeCounter:
         self.periods = None if periods is None else np.array(sorted(set(periods)), dtype=np.int64)
         self.groups = {g for c in self.cubes for g in c.groups}
         self.reasons = frozenset(profile.scoring.exclusion_reasons)
-        self._scorer = Scorer(profile, "unit", with_requests=False)  # its rule for "contacted"
+        self._scorer = Scorer(profile, "unit", with_requests=False)  # its rules for the answers
 
     @property
     def aggregate(self) -> list[Cube]:
@@ -314,10 +312,10 @@ class CubeCounter:
         if table.num_rows == 0:
             return
         n = table.num_rows
-        dispatched = _Dict(table.column("disposition")).equals("dispatched")
+        dispatched = DictColumn(table.column("disposition")).equals("dispatched")
         batch = _Batch(table)
         if self.groups & {"cases", "requests", "disputes"}:
-            us, ok = _ts_parts(table.column("received_at"))
+            us, ok = timestamps_us(table.column("received_at"))
             if "cases" in self.groups:
                 rows, rel, lo = self._periods(us, ok, np.arange(n))
                 if rows.size:
@@ -327,18 +325,18 @@ class CubeCounter:
             else:
                 rows, rel, lo = self._periods(us, ok, np.flatnonzero(dispatched))
             if rows.size and self.groups & {"requests", "disputes"}:
-                excluded, _ = _bool_parts(table.column("excluded"))
-                reason = _Dict(table.column("exclusion_reason"))
+                excluded, _ = bool_parts(table.column("excluded"))
+                reason = DictColumn(table.column("exclusion_reason"))
                 if "requests" in self.groups:
                     repeat = excluded[rows] & reason.lookup(reason.table(lambda v: v == "duplicate", bool), rows)
                     self._count("requests", batch, rows, rel, lo, repeat.astype(np.int64), 2, _REQUESTS)
                 if "disputes" in self.groups:
                     self._disputes(table, batch, rows, rel, lo, excluded, reason)
         if "scores" in self.groups:
-            us, ok = _ts_parts(table.column("callback_at"))
+            us, ok = timestamps_us(table.column("callback_at"))
             rows, rel, lo = self._periods(us, ok, np.flatnonzero(dispatched))
             if rows.size:
-                self._count("scores", batch, rows, rel, lo, self._patterns(table, rows), _PATTERNS, _SCORE_MATRIX)
+                self._count("scores", batch, rows, rel, lo, answer_patterns(self._scorer, table, rows, response=self.response), PATTERNS, _SCORE_MATRIX)
 
     def _count(self, group: str, batch: _Batch, rows: np.ndarray, rel: np.ndarray, lo: int, code: np.ndarray,
                n_codes: int, matrix: np.ndarray) -> None:
@@ -346,30 +344,12 @@ class CubeCounter:
             if group in cube.groups:
                 batch.count(cube, group, rows, rel, lo, code, n_codes, matrix)
 
-    def _patterns(self, table: pa.Table, rows: np.ndarray) -> np.ndarray:
-        """The answer pattern of each callback, exactly as :class:`jiesu.scoring.Scorer` codes it
-        (the test suite checks that the cube's rates are ``score``'s)."""
-        resolved = _state(table.column("resolved"))
-        contact = self._scorer._contact_state(table) if self.response else np.uint8(2)  # 2: unknown
-        pattern = ((contact * np.uint8(3) + resolved) * np.uint8(4))[rows].astype(np.int64)
-        sat = _Dict(table.column("satisfaction"))
-        pattern += sat.lookup(sat.table(lambda v: _SAT_CODES.get(v, 3), np.uint8), rows)
-        valid, _ = _bool_parts(table.column("callback_valid"))
-        excluded, _ = _bool_parts(table.column("excluded"))
-        not_scored = ~valid[rows]
-        ex = np.flatnonzero(excluded[rows])
-        if ex.size:
-            reason = _Dict(table.column("exclusion_reason"))
-            not_scored[ex] |= reason.lookup(reason.table(lambda v: v in self.reasons, bool), rows[ex])
-        pattern[not_scored] = _NOT_SCORED
-        return pattern
-
     def _disputes(self, table: pa.Table, batch: _Batch, rows: np.ndarray, rel: np.ndarray, lo: int,
-                  excluded: np.ndarray, reason: _Dict) -> None:
+                  excluded: np.ndarray, reason: DictColumn) -> None:
         col = table.column("objections")
         arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
         objections = np.asarray(arr.fill_null(0).to_numpy(zero_copy_only=False), dtype=np.int64)[rows]
-        upheld, _ = _bool_parts(table.column("objection_upheld"))
+        upheld, _ = bool_parts(table.column("objection_upheld"))
         which = reason.lookup(reason.table(lambda v: EXCLUSION_REASONS.index(v) if v in EXCLUSION_REASONS else -1,
                                            np.int64), rows)
         which = np.where(excluded[rows], which, -1)
@@ -390,13 +370,13 @@ class _Batch:
 
     def __init__(self, table: pa.Table) -> None:
         self.table = table
-        self._cols: dict[str, _Dict] = {}
+        self._cols: dict[str, DictColumn] = {}
         self._codes: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] = {}
 
-    def col(self, name: str) -> _Dict:
+    def col(self, name: str) -> DictColumn:
         d = self._cols.get(name)
         if d is None:
-            d = self._cols[name] = _Dict(self.table.column(name))
+            d = self._cols[name] = DictColumn(self.table.column(name))
         return d
 
     def codes(self, name: str, rows: np.ndarray) -> np.ndarray:
@@ -413,7 +393,7 @@ class _Batch:
         self._codes[key] = (rows, out)
         return out
 
-    def local(self, cube: Cube, rows: np.ndarray) -> tuple[np.ndarray, list[_Dict], list[int], int]:
+    def local(self, cube: Cube, rows: np.ndarray) -> tuple[np.ndarray, list[DictColumn], list[int], int]:
         """Each row's local cell: its dimensions' dictionary indices in mixed radix (null included)."""
         cols = [self.col(d) for d in cube.dims]
         sizes = [len(c.values) + 1 for c in cols]  # + the null slot
@@ -427,7 +407,7 @@ class _Batch:
         return local, cols, sizes, radix
 
     @staticmethod
-    def cells(cube: Cube, cols: list[_Dict], sizes: list[int], uniq: np.ndarray) -> np.ndarray:
+    def cells(cube: Cube, cols: list[DictColumn], sizes: list[int], uniq: np.ndarray) -> np.ndarray:
         """The cube's cell id of each local cell in ``uniq`` (dimension indices -> value ids, packed)."""
         code = np.zeros(uniq.size, dtype=np.int64)
         rest = uniq.copy()
@@ -543,7 +523,7 @@ def count(inputs: Sequence[str | Path | Source], cubes: Sequence[Cube], *, profi
                     result.add(table)
                     counted(table.num_rows)
             else:
-                for parts in _count_in_parallel(tasks, counter, workers, counted):  # type: ignore[arg-type]
+                for parts in count_in_parallel(tasks, counter, workers, counted):  # type: ignore[arg-type]
                     for mine, part in zip(result.cubes, parts):
                         mine.merge(part)
     return result.cubes
