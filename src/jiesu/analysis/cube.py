@@ -44,7 +44,6 @@ from ..scoring import (
     PATTERNS,
     DictColumn,
     Scorer,
-    answer_patterns,
     bool_parts,
     count_in_parallel,
     timestamps_us,
@@ -336,7 +335,7 @@ class CubeCounter:
             us, ok = timestamps_us(table.column("callback_at"))
             rows, rel, lo = self._periods(us, ok, np.flatnonzero(dispatched))
             if rows.size:
-                self._count("scores", batch, rows, rel, lo, answer_patterns(self._scorer, table, rows, response=self.response), PATTERNS, _SCORE_MATRIX)
+                self._count("scores", batch, rows, rel, lo, self._scorer.patterns(table, rows, response=self.response), PATTERNS, _SCORE_MATRIX)
 
     def _count(self, group: str, batch: _Batch, rows: np.ndarray, rel: np.ndarray, lo: int, code: np.ndarray,
                n_codes: int, matrix: np.ndarray) -> None:
