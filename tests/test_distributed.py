@@ -133,6 +133,21 @@ def test_score_and_rank_equal_the_single_process_run(cluster, partitionings):
         assert any(r["rank"] for r in single) if level == "district" else any(r["scored"] for r in single)
 
 
+def test_analysis_cubes_count_the_same(cluster, partitionings):
+    """The analyses' counting (jiesu.analysis.cube.count) takes the same hook: equal cells."""
+    from jiesu.analysis.cube import Cube, count
+
+    def cells(cubes) -> list[dict]:
+        return [{(p, c): tuple(arr[i].tolist()) for p, arr in cube.counts.items()
+                 for i, c in enumerate(cube.cells[: arr.shape[0]]) if arr[i].any()} for cube in cubes]
+
+    shapes = [Cube(("category", "street"), ("requests", "scores")), Cube(("unit",), ("cases", "disputes"))]
+    for layout in ("folder", "mixed"):
+        single = cells(count(partitionings[layout], shapes))
+        assert cells(count(partitionings[layout], shapes, scheduler=cluster)) == single
+        assert sum(len(c) for c in single) > 1000
+
+
 def test_the_hand_worked_fixture_scores_the_same(cluster):
     city = load_profile(FIXTURES / "scoring" / "profile.toml")
     inputs = [str(FIXTURES / "scoring" / "cases.csv")]
@@ -222,7 +237,8 @@ def messy(cases: pa.Table, tmp_path_factory) -> list[str]:
     _write(root / "d.parquet", t.slice(620), 290)
     invalid = sorted(str(p) for p in (FIXTURES / "invalid").glob("*.ndjson"))
     shutil.copy(FIXTURES / "invalid" / "duplicate-case-id.ndjson", root / "dup-again.ndjson")
-    return [str(root / n) for n in ("a.parquet", "b.parquet", "c.parquet", "d.parquet")] + invalid + [
+    text = [str(FIXTURES / "valid" / "cases.csv"), str(FIXTURES / "invalid" / "street-names-gb18030.csv")]
+    return [str(root / n) for n in ("a.parquet", "b.parquet", "c.parquet", "d.parquet")] + invalid + text + [
         str(root / "dup-again.ndjson")]
 
 
@@ -235,6 +251,7 @@ def test_the_report_equals_the_single_process_report(cluster, messy, max_samples
     dup = next(n for n in single["notices"] if n["code"] == "duplicate-case-id")
     assert dup["count"] >= 4 and len(dup["by_file"]) >= 3
     assert single["errors"] > 50
+    assert {f["encoding"] for f in single["files"]} >= {"utf-8", "gb18030"}  # found by the workers
 
 
 def test_relative_paths_are_read_by_the_workers_and_shown_as_given(cluster, messy, monkeypatch):

@@ -17,6 +17,9 @@ options, ``progress`` last)::
     alarms = jiesu.warn(["cases.parquet"], month="2024-05")            # or days=7
     history = jiesu.trend(["cases.parquet"], first="2024-01", last="2024-12", level="district")
     objections = jiesu.disputes(["cases.parquet"], month="2024-05", by="unit")
+    # on a Dask cluster (jiesu[dask], docs/scale.md): the same results, the keyword before progress
+    rows = jiesu.score(["s3://bucket/2024/"], by="unit", scheduler="tcp://10.0.0.5:8786")
+    runs = jiesu.replicate("beijing-baseline", days=30, replications=20, scheduler="local")
 
 Errors are :class:`JiesuError` subclasses with a stable ``code``; see ``docs/library.md``.
 Importing jiesu is cheap: each function imports its engine (pyarrow, numpy) when first used.
@@ -35,6 +38,7 @@ _LAZY = {
     "score": ("jiesu.scoring", "score"),
     "rank": ("jiesu.ranking", "rank"),
     "simulate": ("jiesu.simulation.run", "simulate"),
+    "replicate": ("jiesu.simulation.replications", "replicate"),
     "aggregate": ("jiesu.scoring", "aggregate"),
     "load_profile": ("jiesu.profile", "load_profile"),
     "topic_candidates": ("jiesu.analysis.candidates", "candidates"),
@@ -78,6 +82,7 @@ __all__ = [
     "disputes",
     "load_profile",
     "rank",
+    "replicate",
     "score",
     "simulate",
     "topic_candidates",

@@ -381,14 +381,14 @@ def _check_file(profile: Any, max_samples: int, batch_rows: int, bits: int,
     import numpy as np
 
     from .validation.duplicates import by_partition, hash_strings
-    from .validation.engine import _case_ids, checked_batches
+    from .validation.engine import case_ids, checked_batches
     from .validation.report import NoticeBook
 
     _worker_memory()
     book = NoticeBook(max_samples)
     hashes, rows = [], 0
     for batch, _ in checked_batches(source, profile, book, batch_rows):
-        ids = _case_ids(batch.table)
+        ids = case_ids(batch.table)
         for chunk in ids.chunks if hasattr(ids, "chunks") else [ids]:
             h, valid = hash_strings(chunk)
             hashes.append(h if valid.all() else h[valid])

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -493,13 +494,21 @@ def _add(cube: Cube, group: str, lo: int, ids: np.ndarray, block: np.ndarray) ->
 
 def count(inputs: Sequence[str | Path | Source], cubes: Sequence[Cube], *, profile: Profile | str | Path | None = None,
           periods: Iterable[int] | None = None, response: bool = True, workers: int = 2,
-          progress: ProgressCallback | None = None) -> list[Cube]:
+          scheduler: Any = None, progress: ProgressCallback | None = None) -> list[Cube]:
     """Stream the inputs once and fill empty copies of ``cubes`` (only ``periods`` kept when
     given); Parquet row groups are counted by ``workers`` threads into partial cubes that are
-    merged at the end, as :func:`jiesu.scoring.aggregate` does."""
+    merged at the end, as :func:`jiesu.scoring.aggregate` does. With ``scheduler`` every row
+    group is a task on a Dask cluster and the partial cubes merge there
+    (:func:`jiesu.distributed.map_reduce`): an analysis passes ``scheduler=`` on to get it."""
     profile = load_profile(profile)
-    sources = as_sources(inputs)
     periods = None if periods is None else list(periods)
+    if scheduler is not None:
+        from .. import distributed
+
+        make = partial(CubeCounter, profile, cubes, periods=periods, response=response)
+        return distributed.map_reduce(inputs, columns=make().columns, make=make, finish=_cubes_of,
+                                      merge=merged_cubes, scheduler=scheduler)
+    sources = as_sources(inputs)
 
     def counter() -> CubeCounter:
         return CubeCounter(profile, cubes, periods=periods, response=response)
@@ -526,6 +535,19 @@ def count(inputs: Sequence[str | Path | Source], cubes: Sequence[Cube], *, profi
                     for mine, part in zip(result.cubes, parts):
                         mine.merge(part)
     return result.cubes
+
+
+def _cubes_of(counter: CubeCounter) -> list[Cube]:
+    return counter.cubes
+
+
+def merged_cubes(*parts: list[Cube]) -> list[Cube]:
+    """New cubes holding the sums of partial cubes (each part a list of cubes in the same order)."""
+    out = [Cube(c.dims, c.groups, c.period, c.required) for c in parts[0]]
+    for part in parts:
+        for mine, theirs in zip(out, part):
+            mine.merge(theirs)
+    return out
 
 
 def period_range(first: int, last: int) -> list[int]:

@@ -16,6 +16,7 @@ import typer
 
 from ..errors import (
     ArgumentError,
+    ClusterError,
     DataError,
     InputError,
     JiesuError,
@@ -36,6 +37,7 @@ EXIT_CODES: tuple[tuple[type[JiesuError], int], ...] = (
     (TooLargeError, EXIT_USAGE),
     (InputError, EXIT_CANNOT_RUN),
     (ProfileError, EXIT_CANNOT_RUN),
+    (ClusterError, EXIT_CANNOT_RUN),
     (JiesuError, EXIT_CANNOT_RUN),
 )
 

@@ -163,6 +163,10 @@ def _case_ids(table: pa.Table) -> pa.ChunkedArray | pa.Array:
     return pa.nulls(table.num_rows, pa.string())
 
 
+#: the ids the uniqueness check sees, for the distributed check (jiesu.distributed)
+case_ids = _case_ids
+
+
 def columns_to_check(source: Source) -> list[str] | None:
     """The Parquet columns validation must decode (None = all): a column is left out when no check
     can fail on it. That is a schema field no conditional, requirement or semantic check reads,
