@@ -389,9 +389,11 @@ def test_unreachable_scheduler_and_bad_addresses(monkeypatch, partitionings, tmp
     assert result.exit_code == 3
     assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in result.stderr
     assert "Traceback" not in result.output
-    for bad in ("s3://bucket", "two words", "local:0"):
+    for bad in ("s3://bucket", "two words", "local:0", "local:x", ""):
         with pytest.raises(ArgumentError):
             distributed.check_scheduler(bad)
+    for good in ("local", "local:3", "localhost:8786", "tcp://10.0.0.5:8786", "tls://h:1", "threads"):
+        distributed.check_scheduler(good)
     result = runner.invoke(app, ["validate", partitionings["one file"][0]], env={"JIESU_SCHEDULER": "http://x"})
     assert result.exit_code == 2 and "not a Dask scheduler address" in result.stderr
 
@@ -407,6 +409,8 @@ def test_the_commands_take_scheduler(cluster, partitionings, tmp_path):
         single = runner.invoke(app, args)
         spread = runner.invoke(app, [*args, "--scheduler", address])
         env = runner.invoke(app, args, env={"JIESU_SCHEDULER": address})
+        empty = runner.invoke(app, args, env={"JIESU_SCHEDULER": ""})  # unset in effect
+        assert empty.exit_code == 0 and empty.stdout == single.stdout
         assert single.exit_code == spread.exit_code == env.exit_code == 0, spread.output
         assert single.stdout == spread.stdout == env.stdout and len(single.stdout) > 200
 

@@ -94,26 +94,12 @@ class Runner:
         try:
             return self.client.gather(futures)
         except KilledWorker as exc:
-            raise ClusterError(f"a task's workers died {_allowed_failures()} times in a row ({_short(exc)}); "
-                               "no result is given") from None
+            raise ClusterError(f"a task's workers died every time it ran ({_short(exc)}); no result is given") from None
         except (OSError, TimeoutError) as exc:
             raise ClusterError(f"lost the Dask scheduler ({_short(exc)}); no result is given") from None
         finally:
             for f in futures:
                 f.release()
-
-    @property
-    def workers(self) -> int:
-        """Workers of the cluster (1 in this process)."""
-        if self.client is None:
-            return 1
-        return max(1, len(self.client.scheduler_info().get("workers", {})))
-
-
-def _allowed_failures() -> int:
-    import dask
-
-    return int(dask.config.get("distributed.scheduler.allowed-failures", 3)) + 1
 
 
 def _short(exc: BaseException) -> str:
@@ -126,9 +112,11 @@ def check_scheduler(scheduler: Scheduler) -> None:
     if scheduler is None or not isinstance(scheduler, str):
         return
     s = scheduler.strip()
-    if s in IN_PROCESS or s == "local" or (s.startswith("local:") and s[6:].isdigit() and int(s[6:]) > 0):
+    if s in IN_PROCESS or s == "local":
         return
-    if s.startswith("local"):
+    if s.startswith("local:"):
+        if s[6:].isdigit() and int(s[6:]) > 0:
+            return
         raise ArgumentError(f"{scheduler!r}: use local, or local:N with N workers (1 or more)")
     if "://" in s and not s.startswith(("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")):
         raise ArgumentError(f"{scheduler!r} is not a Dask scheduler address: use local, local:N or tcp://HOST:PORT")

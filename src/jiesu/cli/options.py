@@ -25,7 +25,7 @@ SchedulerOpt = Annotated[
     str | None,
     typer.Option("--scheduler", envvar="JIESU_SCHEDULER", show_envvar=True, metavar="ADDRESS",
                  help="Run on a Dask cluster: local (a cluster of this machine's cores; local:N for N "
-                      "workers) or tcp://HOST:PORT of a running scheduler. Needs jiesu[dask]; "
-                      "see docs/scale.md."),
+                      "workers) or tcp://HOST:PORT of a running scheduler; empty: in this process. "
+                      "Needs jiesu[dask]; see docs/scale.md."),
 ]
 MonthOpt = Annotated[str | None, typer.Option("--month", help="Only this month, YYYY-MM (in the profile's time zone).")]

@@ -33,7 +33,7 @@ def command(
 
     scorecard.check_choice(level, UNIT_LEVELS, "--level")
     p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang)
-    rows = scorecard.run("ranking", rank, paths, profile=p, month=month, level=level, scheduler=scheduler)
+    rows = scorecard.run("ranking", rank, paths, profile=p, month=month, level=level, scheduler=scheduler or None)
     title = scorecard.title(p, lang, f"{word('ranking', lang)} · {level_label(level, lang)}", month)
     scorecard.write(rows, fmt, output, columns=list(COLUMNS), lang=lang, title=title,
              sheets=class_tables(rows, p) if fmt in ("xlsx", "html") else None, chart=("name", "composite"))

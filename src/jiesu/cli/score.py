@@ -31,7 +31,7 @@ def command(
 
     scorecard.check_choice(by, BY_KEYS, "--by")
     p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang)
-    rows = scorecard.run("scoring", score, paths, profile=p, by=by, month=month, scheduler=scheduler)
+    rows = scorecard.run("scoring", score, paths, profile=p, by=by, month=month, scheduler=scheduler or None)
     if not rows:
         message("jiesu: no dispatched case has a callback in the period: there is nothing to score")
     columns = ["month", by, "scored", "contacted", "resolved", "satisfied", "basically_satisfied",

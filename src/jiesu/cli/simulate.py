@@ -79,7 +79,7 @@ def _replications(scenario: str | None, compare: tuple[str, str] | None, n: int,
     progress = ProgressBar("replications")
     try:
         result = call(replicate, a, profile=profile, days=days, seed=seed, replications=n,
-                      overrides=tuple(overrides or ()), compare=b, output=output, scheduler=scheduler,
+                      overrides=tuple(overrides or ()), compare=b, output=output, scheduler=scheduler or None,
                       progress=progress)
     finally:
         progress.close()

@@ -40,7 +40,7 @@ def command(
     progress = ProgressBar("validating")
     try:
         report = call(validate, paths, profile=profile, max_samples=max_samples, encoding=encoding, strict=strict,
-                      scheduler=scheduler, progress=progress)
+                      scheduler=scheduler or None, progress=progress)
     finally:
         progress.close()  # an error message then starts on a line of its own
     emit(render(report, fmt, color=use_color() and fmt == "table" and output is None), str(output) if output else None)
