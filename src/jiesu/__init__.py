@@ -11,6 +11,8 @@ options, ``progress`` last)::
     ranking = jiesu.rank(["cases.parquet"], month="2024-03")    # the monthly ranking, four classes
     summary = jiesu.simulate("beijing-baseline", days=7, output="cases.parquet")
     profile = jiesu.load_profile("beijing")                     # units, categories, rules
+    report = jiesu.import_cases(["export.csv"], mapping="nyc-311", output="cases.parquet")
+    rows = jiesu.timeliness(["cases.parquet"], profile="city.toml")  # on time, hours to close
 
 Errors are :class:`JiesuError` subclasses with a stable ``code``; see ``docs/library.md``.
 Importing jiesu is cheap: each function imports its engine (pyarrow, numpy) when first used.
@@ -31,6 +33,14 @@ _LAZY: dict[str, tuple[str, str]] = {
     "simulate": ("jiesu.simulation.run", "simulate"),
     "aggregate": ("jiesu.scoring", "aggregate"),
     "load_profile": ("jiesu.profile", "load_profile"),
+    "import_cases": ("jiesu.importers.run", "import_cases"),
+    "infer_profile": ("jiesu.importers.infer", "infer_profile"),
+    "load_mapping": ("jiesu.importers.mapping", "load_mapping"),
+    "export_open311": ("jiesu.export.open311", "export_open311"),
+    "timeliness": ("jiesu.timeliness", "timeliness"),
+    "ImportReport": ("jiesu.importers.engine", "ImportReport"),
+    "Mapping": ("jiesu.importers.mapping", "Mapping"),
+    "TimelinessAggregate": ("jiesu.timeliness", "TimelinessAggregate"),
     "Profile": ("jiesu.profile", "Profile"),
     "Report": ("jiesu.validation.report", "Report"),
     "Notice": ("jiesu.validation.report", "Notice"),
@@ -50,8 +60,10 @@ __all__ = [
     "Aggregate",
     "ArgumentError",
     "DataError",
+    "ImportReport",
     "InputError",
     "JiesuError",
+    "Mapping",
     "Notice",
     "OutputError",
     "Profile",
@@ -59,13 +71,19 @@ __all__ = [
     "Report",
     "Sample",
     "Summary",
+    "TimelinessAggregate",
     "TooLargeError",
     "__version__",
     "aggregate",
+    "export_open311",
+    "import_cases",
+    "infer_profile",
+    "load_mapping",
     "load_profile",
     "rank",
     "score",
     "simulate",
+    "timeliness",
     "validate",
 ]
 

@@ -52,6 +52,19 @@ LABELS: dict[str, tuple[str, str]] = {
     "previous_composite": ("上月综合成绩", "previous composite"),
     "change": ("环比变化", "change"),
     "classes": ("类别", "classes"),
+    # timeliness (jiesu.timeliness)
+    "cases": ("工单量", "cases"),
+    "due": ("有时限", "due"),
+    "closed_on_time": ("按时办结", "closed on time"),
+    "closed_late": ("超时办结", "closed late"),
+    "open_past_deadline": ("超期未办结", "open past deadline"),
+    "open_not_due": ("未到期", "open, not yet due"),
+    "on_time_rate": ("按时办结率", "on-time rate"),
+    "previous_on_time_rate": ("上月按时办结率", "previous on-time rate"),
+    "median_hours_to_close": ("办结时长中位数(小时)", "median hours to close"),
+    "p90_hours_to_close": ("办结时长P90(小时)", "p90 hours to close"),
+    "median_hours_to_first_contact": ("首次联系时长中位数(小时)", "median hours to first contact"),
+    "p90_hours_to_first_contact": ("首次联系时长P90(小时)", "p90 hours to first contact"),
 }
 CLASS_LABELS = {
     "advanced": ("先进类", "advanced"),
@@ -62,9 +75,12 @@ CLASS_LABELS = {
 }
 WORDS = {"incomplete": ("不完整", "incomplete"), "ranking": ("排名", "ranking"), "composite": ("综合成绩", "composite")}
 
-RATE_COLUMNS = {"response_rate", "resolution_rate", "satisfaction_rate"}
+RATE_COLUMNS = {"response_rate", "resolution_rate", "satisfaction_rate", "on_time_rate", "previous_on_time_rate"}
 SCORE_COLUMNS = {"composite", "previous_composite", "change"}
-INT_COLUMNS = {"rank", "scored", "contacted", "resolved", "satisfied", "basically_satisfied", "requests"}
+INT_COLUMNS = {"rank", "scored", "contacted", "resolved", "satisfied", "basically_satisfied", "requests",
+               "cases", "due", "closed_on_time", "closed_late", "open_past_deadline", "open_not_due"}
+HOURS_COLUMNS = {"median_hours_to_close", "p90_hours_to_close", "median_hours_to_first_contact",
+                 "p90_hours_to_first_contact"}
 
 
 def label(column: str, lang: str) -> str:
@@ -115,6 +131,8 @@ def _human(column: str, v: Any, row: Row, lang: str) -> str:
         return f"{v:+.2f}"
     if column in SCORE_COLUMNS:
         return f"{v:.2f}"
+    if column in HOURS_COLUMNS:
+        return f"{v:.1f}"
     return str(v)
 
 
@@ -191,7 +209,7 @@ def _arrow_type(column: str, rows: Sequence[Row]):
 
     if column in INT_COLUMNS:
         return pa.int64()
-    if column in RATE_COLUMNS or column in SCORE_COLUMNS:
+    if column in RATE_COLUMNS or column in SCORE_COLUMNS or column in HOURS_COLUMNS:
         return pa.float64()
     if column == "classes":
         return pa.list_(pa.string())

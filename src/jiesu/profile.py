@@ -57,6 +57,8 @@ class Scoring:
     min_scored: int
     exclusion_reasons: tuple[str, ...]
     illustrative: bool
+    #: what score and rank measure: the three rates (rates) or, for data without callbacks, timeliness
+    metrics: str = "rates"
 
     @property
     def weights(self) -> Weights:
@@ -299,6 +301,7 @@ def build_profile(data: dict[str, Any], source: str) -> Profile:
         min_scored=sc["min_scored"],
         exclusion_reasons=tuple(sc.get("exclusion_reasons", EXCLUSION_REASONS)),
         illustrative=bool(sc.get("illustrative", False)),
+        metrics=sc.get("metrics", "rates"),
     )
     ranking = Ranking(rk["class_size"], tuple(rk.get("levels", UNIT_LEVELS)),
                       int(rk.get("governance_per_residents", 10000)), bool(rk.get("illustrative", False)))
@@ -358,6 +361,7 @@ def profile_summary(profile: Profile) -> dict[str, Any]:
             "weights": {n: vars(w) for n, w in sc.weight_sets.items()},
             "min_scored": sc.min_scored,
             "exclusion_reasons": list(sc.exclusion_reasons),
+            "metrics": sc.metrics,
         },
         "ranking": {
             "illustrative": rk.illustrative,

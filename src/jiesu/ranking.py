@@ -90,6 +90,13 @@ def rank_rows(agg: Aggregate, profile: Profile, month: int, level: str) -> list[
             "change": None if c is None or p is None else float(c - p),
             "classes": [],
         }
+    return classify(rows, exact, exact_prev, _governance_basis(agg, profile, month, units), size)
+
+
+def classify(rows: dict[str, dict[str, Any]], exact: dict[str, Fraction], exact_prev: dict[str, Fraction],
+             governance: dict[str, Fraction], size: int) -> list[dict[str, Any]]:
+    """Rank the units with an exact value (higher is better) and fill in their four classes; the
+    rows sorted ranked first. The same rules whatever the value is (composite or on-time rate)."""
     for uid, rk in _competition_rank(exact).items():
         rows[uid]["rank"] = rk
     half = min(size, len(exact) // 2)
@@ -98,7 +105,7 @@ def rank_rows(agg: Aggregate, profile: Profile, month: int, level: str) -> list[
         "advanced": advanced,
         "improving": _top({k: exact[k] - exact_prev[k] for k in exact_prev if exact[k] > exact_prev[k]}, size),
         "rectification": _top({k: v for k, v in exact.items() if k not in advanced}, half, higher_first=False),
-        "governance": _top(_governance_basis(agg, profile, month, units), size),
+        "governance": _top(governance, size),
     }
     for cls in CLASSES:
         for uid in members[cls]:
@@ -138,6 +145,10 @@ def rank(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path
         raise ArgumentError(f"level {level!r} is not ranked by profile {profile.id!r} "
                          f"(ranked levels: {', '.join(profile.ranking.levels)})")
     m = parse_month(month) if isinstance(month, str) else month
+    if profile.scoring.metrics == "timeliness":  # a profile without callbacks ranks on timeliness
+        from .timeliness import rank_timeliness
+
+        return rank_timeliness(inputs, profile=profile, month=m, level=level, progress=progress)
     by = TERRITORY if level == "district" else "unit"
     agg = aggregate(inputs, profile=profile, by=by, months=[m - 1, m], with_requests=True, progress=progress)
     return rank_rows(agg, profile, m, level)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -104,6 +104,8 @@ class Aggregate:
     keys: list[str | None] = field(default_factory=list)
     counts: dict[int, np.ndarray] = field(default_factory=dict)
     _ids: dict[str | None, int] = field(default_factory=dict, repr=False)
+    #: the measures counted (a subclass counts others in the same shape: ``jiesu.timeliness``)
+    MEASURES: ClassVar[tuple[str, ...]] = MEASURES
 
     def key_ids(self, values: Iterable[str | None]) -> np.ndarray:
         """Global ids for key values, adding the new ones."""
@@ -120,7 +122,7 @@ class Aggregate:
         arr = self.counts.get(month)
         n = len(self.keys)
         if arr is None or arr.shape[0] < n:
-            grown = np.zeros((n, len(MEASURES)), dtype=np.int64)
+            grown = np.zeros((n, len(self.MEASURES)), dtype=np.int64)
             if arr is not None:
                 grown[: arr.shape[0]] = arr
             arr = self.counts[month] = grown
@@ -149,18 +151,18 @@ class Aggregate:
         i = self._ids.get(key)
         arr = self.counts.get(month)
         if i is None or arr is None or i >= arr.shape[0]:
-            return dict.fromkeys(MEASURES, 0)
-        return {m: int(v) for m, v in zip(MEASURES, arr[i])}
+            return dict.fromkeys(self.MEASURES, 0)
+        return {m: int(v) for m, v in zip(self.MEASURES, arr[i])}
 
     def months(self) -> list[int]:
         return sorted(m for m, arr in self.counts.items() if arr.any())
 
     def total(self) -> dict[str, int]:
         """The counts summed over every month and key."""
-        sums = np.zeros(len(MEASURES), dtype=np.int64)
+        sums = np.zeros(len(self.MEASURES), dtype=np.int64)
         for arr in self.counts.values():
             sums += arr.sum(axis=0)
-        return {m: int(v) for m, v in zip(MEASURES, sums)}
+        return {m: int(v) for m, v in zip(self.MEASURES, sums)}
 
     def to_records(self) -> list[dict[str, Any]]:
         """Flat records (month, key, counts) of every non-empty group, e.g. to ship between workers."""
@@ -169,7 +171,7 @@ class Aggregate:
             arr = self.counts[month]
             for i in np.flatnonzero(arr.any(axis=1)):
                 rec: dict[str, Any] = {"month": month_label(month), "key": self.keys[i]}
-                rec.update({m: int(v) for m, v in zip(MEASURES, arr[i])})
+                rec.update({m: int(v) for m, v in zip(self.MEASURES, arr[i])})
                 out.append(rec)
         return out
 
@@ -180,7 +182,7 @@ class Aggregate:
         for rec in records:
             i = int(agg.key_ids([rec["key"]])[0])
             row = agg._row_block(parse_month(rec["month"]))
-            row[i] += np.array([int(rec.get(m, 0)) for m in MEASURES], dtype=np.int64)
+            row[i] += np.array([int(rec.get(m, 0)) for m in cls.MEASURES], dtype=np.int64)
         return agg
 
 

@@ -41,13 +41,23 @@ def root(
 
 def _register() -> None:
     """One module per command; each imports its heavy libraries only when it runs."""
-    from . import demo, import_cmd, profile_cmd, rank, score, simulate, validate
+    from . import (
+        demo,
+        export_cmd,
+        import_cmd,
+        mapping_cmd,
+        profile_cmd,
+        rank,
+        score,
+        simulate,
+        validate,
+    )
 
     for name, module in (("validate", validate), ("score", score), ("rank", rank),
-                         ("simulate", simulate), ("demo", demo)):
+                         ("simulate", simulate), ("demo", demo), ("import", import_cmd), ("export", export_cmd)):
         app.command(name, help=module.command.__doc__)(module.command)
-    app.add_typer(import_cmd.app, name="import")
     app.add_typer(profile_cmd.app, name="profile")
+    app.add_typer(mapping_cmd.app, name="mapping")
 
 
 _register()

@@ -58,3 +58,34 @@ def check(
         if not problems:
             message(printable(mask(f"{path}: ok")))
     raise typer.Exit(1 if found else 0)
+
+
+@app.command("infer")
+def infer(
+    sources: Annotated[list[Path], typer.Argument(help="Export files or folders (as for `jiesu import`).", show_default=False)],
+    mapping: Annotated[str, typer.Option("--mapping", "-m", help="A built-in mapping or a mapping TOML file.", show_default=False)],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the profile TOML here (atomically) instead of stdout.")] = None,
+    city_id: Annotated[str | None, typer.Option("--city-id", help="The profile's city id (default: the mapping's id).")] = None,
+    city_name: Annotated[str | None, typer.Option("--city-name", help="The city's name (default: the mapping's name).")] = None,
+    profile: ProfileOpt = None,
+    encoding: Annotated[str | None, typer.Option("--encoding", help="CSV text encoding (default: detected).")] = None,
+) -> None:
+    """Infer a city profile from an export: units with their levels, districts and streets,
+    categories with counts (fact, from the data); time limits from the deadlines seen, scoring
+    (timeliness when the data has no callbacks) and ranking rules, every one marked
+    illustrative = true. Edit it, then `jiesu profile check` it. Exit 0 ok, 3 unusable mapping,
+    unreadable input or a profile that would not pass its checks."""
+    from ..importers.infer import infer_profile
+    from .common import ProgressBar
+
+    bar = ProgressBar("inferring")
+    try:
+        result = call(infer_profile, sources, profile=profile, mapping=mapping, output=output,
+                      city_id=city_id, city_name=city_name, encoding=encoding, progress=bar)
+    finally:
+        bar.close()
+    if output is None:
+        typer.echo(printable(result.text), nl=False)
+    units = result.data["units"]
+    message(f"{result.report.rows_read:,} rows read; {len(units):,} units, {len(result.data['categories']):,} "
+            f"categories, metrics {result.data['scoring']['metrics']}" + (f" -> {output}" if output else ""))

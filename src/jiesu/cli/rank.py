@@ -25,7 +25,9 @@ def command(
     """Rank the units of a level for a month by composite, with last month's composite, the change,
     the request volume and the classes advanced, improving, rectification and governance. Formats:
     table, csv, json, jsonl, markdown, parquet, xlsx (a sheet per class) and html (with a chart);
-    parquet and xlsx need --output. Units below the profile's minimum are listed unranked."""
+    parquet and xlsx need --output. Units below the profile's minimum are listed unranked. A profile
+    whose scoring.metrics is timeliness (data without callbacks) ranks on the on-time rate instead,
+    with cases due, closed on time, closed late, open past deadline and hours to close."""
     from ..ranking import COLUMNS, class_tables, rank
     from ..schema import UNIT_LEVELS
 
@@ -33,5 +35,10 @@ def command(
     p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang)
     rows = scorecard.run("ranking", rank, paths, profile=p, month=month, level=level)
     title = scorecard.title(p, lang, f"{'排名' if lang == 'zh' else 'ranking'} · {level}", month)
-    scorecard.write(rows, fmt, output, columns=list(COLUMNS), lang=lang, title=title,
-             sheets=class_tables(rows, p) if fmt in ("xlsx", "html") else None, chart=("name", "composite"))
+    columns, chart = list(COLUMNS), ("name", "composite")
+    if p.scoring.metrics == "timeliness":  # the profile ranks on the on-time rate (data without callbacks)
+        from ..timeliness import RANK_COLUMNS
+
+        columns, chart = list(RANK_COLUMNS), None
+    scorecard.write(rows, fmt, output, columns=columns, lang=lang, title=title,
+                    sheets=class_tables(rows, p) if fmt in ("xlsx", "html") else None, chart=chart)

@@ -86,3 +86,20 @@ def write(rows: list[dict[str, Any]], fmt: str, output: Path | None, **kw: Any) 
     from ..output import render
 
     emit(render(rows, fmt, **kw), None if output is None else str(output))
+
+
+def timeliness(paths: list[Path], profile: Profile, by: str, month: str | None, as_of: str | None, fmt: str,
+               output: Path | None, lang: str) -> None:
+    """``score --metrics timeliness``: the rows, then which figures the data cannot give."""
+    from ..timeliness import COLUMNS, missing_columns
+    from ..timeliness import timeliness as measure
+    from .common import message
+
+    rows = run("timeliness", measure, paths, profile=profile, by=by, month=month, as_of=as_of)
+    if not rows:
+        message("jiesu: no dispatched case was received in the period: there is nothing to measure")
+    for name, needs in missing_columns(rows).items():
+        message(f"jiesu: {name} is empty: the data has no {needs}")
+    columns = [COLUMNS[0], by, *COLUMNS[1:]]
+    write(rows, fmt, output, columns=columns, lang=lang,
+          title=title(profile, lang, "按时办结" if lang == "zh" else "timeliness", month))

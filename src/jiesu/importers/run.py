@@ -1,0 +1,148 @@
+"""``import_cases``: an export in, case records out (zstd Parquet, written atomically), with a
+report of every row read, written and rejected."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import InputError, ProfileError
+from ..io.sources import Source
+from ..profile import Profile, load_profile
+from ..progress import ProgressCallback
+from .engine import ImportReport, Mapper
+from .mapping import Mapping, load_mapping
+from .readers import batches, find_sources
+
+ROW_GROUP_ROWS = 1 << 20
+
+
+class _NothingWritten(Exception):
+    """Raised inside the writer so that the temporary file is removed, never renamed into place."""
+
+
+def mapped_tables(inputs: Sequence[str | Path | Source], mapping: Mapping, profile: Profile | None,
+                  report: ImportReport, *, encoding: str | None = None,
+                  progress: ProgressCallback | None = None) -> Iterator[tuple[pa.Table, dict[str, np.ndarray], Mapper]]:
+    """Every source's batches, mapped: (case-record table, extras, the mapper), in order."""
+    sources = [s for s in inputs if isinstance(s, Source)] if all(isinstance(s, Source) for s in inputs) \
+        else find_sources([s.path if isinstance(s, Source) else s for s in inputs], mapping.format)
+    mapper = Mapper(mapping, profile, report)
+    sizes = [s.path.stat().st_size for s in sources]
+    total = sum(sizes)
+    done = 0
+    for source, size in zip(sources, sizes):
+        def bad_row(reason: str, number: int | None, what: str, source: Source = source) -> None:
+            report.reject("(row)", reason, 1, [{"file": source.name, "row": number, "value": what}])
+            report.rows_read += 1
+            report.rows_rejected += 1
+
+        for batch in batches(source, mapping, bad_row, encoding):
+            table, extras = mapper.map(batch)
+            if progress is not None:
+                progress(done + min(batch.position, size), total)
+            yield table, extras, mapper
+        done += size
+        report.sources.append({"path": source.name, "format": source.format, "encoding": source.encoding,
+                               "rows": source.rows})
+        if progress is not None:
+            progress(done, total)
+    mapper.finish()
+
+
+def prepare(mapping: Mapping | str | Path, profile: Profile | str | Path | None) -> tuple[Mapping, Profile | None]:
+    """The mapping and the profile it needs (None when it needs none and none was given)."""
+    m = load_mapping(mapping)
+    p = load_profile(profile) if profile is not None else None
+    if m.needs_profile and p is None:
+        raise ProfileError(f"mapping {m.id!r} takes time limits from a profile (limit_hours = \"profile\"): give --profile")
+    return m, p
+
+
+def import_cases(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
+                 mapping: Mapping | str | Path, output: str | Path, profile_output: str | Path | None = None,
+                 encoding: str | None = None, strict: bool = False,
+                 progress: ProgressCallback | None = None) -> ImportReport:
+    """Map an export (CSV, XLSX, JSON, NDJSON files or folders) to case records in ``output``.
+
+    ``mapping`` is a built-in name (``boston-311``, ``nyc-311``, ``open311``, ``cn-12345``) or a
+    mapping TOML file; ``profile`` is needed only by a mapping that takes time limits from it.
+    ``profile_output`` also writes a profile inferred from the same pass (``infer_profile``).
+    Rows a rule rejects are counted in the report, never written. Nothing is written (and
+    ``report.written`` is False) when no row could be mapped, or with ``strict`` when any row was
+    rejected. ProfileError for an unusable mapping, InputError for an unreadable input.
+    """
+    from ..records import arrow_schema, parquet_writer
+    from .infer import ProfileStats
+
+    started = time.perf_counter()
+    m, p = prepare(mapping, profile)
+    out = Path(output)
+    if profile_output is not None and Path(profile_output).resolve() == out.resolve():
+        raise InputError(f"{out}: the profile and the cases cannot go to the same file")
+    report = ImportReport(m.id, m.source, output=str(out))
+    stats = ProfileStats(m) if profile_output is not None else None
+    schema = arrow_schema().with_metadata(_metadata(m))
+    try:
+        with parquet_writer(out, schema) as writer:
+            pending: list[pa.Table] = []
+            rows = 0
+            mapper = None
+            for table, extras, mapper in mapped_tables(inputs, m, p, report, encoding=encoding, progress=progress):
+                if stats is not None:
+                    stats.add(table, extras)
+                if table.num_rows:
+                    pending.append(table)
+                    rows += table.num_rows
+                if rows >= ROW_GROUP_ROWS:
+                    writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP_ROWS)
+                    pending, rows = [], 0
+            if report.rows_read == 0:
+                raise InputError(f"{', '.join(s['path'] for s in report.sources) or 'the input'}: no records to import")
+            if report.rows_written == 0 or (strict and report.rows_rejected):
+                raise _NothingWritten
+            writer.write_table(pa.concat_tables(pending) if pending else schema.empty_table(),
+                               row_group_size=ROW_GROUP_ROWS)
+        report.written = True
+    except _NothingWritten:
+        report.written = False
+    if report.written and stats is not None and mapper is not None:
+        from ..io.atomic import atomic_path
+        from .infer import profile_text
+
+        text = profile_text(stats.profile_data(mapper, report), m)
+        with atomic_path(Path(profile_output)) as tmp:  # type: ignore[arg-type]
+            tmp.write_text(text, encoding="utf-8")
+        report.profile_output = str(profile_output)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _metadata(m: Mapping) -> dict[str, str]:
+    from ..schema import schema_version
+
+    return {
+        "jiesu.schema_version": schema_version(),
+        "jiesu.generator": "jiesu import",
+        "jiesu.mapping": m.id,
+        "jiesu.mapping_rules": json.dumps({name: r.describe() for name, r in m.rules.items()}, ensure_ascii=False),
+    }
+
+
+def report_columns() -> list[str]:
+    return ["field", "rule", "mapped", "constant", "derived", "defaulted", "empty", "unknown", "rejected"]
+
+
+def field_rows(report: ImportReport) -> list[dict[str, Any]]:
+    """One row per field of the report (for tables)."""
+    return [{"field": name, **{k: v for k, v in fc.to_dict().items() if k != "unknown_values"}}
+            for name, fc in report.fields.items()]
+
+
+Callback = Callable[[int, int | None], None]
