@@ -279,21 +279,3 @@ def test_real_inferred_profile(boston):
     assert (levels.count("district"), levels.count("department"), len(p.categories)) == (23, 149, 158)
     assert p.scoring.metrics == "timeliness" and p.raw["scoring"]["illustrative"]
 
-
-def test_real_same_records_as_the_hand_written_importer_directly(boston, tmp_path: Path):
-    """Run the hand-written importer on the same file and compare every value (kept until it goes)."""
-    from conftest import BOSTON
-
-    from jiesu.importers.boston311 import import_boston311
-
-    _, out, _ = boston
-    old = tmp_path / "old.parquet"
-    import_boston311(BOSTON, old)
-
-    def canonical(path: Path) -> pa.Table:
-        t = pq.read_table(path)
-        t = pa.table({n: t[n].cast(pa.string()) if pa.types.is_dictionary(t[n].type) else t[n] for n in t.column_names})
-        return t.sort_by("case_id")
-
-    assert canonical(old).equals(canonical(out))
-    assert table_digest(old) == HAND_WRITTEN_DIGEST
