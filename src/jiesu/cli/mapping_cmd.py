@@ -50,4 +50,5 @@ def show(
     """Print a mapping's TOML (start a new city's mapping from the closest built-in one)."""
     from ..importers.mapping import mapping_text
 
-    typer.echo(printable(call(mapping_text, mapping)), nl=False)
+    text = call(mapping_text, mapping)
+    typer.echo("".join(printable(line) + "\n" for line in text.splitlines()), nl=False)

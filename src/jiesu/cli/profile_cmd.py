@@ -85,7 +85,7 @@ def infer(
     finally:
         bar.close()
     if output is None:
-        typer.echo(printable(result.text), nl=False)
+        typer.echo("".join(printable(line) + "\n" for line in result.text.splitlines()), nl=False)
     units = result.data["units"]
     message(f"{result.report.rows_read:,} rows read; {len(units):,} units, {len(result.data['categories']):,} "
             f"categories, metrics {result.data['scoring']['metrics']}" + (f" -> {output}" if output else ""))

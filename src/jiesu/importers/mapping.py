@@ -227,7 +227,7 @@ def _message(err: Any) -> str:
     if err.validator in ("additionalProperties", "unevaluatedProperties"):
         unexpected = re.findall(r"'([^']+)'", msg.split("(", 1)[-1])
         known = _known_keys(err)
-        hints = [f"{u!r} (did you mean {m[0]!r}?)" for u in unexpected
+        hints = [f"{u!r} (did you mean {m[0]!r}?)" for u in unexpected if u not in known
                  for m in [difflib.get_close_matches(u, known, n=1)] if m]
         if hints:
             msg += "; " + ", ".join(hints)

@@ -94,6 +94,9 @@ def parse_times(col: pa.Array, layouts: list[str], zone: str, *, latest: bool = 
         if todo.size == 0 or trimmed or attempt:
             break
         text, trimmed = pc.utf8_trim_whitespace(col), True
+    if todo.size and trimmed:  # a cell of spaces only is empty, not unreadable
+        blank = np.asarray(pc.equal(pc.utf8_length(text.take(int_array(todo))), 0).fill_null(False))
+        given[todo[blank]] = False
     in_range = (us >= _FIRST_US) & (us < _LAST_US)
     ok &= in_range
     ambiguous = np.zeros(n, bool)
