@@ -489,6 +489,8 @@ class Mapper:
                         counts.unknown_words[shown(words[i], 80)] += int(c)
             fill = todo & ~np.isnan(h)
             self._fill_limit(v, base, fill, h)
+            if v.read is not None:
+                v.read = v.read | fill  # a deadline the data states (a profile may be inferred from it)
             todo &= ~fill
         if rule.limit_hours is not None and todo.any():
             if rule.limit_hours == "profile":
