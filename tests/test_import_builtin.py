@@ -59,7 +59,7 @@ def test_inferred_profile_is_valid_and_the_records_validate(imported, name):
 
 @pytest.mark.parametrize("name", ["nyc-311.csv", "open311.json", "cn-12345-gb18030.csv", "cn-12345.xlsx"])
 def test_never_read_columns_reach_no_output(imported, name):
-    report, rows, cases, prof = imported[name]
+    report, rows, _, prof = imported[name]
     text = str(report.to_dict()) + str(list(rows.values())) + prof.read_text(encoding="utf-8")
     assert SECRET not in text and "0000-0000" not in text and "某某" not in text
     never = load_mapping(report.mapping).never_read
@@ -95,7 +95,7 @@ def test_nyc_values(imported):
 
 
 def test_open311_values(imported):
-    report, rows, *_ = imported["open311.json"]
+    _, rows, *_ = imported["open311.json"]
     r1 = rows["SR15-00000001"]
     assert (r1["received_at"], r1["closed_at"], r1["deadline_at"], r1["status"]) == (
         utc(2015, 6, 1, 14), utc(2015, 6, 3, 16, 30), utc(2015, 6, 8, 14), "closed")
