@@ -25,12 +25,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrays import as_bool_np, integer_values, valid_np
+from ..arrays import (
+    as_bool_np,
+    bool_array,
+    int_array,
+    integer_values,
+    text_array,
+    text_buffers,
+    valid_np,
+)
 from ..profile import Profile
-from ..records import arrow_schema, timestamps
-from ..records import codes as code_array
+from ..records import arrow_schema
 from ..safe import shown
 from ..schema import enum_values, field_max_length, field_pattern
+from ..validation.schema_checks import _class_tables, class_pattern_failures
 from .codes import Registry
 from .mapping import DISPATCHED_NEEDS, Mapping, Rule
 from .readers import SourceBatch
@@ -137,7 +145,7 @@ def _array(col: pa.ChunkedArray | pa.Array) -> pa.Array:
     if isinstance(col, pa.ChunkedArray):
         if col.num_chunks == 1:
             return col.chunk(0)
-        return col.combine_chunks() if col.num_chunks else pa.array([], pa.string())
+        return col.combine_chunks() if col.num_chunks else text_array([])
     return col
 
 
@@ -166,6 +174,7 @@ class Mapper:
         self.limit_cache: dict[str, float] = {}
         self.id_pattern = field_pattern("case_id")
         self.id_max = field_max_length("case_id") or 64
+        self.id_tables = _class_tables(self.id_pattern)
         for name, rule in mapping.rules.items():  # codes the mapping states, named by themselves
             if rule.is_code:
                 book = self.registry.book(name)
@@ -226,7 +235,7 @@ class Mapper:
         if rej is None or len(rej.samples) < SAMPLES:
             picks = np.flatnonzero(rows)[:SAMPLES]
             numbers = self._batch.record_numbers(picks)
-            texts = values.take(pa.array(picks)).to_pylist() if values is not None else [None] * len(picks)
+            texts = values.take(int_array(picks)).to_pylist() if values is not None else [None] * len(picks)
             samples = [{"file": self._batch.source.name, "row": int(num), "value": shown(v)}
                        for num, v in zip(numbers, texts)]
         self.report.reject(name, reason, count, samples)
@@ -323,8 +332,11 @@ class Mapper:
         col = cols[0] if len(cols) == 1 else pc.coalesce(*cols)
 
         def fits(text: pa.Array) -> np.ndarray:
-            return as_bool_np(pc.and_(pc.match_substring_regex(text, self.id_pattern),
-                                      pc.less_equal(pc.utf8_length(text), self.id_max)))
+            if self.id_tables is None or pa.types.is_large_string(text.type):
+                return as_bool_np(pc.and_(pc.match_substring_regex(text, self.id_pattern),
+                                          pc.less_equal(pc.utf8_length(text), self.id_max)))
+            offsets, _ = text_buffers(text)  # byte tables instead of a regex a row (ASCII ids)
+            return ~class_pattern_failures(text, *self.id_tables) & (np.diff(offsets) <= self.id_max) & valid_np(text)
 
         ok = fits(col)
         if not ok.all():
@@ -332,7 +344,7 @@ class Mapper:
             if (given & ~ok).any():
                 trimmed = pc.utf8_trim_whitespace(col)
                 fixed = fits(trimmed)
-                col = pc.if_else(pa.array(ok), col, trimmed)
+                col = pc.if_else(bool_array(ok), col, trimmed)
                 ok = ok | fixed
                 empty = given & ~ok & ~as_bool_np(pc.greater(pc.utf8_length(trimmed), 0))
                 given &= ~empty
@@ -460,7 +472,7 @@ class Mapper:
         return Values(us, ok, how, read=read), unknown, sample
 
     def _drop_null_words(self, rule: Rule, col: pa.Array) -> pa.Array:
-        words = pa.array(sorted(rule.null_values), pa.string())
+        words = text_array(sorted(rule.null_values))
         low = pc.utf8_lower(pc.utf8_trim_whitespace(col)) if rule.ignore_case else pc.utf8_trim_whitespace(col)
         hit = pc.is_in(low, value_set=words)
         return pc.if_else(hit, pa.scalar(None, pa.string()), col)
@@ -600,24 +612,27 @@ class Mapper:
                 columns.append(pa.nulls(kept, f.type))
                 continue
             if f.name == "case_id":
-                columns.append(v.text if all_kept else v.text.filter(pa.array(keep)))
+                columns.append(v.text if all_kept else v.text.filter(bool_array(keep)))
                 continue
             data, ok = (v.data, v.ok) if all_kept else (v.data[keep], v.ok[keep])
-            if pa.types.is_timestamp(f.type):
-                columns.append(timestamps(data, ~ok))
+            nulls = None if ok.all() else pa.py_buffer(np.packbits(ok, bitorder="little"))
+            if pa.types.is_timestamp(f.type):  # from buffers: no conversion of Python values
+                columns.append(pa.Array.from_buffers(f.type, kept, [nulls, pa.py_buffer(np.ascontiguousarray(data, np.int64))]))
             elif pa.types.is_dictionary(f.type):
-                columns.append(code_array(np.where(ok, data, 0), self._dictionary(f.name), ~ok))
+                idx = np.ascontiguousarray(np.where(ok, data, 0), np.int32)
+                indices = pa.Array.from_buffers(pa.int32(), kept, [nulls, pa.py_buffer(idx)])
+                columns.append(pa.DictionaryArray.from_arrays(indices, self._dictionary(f.name)))
             elif pa.types.is_boolean(f.type):
                 table = np.array(self.out[f.name], bool)
-                columns.append(pa.array(table[np.where(ok, data, 0)], pa.bool_(), mask=~ok))
+                columns.append(bool_array(table[np.where(ok, data, 0)], None if nulls is None else ok))
             else:
                 table = np.array(self.out[f.name] or [0], np.int64)
-                columns.append(pa.array(table[np.where(ok, data, 0)], pa.int64(), mask=~ok))
+                columns.append(pa.Array.from_buffers(pa.int64(), kept, [nulls, pa.py_buffer(table[np.where(ok, data, 0)])]))
         return pa.Table.from_arrays(columns, schema=self.schema)
 
     def _dictionary(self, name: str) -> pa.Array:
         values = self.out[name]
-        return pa.array(values if values else [""], pa.string())
+        return text_array(values if values else [""])
 
     def _count(self, vals: dict[str, Values], keep: np.ndarray) -> None:
         for name, v in vals.items():

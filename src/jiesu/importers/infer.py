@@ -26,6 +26,7 @@ from ..io.sources import Source
 from ..profile import Profile
 from ..progress import ProgressCallback
 from ..schema import EXCLUSION_REASONS, REQUEST_TYPES
+from ..scoring import _ts_parts
 from ..timeliness import US_PER_HOUR, HoursSketch
 from .codes import slug
 from .engine import ImportReport, Mapper
@@ -85,7 +86,7 @@ class ProfileStats:
         self.callbacks += table.num_rows - table.column("callback_at").null_count
         read = extras.get("deadline_read")
         if read is not None and read.any():
-            deadline = table.column("deadline_at").combine_chunks().cast(pa.int64()).to_numpy(zero_copy_only=False)
+            deadline, _ = _ts_parts(table.column("deadline_at"))
             start = self._start(table)
             rows = np.flatnonzero(read & ~np.isnan(start))
             hours = (deadline[rows] - start[rows]) / US_PER_HOUR
@@ -99,10 +100,8 @@ class ProfileStats:
     def _start(table: pa.Table) -> np.ndarray:
         out = np.full(table.num_rows, np.nan)
         for name in ("received_at", "dispatched_at"):  # dispatch wins where both are given
-            col = table.column(name).combine_chunks()
-            us = col.cast(pa.int64()).to_numpy(zero_copy_only=False)
-            ok = ~np.asarray(col.is_null())
-            out = np.where(ok, us.astype(float), out)
+            us, ok = _ts_parts(table.column(name))
+            out = np.where(True if ok is None else ok, us.astype(float), out)
         return out
 
     # ------------------------------------------------------------ the profile

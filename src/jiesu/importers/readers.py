@@ -38,7 +38,7 @@ from .mapping import Mapping, parse_selector
 #: file name endings of the formats an import reads
 IMPORT_FORMATS = {".csv": "csv", ".csv.gz": "csv", ".txt": "csv", ".xlsx": "xlsx", ".json": "json",
                   ".ndjson": "ndjson", ".jsonl": "ndjson", ".ndjson.gz": "ndjson", ".json.gz": "json"}
-BLOCK_BYTES = 1 << 24
+BLOCK_BYTES = 1 << 25  # 32 MiB of CSV a batch (fewer, larger batches: less work per batch)
 BATCH_ROWS = 1 << 17
 #: counted by the caller: (reason, record number or None, what to show)
 BadRow = Callable[[str, int | None, str], None]

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -33,27 +35,45 @@ def mapped_tables(inputs: Sequence[str | Path | Source], mapping: Mapping, profi
     """Every source's batches, mapped: (case-record table, extras, the mapper), in order."""
     sources = [s for s in inputs if isinstance(s, Source)] if all(isinstance(s, Source) for s in inputs) \
         else find_sources([s.path if isinstance(s, Source) else s for s in inputs], mapping.format)
+    from ..io.cases import prefetch
+
     mapper = Mapper(mapping, profile, report)
     sizes = [s.path.stat().st_size for s in sources]
     total = sum(sizes)
     done = 0
     for source, size in zip(sources, sizes):
-        def bad_row(reason: str, number: int | None, what: str, source: Source = source) -> None:
-            report.reject("(row)", reason, 1, [{"file": source.name, "row": number, "value": what}])
-            report.rows_read += 1
-            report.rows_rejected += 1
-
-        for batch in batches(source, mapping, bad_row, encoding):
+        counter = _BadRows(report, source)
+        # the next batch is read (Arrow's threads) while this one is mapped
+        for batch in prefetch(batches(source, mapping, counter.append, encoding)):
+            counter.count()
             table, extras = mapper.map(batch)
             if progress is not None:
                 progress(done + min(batch.position, size), total)
             yield table, extras, mapper
+        counter.count()
         done += size
         report.sources.append({"path": source.name, "format": source.format, "encoding": source.encoding,
                                "rows": source.rows})
         if progress is not None:
             progress(done, total)
     mapper.finish()
+
+
+class _BadRows:
+    """Rows a reader could not split or parse, noted by the reading thread, counted by the caller's."""
+
+    def __init__(self, report: ImportReport, source: Source) -> None:
+        self.report, self.source, self.rows = report, source, deque()
+
+    def append(self, reason: str, number: int | None, what: str) -> None:
+        self.rows.append((reason, number, what))
+
+    def count(self) -> None:
+        while self.rows:
+            reason, number, what = self.rows.popleft()
+            self.report.reject("(row)", reason, 1, [{"file": self.source.name, "row": number, "value": what}])
+            self.report.rows_read += 1
+            self.report.rows_rejected += 1
 
 
 def prepare(mapping: Mapping | str | Path, profile: Profile | str | Path | None) -> tuple[Mapping, Profile | None]:
@@ -90,10 +110,17 @@ def import_cases(inputs: Sequence[str | Path | Source], *, profile: Profile | st
     stats = ProfileStats(m) if profile_output is not None else None
     schema = arrow_schema().with_metadata(_metadata(m))
     try:
-        with parquet_writer(out, schema) as writer:
+        with parquet_writer(out, schema) as writer, ThreadPoolExecutor(max_workers=1) as background:
             pending: list[pa.Table] = []
             rows = 0
             mapper = None
+            writing: Future | None = None  # one row group written while the next is mapped
+
+            def write(tables: list[pa.Table]) -> Future:
+                if writing is not None:
+                    writing.result()
+                return background.submit(writer.write_table, pa.concat_tables(tables), row_group_size=ROW_GROUP_ROWS)
+
             for table, extras, mapper in mapped_tables(inputs, m, p, report, encoding=encoding, progress=progress):
                 if stats is not None:
                     stats.add(table, extras)
@@ -101,25 +128,24 @@ def import_cases(inputs: Sequence[str | Path | Source], *, profile: Profile | st
                     pending.append(table)
                     rows += table.num_rows
                 if rows >= ROW_GROUP_ROWS:
-                    writer.write_table(pa.concat_tables(pending), row_group_size=ROW_GROUP_ROWS)
+                    writing = write(pending)
                     pending, rows = [], 0
             if report.rows_read == 0:
                 raise InputError(f"{', '.join(s['path'] for s in report.sources) or 'the input'}: no records to import")
             if report.rows_written == 0 or (strict and report.rows_rejected):
                 raise _NothingWritten
-            writer.write_table(pa.concat_tables(pending) if pending else schema.empty_table(),
-                               row_group_size=ROW_GROUP_ROWS)
+            write(pending or [schema.empty_table()]).result()
+            if stats is not None and mapper is not None:  # before the cases are renamed into place
+                from ..io.atomic import atomic_path
+                from .infer import profile_text
+
+                text = profile_text(stats.profile_data(mapper, report), m)
+                with atomic_path(Path(profile_output)) as tmp:  # type: ignore[arg-type]
+                    tmp.write_text(text, encoding="utf-8")
+                report.profile_output = str(profile_output)
         report.written = True
     except _NothingWritten:
         report.written = False
-    if report.written and stats is not None and mapper is not None:
-        from ..io.atomic import atomic_path
-        from .infer import profile_text
-
-        text = profile_text(stats.profile_data(mapper, report), m)
-        with atomic_path(Path(profile_output)) as tmp:  # type: ignore[arg-type]
-            tmp.write_text(text, encoding="utf-8")
-        report.profile_output = str(profile_output)
     report.seconds = time.perf_counter() - started
     return report
 

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrays import as_bool_np, fixed_values, int_array, valid_np
+from ..arrays import as_bool_np, fixed_values, int_array, integer_values, text_buffers, valid_np
 
 US = 1_000_000
 DAY_US = 86_400 * US
@@ -95,8 +95,8 @@ def parse_times(col: pa.Array, layouts: list[str], zone: str, *, latest: bool = 
             break
         text, trimmed = pc.utf8_trim_whitespace(col), True
     if todo.size and trimmed:  # a cell of spaces only is empty, not unreadable
-        blank = np.asarray(pc.equal(pc.utf8_length(text.take(int_array(todo))), 0).fill_null(False))
-        given[todo[blank]] = False
+        offsets, _ = text_buffers(text.take(int_array(todo)))
+        given[todo[np.diff(offsets) == 0]] = False
     in_range = (us >= _FIRST_US) & (us < _LAST_US)
     ok &= in_range
     ambiguous = np.zeros(n, bool)
@@ -113,6 +113,15 @@ def _read_layout(col: pa.Array, layout: str) -> tuple[np.ndarray, np.ndarray, np
     """(microseconds, read, has its own offset) of one layout over a text column."""
     n = len(col)
     if layout != ISO:
+        fast = fixed_width(col, layout)
+        if fast is not None:
+            us, ok = fast
+            rest = np.flatnonzero(~ok & valid_np(col))
+            if rest.size:  # other widths, or values the byte reading refused: Arrow's strptime
+                got, got_ok, _ = _read_layout(col.take(int_array(rest)), "\x00" + layout)
+                us[rest], ok[rest] = got, got_ok
+            return us, ok, np.zeros(n, bool)
+        layout = layout.lstrip("\x00")
         parsed = pc.strptime(col, format=layout, unit="us", error_is_null=True)
         aware = np.full(n, parsed.type.tz is not None)
         us, ok = _us(parsed), valid_np(parsed)
@@ -127,10 +136,12 @@ def _read_layout(col: pa.Array, layout: str) -> tuple[np.ndarray, np.ndarray, np
         part = col.take(int_array(rows))
         try:
             parsed = part.cast(target)
+            got_us, got_ok = _us(parsed), valid_np(parsed)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. 2015-02-30: value by value
-            parsed = pa.array([_iso_one(v, target) for v in part.to_pylist()], target)
-        got_ok = valid_np(parsed)
-        us[rows] = _us(parsed)
+            got = [_iso_one(v, target) for v in part.to_pylist()]
+            got_ok = np.array([g is not None for g in got], bool)
+            got_us = np.array([0 if g is None else g for g in got], np.int64)
+        us[rows] = got_us
         ok[rows] = got_ok
         aware[rows] = target.tz is not None
     return us, ok, aware
@@ -169,27 +180,26 @@ def _rolled_over(col: pa.Array, us: np.ndarray, ok: np.ndarray, layout: str) -> 
     bad = np.zeros(len(us), bool)
     if "%d" not in layout or not ok.any():
         return bad
-    days = (us // DAY_US).astype("datetime64[D]")
-    month_start = days.astype("datetime64[M]")
-    month = month_start.astype(np.int64) % 12 + 1
-    day = (days - month_start).astype(np.int64) + 1
-    maybe = ok & (day <= 3) & np.isin(month * 100 + day, [m * 100 + d for m, d in _ROLLED])
-    rows = np.flatnonzero(maybe)
+    days = us // DAY_US
+    lo, hi = int(days[ok].min()), int(days[ok].max())
+    landing = _landing_days(lo, hi)
+    rows = np.flatnonzero(ok & landing[np.clip(days - lo, 0, hi - lo)]) if landing.any() else np.zeros(0, np.int64)
     if rows.size == 0:
         return bad
     part = col.take(int_array(rows))
     regex = _layout_regex(layout)
     if "%b" not in layout and "%B" not in layout:  # columnar: Arrow takes the numbers out
         found = pc.extract_regex(part, regex)
-        names = [f.name for f in found.type]
-        got = {name: found.field(name) for name in names}
         matched = valid_np(found)
-        year = (pc.cast(got["Y"], pa.int64()) if "Y" in got else
-                pc.add(pc.cast(got["y"], pa.int64()), 2000) if "y" in got else pa.nulls(len(rows), pa.int64()))
-        mon, mday = pc.cast(got["m"], pa.int64()), pc.cast(got["d"], pa.int64())
-        y = np.asarray(year.fill_null(2000))
-        mo = np.clip(np.asarray(mon.fill_null(1)), 1, 12)
-        d = np.asarray(mday.fill_null(1))
+
+        def number(name: str, default: int) -> np.ndarray:  # numpy from the buffers (null: default)
+            if name not in [f.name for f in found.type]:
+                return np.full(len(rows), default, np.int64)
+            values = pc.cast(found.field(name), pa.int64())
+            return np.where(valid_np(values), integer_values(values), default)
+
+        y = number("Y", 0) if "Y" in [f.name for f in found.type] else 2000 + number("y", 0)
+        mo, d = np.clip(number("m", 1), 1, 12), number("d", 1)
         bad[rows] = matched & (d > _month_lengths(y, mo))
         return bad
     pattern = re.compile(regex)
@@ -205,6 +215,18 @@ def _rolled_over(col: pa.Array, us: np.ndarray, ok: np.ndarray, layout: str) -> 
     return bad
 
 
+def _landing_days(lo: int, hi: int) -> np.ndarray:
+    """For days lo..hi (since 1970): True on the days a rolled-over date lands on (:data:`_ROLLED`)."""
+    epoch = datetime(1970, 1, 1)
+    out = np.zeros(hi - lo + 1, bool)
+    for year in range((epoch + timedelta(days=lo)).year, (epoch + timedelta(days=hi)).year + 1):
+        for month, day in _ROLLED:
+            i = (datetime(year, month, day) - epoch).days - lo
+            if 0 <= i <= hi - lo:
+                out[i] = True
+    return out
+
+
 def _month_lengths(year: np.ndarray, month: np.ndarray) -> np.ndarray:
     """Days in each (year, month), vectorised."""
     first = (year - 1970) * 12 + (month - 1)
@@ -213,12 +235,107 @@ def _month_lengths(year: np.ndarray, month: np.ndarray) -> np.ndarray:
     return (end - start).astype(np.int64)
 
 
-def _iso_one(text: str, target: pa.DataType) -> datetime | None:
+#: fixed-width directives: (width, what they read)
+_FIXED = {"Y": 4, "m": 2, "d": 2, "H": 2, "I": 2, "M": 2, "S": 2, "p": 2, "y": 2}
+
+
+def fixed_width(col: pa.Array, layout: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Read a layout of zero-padded fields (``%m/%d/%Y %I:%M:%S %p``, ``%Y-%m-%d %H:%M:%S``, ...)
+    straight from the text bytes: the values of the layout's width form a matrix of bytes, each
+    field is a few columns of digits. Dates are checked (no 30 February), so nothing rolls over.
+    Returns (local microseconds, read) or None when the layout has another directive; values of
+    another width are left unread for Arrow's strptime."""
+    if layout.startswith("\x00"):
+        return None
+    fields: list[tuple[str, int]] = []
+    literal: list[tuple[int, int]] = []
+    pos, i = 0, 0
+    while i < len(layout):
+        if layout[i] == "%":
+            if i + 1 >= len(layout) or layout[i + 1] not in _FIXED:
+                return None
+            fields.append((layout[i + 1], pos))
+            pos += _FIXED[layout[i + 1]]
+            i += 2
+        else:
+            byte = layout[i].encode()
+            if len(byte) != 1:
+                return None
+            literal.append((pos, byte[0]))
+            pos += 1
+            i += 1
+    kinds = [k for k, _ in fields]
+    if not ("Y" in kinds or "y" in kinds) or "m" not in kinds or "d" not in kinds or ("I" in kinds) != ("p" in kinds):
+        return None
+    n, width = len(col), pos
+    us = np.zeros(n, np.int64)
+    ok = np.zeros(n, bool)
+    if n == 0 or pa.types.is_large_string(col.type):
+        return us, ok
+    offsets, data = text_buffers(col)
+    lengths = np.diff(offsets)
+    rows = np.flatnonzero(lengths == width)
+    if rows.size == 0:
+        return us, ok
+    if rows.size * width == offsets[-1] - offsets[0]:  # every non-empty value has the width: one matrix
+        m = data[offsets[0]: offsets[-1]].reshape(rows.size, width)
+    else:
+        m = data[offsets[rows][:, None] + np.arange(width)]
+    good = np.ones(rows.size, bool)
+    for p, byte in literal:
+        good &= m[:, p] == byte
+    values: dict[str, np.ndarray] = {}
+    for kind, p in fields:
+        if kind == "p":
+            a, b = m[:, p] | np.uint8(0x20), m[:, p + 1] | np.uint8(0x20)  # lower case
+            good &= ((a == ord("a")) | (a == ord("p"))) & (b == ord("m"))
+            values["p"] = (a == ord("p")).astype(np.int32)
+            continue
+        value = np.zeros(rows.size, np.int32)
+        for k in range(_FIXED[kind]):
+            digit = m[:, p + k] - np.uint8(48)  # wraps round below '0': never < 10
+            good &= digit < 10
+            value = value * 10 + digit
+        values[kind] = value
+    year = values["Y"] if "Y" in values else 2000 + values["y"]
+    month, day = values["m"], values["d"]
+    zero = np.zeros(rows.size, np.int32)
+    if "I" in values:
+        good &= (values["I"] >= 1) & (values["I"] <= 12)
+        hour = values["I"] % 12 + 12 * values["p"]
+    else:
+        hour = values.get("H", zero)
+    minute, second = values.get("M", zero), values.get("S", zero)
+    good &= (month >= 1) & (month <= 12) & (day >= 1) & (hour <= 23) & (minute <= 59) & (second <= 59)
+    month = np.clip(month, 1, 12)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    good &= day <= _MONTH_DAYS[month] + (leap & (month == 2))
+    # days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil)
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
+    days = (era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468).astype(np.int64)
+    seconds = ((days * 24 + hour) * 60 + minute) * 60 + second
+    us[rows] = seconds * 1_000_000
+    ok[rows] = good
+    return us, ok
+
+
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], np.int32)
+
+
+def _iso_one(text: str, target: pa.DataType) -> int | None:
+    """Microseconds since the epoch (local when naive) of one ISO text, or None."""
     try:
         value = datetime.fromisoformat(text.replace("z", "Z"))
     except ValueError:
         return None
-    return value if (value.tzinfo is not None) == (target.tz is not None) else None
+    if (value.tzinfo is not None) != (target.tz is not None):
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return (value - datetime(1970, 1, 1)) // timedelta(microseconds=1)
 
 
 def _us(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
