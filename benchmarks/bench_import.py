@@ -23,7 +23,6 @@ from pathlib import Path
 from statistics import median
 
 import pytest
-
 from datasets import boston_csv
 
 ROWS = int(os.environ.get("JIESU_BENCH_ROWS", "5000000"))

@@ -261,5 +261,6 @@ def test_boston_timeliness_per_department_and_month(boston):
                                      "p90_hours_to_first_contact": "first_contact_at and dispatched_at"}
     result = runner.invoke(app, ["score", str(out), "-p", str(prof), "--month", "2015-03", "-f", "json"])
     assert result.exit_code == 0 and json.loads(result.stdout)[0]["month"] == "2015-03"
-    assert "median_hours_to_first_contact is empty: the data has no first_contact_at and dispatched_at" in result.stderr
+    assert ("median_hours_to_first_contact is empty: it needs first_contact_at and dispatched_at, which the data "
+            "does not give") in result.stderr
     assert load_profile(prof).scoring.metrics == "timeliness"

@@ -99,7 +99,7 @@ def timeliness(paths: list[Path], profile: Profile, by: str, month: str | None, 
     if not rows:
         message("jiesu: no dispatched case was received in the period: there is nothing to measure")
     for name, needs in missing_columns(rows).items():
-        message(f"jiesu: {name} is empty: the data has no {needs}")
+        message(f"jiesu: {name} is empty: it needs {needs}, which the data does not give")
     columns = [COLUMNS[0], by, *COLUMNS[1:]]
     write(rows, fmt, output, columns=columns, lang=lang,
           title=title(profile, lang, "按时办结" if lang == "zh" else "timeliness", month))

@@ -238,9 +238,7 @@ class ProfileStats:
             months = sorted(set((sketch.codes >> 48).tolist()))
         merged = HoursSketch()
         for month in months:
-            lo, hi = (month << 48) | (key << 12), (month << 48) | ((key + 1) << 12)
-            a, b = np.searchsorted(sketch.codes, [lo, hi])
-            merged._pending.append(((sketch.codes[a:b] & 0xFFF), sketch.counts[a:b]))
+            merged._pending.append(sketch.group(month, key))  # all to group (0, 0)
         n, (median,) = merged.quantiles(0, 0, (0.5,))
         if n < MIN_DEADLINES:
             return None

@@ -2,8 +2,9 @@
 text (an empty cell is null), in batches of bounded size.
 
 - CSV (UTF-8 with or without a byte-order mark, or GB18030; gzip too): Arrow's multi-threaded CSV
-  reader, converting only the named columns; the others are skipped by its tokenizer, never
-  converted or kept. A row with the wrong number of cells is counted and skipped.
+  reader in small blocks (its read-ahead stays bounded), converting only the named columns; the
+  others are skipped by its tokenizer, never converted or kept. A row with the wrong number of cells
+  is counted and skipped.
 - XLSX: openpyxl in read-only mode, one row at a time (a workbook holds at most 1,048,576 rows);
   only the named columns' cells are converted. Date cells become ISO text (``iso`` reads them).
 - JSON (an array of records, streamed; or the array under ``source.records``, read whole) and NDJSON
@@ -38,7 +39,8 @@ from .mapping import Mapping, parse_selector
 #: file name endings of the formats an import reads
 IMPORT_FORMATS = {".csv": "csv", ".csv.gz": "csv", ".txt": "csv", ".xlsx": "xlsx", ".json": "json",
                   ".ndjson": "ndjson", ".jsonl": "ndjson", ".ndjson.gz": "ndjson", ".json.gz": "json"}
-BLOCK_BYTES = 1 << 25  # 32 MiB of CSV a batch (fewer, larger batches: less work per batch)
+BLOCK_BYTES = 1 << 22  # 4 MiB blocks of CSV (Arrow reads about 35 of them ahead)
+BATCH_BYTES = 1 << 25  # mapped in batches of 32 MiB of CSV (fewer, larger batches: less work per batch)
 BATCH_ROWS = 1 << 17
 #: counted by the caller: (reason, record number or None, what to show)
 BadRow = Callable[[str, int | None, str], None]
@@ -154,6 +156,8 @@ def _csv(source: Source, mapping: Mapping, bad_row: BadRow, encoding: str | None
     try:
         reader = pcsv.open_csv(
             stream,
+            # Arrow reads some 35 blocks ahead: small blocks keep that bounded (about 140 MiB), and
+            # they are joined into batches of BATCH_BYTES for the mapping
             read_options=pcsv.ReadOptions(encoding="utf8" if enc == "utf-8" else enc, block_size=BLOCK_BYTES),
             parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=invalid),
             convert_options=pcsv.ConvertOptions(
@@ -161,11 +165,19 @@ def _csv(source: Source, mapping: Mapping, bad_row: BadRow, encoding: str | None
                 strings_can_be_null=True, quoted_strings_can_be_null=True, null_values=[""],
             ),
         )
+        pending: list[pa.RecordBatch] = []
         for batch in reader:
-            table = pa.Table.from_batches([batch])
+            pending.append(batch)
+            if len(pending) * BLOCK_BYTES >= BATCH_BYTES:
+                table = pa.Table.from_batches(pending)
+                pending = []
+                source.rows += table.num_rows
+                yield SourceBatch(source, offset, table, raw.tell())
+                offset += table.num_rows
+        if pending:
+            table = pa.Table.from_batches(pending)
             source.rows += table.num_rows
             yield SourceBatch(source, offset, table, raw.tell())
-            offset += table.num_rows
     except (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read as CSV ({brief(exc)})") from None
     finally:
