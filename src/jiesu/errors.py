@@ -48,7 +48,8 @@ class ProfileError(JiesuError):
     """A city profile, scenario or mapping is missing or broken."""
 
     code = "broken-profile"
-    meaning = "a profile or scenario file is missing, not TOML, or breaks the profile schema or its rules"
+    meaning = ("a profile, scenario or import mapping is missing, not TOML, or breaks its schema or rules "
+               "(a mapping that takes time limits from a profile also needs --profile)")
 
 
 class DataError(JiesuError):
