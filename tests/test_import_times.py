@@ -84,3 +84,14 @@ def test_layout_problems():
     assert layout_problem("iso") is None and layout_problem("%d.%m.%Y %H:%M") is None
     assert layout_problem("%d.%m.%Y %k").startswith("unknown directive %k")
     assert layout_problem("YYYY-MM-DD").startswith("'YYYY-MM-DD' holds no % directive")
+
+
+def test_the_byte_reading_of_fixed_layouts_checks_dates_itself():
+    from jiesu.importers.times import fixed_width
+
+    col = pa.array(["02/29/2015 10:00:00 AM", "02/29/2016 12:00:00 AM", "13/01/2015 10:00:00 AM",
+                    "01/01/2015 13:00:00 PM", "01/01/2015 10:00:00 XM", "1/1/2015 10:00:00 AM", None])
+    us, ok = fixed_width(col, "%m/%d/%Y %I:%M:%S %p")
+    assert ok.tolist() == [False, True, False, False, False, False, False]
+    assert datetime.fromtimestamp(us[1] / US, UTC).replace(tzinfo=None) == datetime(2016, 2, 29, 0, 0)  # 12 AM
+    assert fixed_width(col, "%m/%d/%Y %k") is None and fixed_width(col, "%H:%M") is None
