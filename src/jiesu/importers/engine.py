@@ -194,9 +194,6 @@ class Mapper:
             self.out[name].append(value)
         return idx
 
-    def value_of(self, name: str, index: int) -> Any:
-        return self.out[name][index]
-
     # ------------------------------------------------------------ one batch
 
     def map(self, batch: SourceBatch) -> tuple[pa.Table, dict[str, np.ndarray]]:
@@ -250,7 +247,6 @@ class Mapper:
         name = rule.field
         if name == "case_id":
             return self._case_id(rule, t, n)
-        how = np.zeros(n, np.uint8)
         if rule.kind == "date-time":
             v, unknown, sample = self._times(rule, t, n, vals)
         elif rule.kind == "boolean" and rule.derive == "given":
@@ -378,11 +374,11 @@ class Mapper:
         if unknown.any():
             tally = self.report.fields[name].unknown_words
             for got, idx, words in per_column:
-                rows = unknown & (got == UNKNOWN)
-                for i, count in enumerate(np.bincount(idx[rows], minlength=len(words) + 1)[:-1]):
+                counts = np.bincount(idx[unknown & (got == UNKNOWN)], minlength=len(words) + 1)[:-1]
+                for i in np.flatnonzero(counts):
                     word = shown(words[i], 80)
-                    if count and (len(tally) < UNKNOWN_WORDS_KEPT or word in tally):
-                        tally[word] += int(count)
+                    if len(tally) < UNKNOWN_WORDS_KEPT or word in tally:
+                        tally[word] += int(counts[i])
         ok = result >= 0
         how = np.where(ok, MAPPED, EMPTY).astype(np.uint8)
         return Values(result, ok, how), unknown, sample_col
@@ -496,9 +492,9 @@ class Mapper:
             bad = todo & np.isnan(h) & valid_np(enc)
             if bad.any():
                 counts.unknown += int(np.count_nonzero(bad))
-                for i, c in enumerate(np.bincount(idx[bad], minlength=len(words) + 1)[:-1]):
-                    if c:
-                        counts.unknown_words[shown(words[i], 80)] += int(c)
+                tally = np.bincount(idx[bad], minlength=len(words) + 1)[:-1]
+                for i in np.flatnonzero(tally):
+                    counts.unknown_words[shown(words[i], 80)] += int(tally[i])
             fill = todo & ~np.isnan(h)
             self._fill_limit(v, base, fill, h)
             if v.read is not None:

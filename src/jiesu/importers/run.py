@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -159,16 +158,3 @@ def _metadata(m: Mapping) -> dict[str, str]:
         "jiesu.mapping": m.id,
         "jiesu.mapping_rules": json.dumps({name: r.describe() for name, r in m.rules.items()}, ensure_ascii=False),
     }
-
-
-def report_columns() -> list[str]:
-    return ["field", "rule", "mapped", "constant", "derived", "defaulted", "empty", "unknown", "rejected"]
-
-
-def field_rows(report: ImportReport) -> list[dict[str, Any]]:
-    """One row per field of the report (for tables)."""
-    return [{"field": name, **{k: v for k, v in fc.to_dict().items() if k != "unknown_values"}}
-            for name, fc in report.fields.items()]
-
-
-Callback = Callable[[int, int | None], None]
