@@ -21,7 +21,7 @@ from .engine import ImportReport, Mapper
 from .mapping import Mapping, load_mapping
 from .readers import batches, find_sources
 
-ROW_GROUP_ROWS = 1 << 20
+ROW_GROUP_ROWS = 1 << 19  # row groups of 512 Ki cases: one written while the next is mapped
 
 
 class _NothingWritten(Exception):
