@@ -279,3 +279,13 @@ def test_real_inferred_profile(boston):
     assert (levels.count("district"), levels.count("department"), len(p.categories)) == (23, 149, 158)
     assert p.scoring.metrics == "timeliness" and p.raw["scoring"]["illustrative"]
 
+
+def test_real_three_rates_are_empty_not_zero(boston):
+    from jiesu.scoring import MEASURES, aggregate, score, score_rows
+
+    _, out, prof = boston
+    p = load_profile(prof)
+    assert score([out], profile=p, by="unit") == []  # no callback, so no group has a callback month
+    agg = aggregate([out], profile=p, by="unit")  # the cases do reach the scorer: dispatched volume by month
+    assert sum(int(arr[:, MEASURES.index("requests")].sum()) for arr in agg.counts.values()) == 121_144
+    assert score_rows(agg, p) == []

@@ -232,8 +232,7 @@ class TimelinessScorer(Scorer):
     @property
     def columns(self) -> list[str]:
         cols = ["received_at", "disposition", "deadline_at", "closed_at", "status", "dispatched_at",
-                "first_contact_at"]
-        cols += ["unit", "district"] if self.by == TERRITORY else [self.by]
+                "first_contact_at", *self.key_columns]
         return list(dict.fromkeys(cols))
 
     def add(self, table: pa.Table) -> None:
@@ -428,7 +427,7 @@ def rank_timeliness_rows(agg: TimelinessAggregate, profile: Profile, month: int,
     rows: dict[str, dict[str, Any]] = {}
     exact: dict[str, Fraction] = {}
     exact_prev: dict[str, Fraction] = {}
-    units = profile.units_of_level(level)
+    units = profile.ranked_units(level)
     for u in units:
         cur, prev = agg.get(month, u.id), agg.get(month - 1, u.id)
         c, judged = _exact_rate(cur)

@@ -28,13 +28,14 @@ def command(
     parquet and xlsx need --output. Units below the profile's minimum are listed unranked. A profile
     whose scoring.metrics is timeliness (data without callbacks) ranks on the on-time rate instead,
     with cases due, closed on time, closed late, open past deadline and hours to close."""
+    from ..output import level_label, word
     from ..ranking import COLUMNS, class_tables, rank
     from ..schema import UNIT_LEVELS
 
     scorecard.check_choice(level, UNIT_LEVELS, "--level")
     p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang)
     rows = scorecard.run("ranking", rank, paths, profile=p, month=month, level=level)
-    title = scorecard.title(p, lang, f"{'排名' if lang == 'zh' else 'ranking'} · {level}", month)
+    title = scorecard.title(p, lang, f"{word('ranking', lang)} · {level_label(level, lang)}", month)
     columns, chart = list(COLUMNS), ("name", "composite")
     if p.scoring.metrics == "timeliness":  # the profile ranks on the on-time rate (data without callbacks)
         from ..timeliness import RANK_COLUMNS
