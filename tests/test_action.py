@@ -10,7 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from ci_kit import (
+
+from tests.ci_kit import (
     ACTION,
     CI_DOC,
     FIXTURES,

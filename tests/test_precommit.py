@@ -19,7 +19,8 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from ci_kit import FIXTURES, ROOT, VENV_BIN, cases_with_prefix, doc_example, git, tool
+
+from tests.ci_kit import FIXTURES, ROOT, VENV_BIN, cases_with_prefix, doc_example, git, tool
 
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 
