@@ -222,7 +222,7 @@ def test_missing_columns_named():
 def test_boston_on_time_verdicts_agree_with_ontime_status(boston):
     """Each closed case with a target date: our verdict (closed_at <= deadline_at, read from the
     imported records) against Boston's OnTime_Status (read straight from the CSV)."""
-    from conftest import BOSTON
+    from tests.conftest import BOSTON
 
     _, out, _ = boston
     cols = ["CASE_ENQUIRY_ID", "OnTime_Status", "TARGET_DT", "CASE_STATUS"]
