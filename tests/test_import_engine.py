@@ -340,3 +340,29 @@ def test_importing_never_imports_pandas(tmp_path: Path):
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "o.parquet"), str(fix)], capture_output=True,
                          text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_xlsx_sheet_and_format_override(tmp_path: Path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "Notes"
+    wb.active.append(["not", "cases"])
+    ws = wb.create_sheet("Cases")
+    ws.append([None])  # a blank row before the header
+    ws.append(HEADER)
+    ws.append(ROWS[0])
+    wb.save(tmp_path / "book.xlsx")
+    data = mapping()
+    data["source"]["sheet"] = "Cases"
+    report = import_cases([tmp_path / "book.xlsx"], mapping=write_mapping(tmp_path / "m.toml", data),
+                          output=tmp_path / "o.parquet")
+    assert report.rows_written == 1 and pq.read_table(tmp_path / "o.parquet")["case_id"].to_pylist() == ["A1"]
+    data["source"]["sheet"] = "Missing"
+    with pytest.raises(InputError, match="no sheet named 'Missing' \\(sheets: Notes, Cases\\)"):
+        import_cases([tmp_path / "book.xlsx"], mapping=write_mapping(tmp_path / "m.toml", data), output=tmp_path / "p.parquet")
+    data = mapping()
+    data["source"]["format"] = "csv"
+    src = write_csv(tmp_path / "export.dat")
+    report = import_cases([src], mapping=write_mapping(tmp_path / "m.toml", data), output=tmp_path / "q.parquet")
+    assert report.rows_written == 5 and report.sources[0]["format"] == "csv"
