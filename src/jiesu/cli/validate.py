@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import ProgressBar, call, emit, use_color
+from .common import EXIT_INVALID, EXIT_OK, ProgressBar, call, emit, use_color
 from .options import OutputOpt, Paths, ProfileOpt
 
 
@@ -44,4 +44,4 @@ def command(
     emit(render(report, fmt, color=use_color() and fmt == "table" and output is None), str(output) if output else None)
     for sfmt, target in saves:
         emit(render(report, sfmt), target)
-    raise typer.Exit(report.exit_code)
+    raise typer.Exit(EXIT_OK if report.valid else EXIT_INVALID)

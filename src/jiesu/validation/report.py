@@ -96,9 +96,6 @@ class Report:
     def valid(self) -> bool:
         return self.errors == 0 and not (self.strict and self.warnings)
 
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.valid else 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
