@@ -117,3 +117,19 @@ def test_cli_stdout_file_and_errors(cases, tmp_path: Path):
     assert missing.exit_code == 3 and not (tmp_path / "x.json").exists()
     with pytest.raises(ArgumentError):
         export_open311([cases], output=tmp_path / "y.json", format="xml")
+
+
+def test_a_case_without_any_event_is_kept(tmp_path: Path):
+    """An open case never dispatched has no note at all (Arrow's join with null_handling="skip"
+    drops such rows in pyarrow 26: the export must not)."""
+    t = pq.read_table(ROOT / "fixtures" / "valid" / "cases.parquet").slice(0, 3)
+    nulls = pa.nulls(3, pa.timestamp("us", tz="UTC"))
+    for name in ("dispatched_at", "first_contact_at", "closed_at", "callback_at"):
+        t = t.set_column(t.schema.get_field_index(name), name, nulls)
+    src = tmp_path / "none.parquet"
+    with parquet_writer(src, t.schema) as w:
+        w.write_table(t)
+    buf = io.BytesIO()
+    assert export_open311([src], output=buf).rows == 3
+    data = json.loads(buf.getvalue())
+    assert [r["notes"] for r in data] == [[], [], []] and len({r["service_request_id"] for r in data}) == 3

@@ -12,7 +12,13 @@ options, ``progress`` last)::
     summary = jiesu.simulate("beijing-baseline", days=7, output="cases.parquet")
     profile = jiesu.load_profile("beijing")                     # units, categories, rules
     report = jiesu.import_cases(["export.csv"], mapping="nyc-311", output="cases.parquet")
-    rows = jiesu.timeliness(["cases.parquet"], profile="city.toml")  # on time, hours to close
+    rows = jiesu.score_timeliness(["cases.parquet"], profile="city.toml")  # on time, hours to close
+    # the governance loop (jiesu.analysis): 每月一题, 未诉先办, trends, disputes
+    picks = jiesu.topic_candidates(["cases.parquet"], first="2024-01", last="2024-12")
+    tracked = jiesu.track_topics(["cases.parquet"], month="2024-05")   # rows and a summary line
+    alarms = jiesu.warn(["cases.parquet"], month="2024-05")            # or days=7
+    history = jiesu.trend(["cases.parquet"], first="2024-01", last="2024-12", level="district")
+    objections = jiesu.disputes(["cases.parquet"], month="2024-05", by="unit")
 
 Errors are :class:`JiesuError` subclasses with a stable ``code``; see ``docs/library.md``.
 Importing jiesu is cheap: each function imports its engine (pyarrow, numpy) when first used.
@@ -37,10 +43,16 @@ _LAZY = {
     "infer_profile": ("jiesu.importers.infer", "infer_profile"),
     "load_mapping": ("jiesu.importers.mapping", "load_mapping"),
     "export_open311": ("jiesu.export.open311", "export_open311"),
-    "timeliness": ("jiesu.timeliness", "timeliness"),
+    "score_timeliness": ("jiesu.timeliness", "timeliness"),  # jiesu.timeliness is the module
     "ImportReport": ("jiesu.importers.engine", "ImportReport"),
     "Mapping": ("jiesu.importers.mapping", "Mapping"),
     "TimelinessAggregate": ("jiesu.timeliness", "TimelinessAggregate"),
+    "topic_candidates": ("jiesu.analysis.candidates", "candidates"),
+    "track_topics": ("jiesu.analysis.tracking", "track"),
+    "warn": ("jiesu.analysis.warn", "warn"),
+    "trend": ("jiesu.analysis.trend", "trend"),
+    "disputes": ("jiesu.analysis.disputes", "disputes"),
+    "Cube": ("jiesu.analysis.cube", "Cube"),
     "Profile": ("jiesu.profile", "Profile"),
     "Report": ("jiesu.validation.report", "Report"),
     "Notice": ("jiesu.validation.report", "Notice"),
@@ -59,6 +71,7 @@ _LAZY = {
 __all__ = [
     "Aggregate",
     "ArgumentError",
+    "Cube",
     "DataError",
     "ImportReport",
     "InputError",
@@ -75,6 +88,7 @@ __all__ = [
     "TooLargeError",
     "__version__",
     "aggregate",
+    "disputes",
     "export_open311",
     "import_cases",
     "infer_profile",
@@ -82,9 +96,13 @@ __all__ = [
     "load_profile",
     "rank",
     "score",
+    "score_timeliness",
     "simulate",
-    "timeliness",
+    "topic_candidates",
+    "track_topics",
+    "trend",
     "validate",
+    "warn",
 ]
 
 

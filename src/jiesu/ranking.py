@@ -16,12 +16,15 @@ Rules (profile settings where the public record is silent; see ``docs`` in the r
   others are listed after them with ``rank = None``.
 - Ties: "competition ranking" (1, 2, 2, 4) on the exact composite (a fraction of the counts, so
   9/10 and 18/20 tie), then unit id for the order of the rows.
-- Classes, each at most ``ranking.class_size`` units, everyone tied at the cut-off included:
+- Classes, each at most ``ranking.class_sizes[level]`` units (``ranking.class_size`` when the
+  level has no size of its own), everyone tied at the cut-off included:
   advanced = highest composites, rectification = lowest composites (each capped at half the
   ranked units, and never a unit that is advanced), improving = largest positive change from the
   previous month among units ranked in both months, governance = most requests (per
   ``ranking.governance_per_residents`` residents when the profile gives every unit of the level a
-  population) among units with requests, ranked or not.
+  population) among units with requests, ranked or not. With ``ranking.exclusive_classes`` a
+  unit is in at most one class: advanced, rectification, improving, governance, in that order, each
+  choosing among the units not already placed.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ def rank_rows(agg: Aggregate, profile: Profile, month: int, level: str) -> list[
     """Rank the profile's units of ``level`` for ``month`` from counts by unit (or territory)."""
     units = profile.ranked_units(level)
     min_scored = profile.scoring.min_scored
-    size = profile.ranking.class_size
+    size = profile.ranking.size_for(level)
     rows: dict[str, dict[str, Any]] = {}
     exact: dict[str, Fraction] = {}
     exact_prev: dict[str, Fraction] = {}
@@ -94,30 +97,35 @@ def rank_rows(agg: Aggregate, profile: Profile, month: int, level: str) -> list[
             "change": None if c is None or p is None else float(c - p),
             "classes": [],
         }
-    return classify(rows, exact, exact_prev, _governance_basis(agg, profile, month, units), size)
+    return classify(rows, exact, exact_prev, governance_basis(agg, profile, month, units), size,
+                    profile.ranking.exclusive_classes)
 
 
 def classify(rows: dict[str, dict[str, Any]], exact: dict[str, Fraction], exact_prev: dict[str, Fraction],
-             governance: dict[str, Fraction], size: int) -> list[dict[str, Any]]:
+             governance_values: dict[str, Fraction], size: int, exclusive: bool = False) -> list[dict[str, Any]]:
     """Rank the units with an exact value (higher is better) and fill in their four classes; the
     rows sorted ranked first. The same rules whatever the value is (composite or on-time rate)."""
     for uid, rk in _competition_rank(exact).items():
         rows[uid]["rank"] = rk
     half = min(size, len(exact) // 2)
     advanced = _top(exact, half)
-    members = {
-        "advanced": advanced,
-        "improving": _top({k: exact[k] - exact_prev[k] for k in exact_prev if exact[k] > exact_prev[k]}, size),
-        "rectification": _top({k: v for k, v in exact.items() if k not in advanced}, half, higher_first=False),
-        "governance": _top(governance, size),
-    }
+    rectification = _top({k: v for k, v in exact.items() if k not in advanced}, half, higher_first=False)
+    # exclusive classes: a unit already placed (advanced, rectification, then improving) is not a
+    # candidate for the next class
+    placed = advanced | rectification if exclusive else set()
+    improving = _top({k: exact[k] - exact_prev[k] for k in exact_prev
+                      if exact[k] > exact_prev[k] and k not in placed}, size)
+    if exclusive:
+        placed |= improving
+    governance = _top({k: v for k, v in governance_values.items() if k not in placed}, size)
+    members = {"advanced": advanced, "improving": improving, "rectification": rectification, "governance": governance}
     for cls in CLASSES:
         for uid in members[cls]:
             rows[uid]["classes"].append(cls)
     return sorted(rows.values(), key=lambda r: (r["rank"] is None, r["rank"] or 0, r["unit"]))
 
 
-def _governance_basis(agg: Aggregate, profile: Profile, month: int, units: Sequence) -> dict[str, Fraction]:
+def governance_basis(agg: Aggregate, profile: Profile, month: int, units: Sequence) -> dict[str, Fraction]:
     """Requests, or requests per N residents when every unit has a population; units with none out."""
     per = profile.ranking.governance_per_residents
     per_capita = bool(units) and all(u.population for u in units)

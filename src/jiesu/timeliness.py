@@ -37,7 +37,7 @@ from .io.sources import Source, as_sources
 from .months import month_label, parse_month
 from .profile import Profile, load_profile
 from .progress import ProgressCallback
-from .scoring import TERRITORY, Aggregate, Scorer, _Dict, _ts_parts
+from .scoring import TERRITORY, Aggregate, DictColumn, Scorer, count_in_parallel, timestamps_us
 
 US_PER_HOUR = 3_600_000_000
 
@@ -172,6 +172,15 @@ class HoursSketch:
         self._consolidate()
         return self
 
+    def add_buckets(self, codes: np.ndarray, counts: np.ndarray) -> None:
+        """Add (code, count) pairs as :meth:`group` returns them (bucket codes of group (0, 0))."""
+        self._pending.append((np.asarray(codes, np.int64), np.asarray(counts, np.int64)))
+
+    def months(self) -> list[int]:
+        """The months (the first part of the group) that hold any value."""
+        self._consolidate()
+        return sorted(set((self.codes >> 48).tolist()))
+
     def group(self, month: int, key: int) -> tuple[np.ndarray, np.ndarray]:
         """(buckets, counts) of one group."""
         self._consolidate()
@@ -238,8 +247,8 @@ class TimelinessScorer(Scorer):
     def add(self, table: pa.Table) -> None:
         if table.num_rows == 0:
             return
-        dispatched = _Dict(table.column("disposition")).equals("dispatched")
-        rc_us, rc_ok = _ts_parts(table.column("received_at"))
+        dispatched = DictColumn(table.column("disposition")).equals("dispatched")
+        rc_us, rc_ok = timestamps_us(table.column("received_at"))
         chosen = dispatched & (rc_us <= self.as_of)
         if rc_ok is not None:
             chosen &= rc_ok
@@ -248,7 +257,7 @@ class TimelinessScorer(Scorer):
             return
         dl_us, dl_ok = self._times(table, "deadline_at", rows)
         cl_us, cl_ok = self._times(table, "closed_at", rows)
-        status = _Dict(table.column("status"))
+        status = DictColumn(table.column("status"))
         ended = status.lookup(status.table(lambda v: v in ("closed", "cancelled"), bool), rows)
         verdict = verdicts(dl_us, dl_ok, cl_us, cl_ok, ended, self.as_of)
         received = rc_us[rows]
@@ -268,7 +277,7 @@ class TimelinessScorer(Scorer):
 
     @staticmethod
     def _times(table: pa.Table, name: str, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        us, ok = _ts_parts(table.column(name))
+        us, ok = timestamps_us(table.column(name))
         return us[rows], (np.ones(rows.size, bool) if ok is None else ok[rows])
 
 
@@ -281,7 +290,7 @@ def latest_time(inputs: Sequence[str | Path | Source]) -> int | None:
     latest: int | None = None
     for table in case_tables(as_sources(inputs), ["received_at", "closed_at"]):
         for name in ("received_at", "closed_at"):
-            us, ok = _ts_parts(table.column(name))
+            us, ok = timestamps_us(table.column(name))
             if ok is not None:
                 us = us[ok]
             if us.size:
@@ -311,7 +320,6 @@ def aggregate_timeliness(inputs: Sequence[str | Path | Source], *, profile: Prof
     Parquet row groups are counted on ``workers`` threads and merged, as the three rates are."""
     from .io.cases import row_group_tasks, sequential_tables, total_rows
     from .memory import streaming_memory
-    from .scoring import _count_in_parallel
 
     profile = load_profile(profile)
     sources = as_sources(inputs)
@@ -339,7 +347,7 @@ def aggregate_timeliness(inputs: Sequence[str | Path | Source], *, profile: Prof
                     result.add(table)
                     counted(table.num_rows)
             else:
-                for part in _count_in_parallel(tasks, make, workers, counted):  # type: ignore[arg-type]
+                for part in count_in_parallel(tasks, make, workers, counted):  # type: ignore[arg-type]
                     result.aggregate.merge(part)
     return result.aggregate
 
@@ -421,13 +429,14 @@ def rank_timeliness_rows(agg: TimelinessAggregate, profile: Profile, month: int,
     """The monthly ranking on the on-time rate: the same ranks, ties and four classes as the
     composite's (``jiesu.ranking.classify``); ranked when at least ``scoring.min_scored`` cases
     were judged. ``change`` is in percentage points."""
-    from .ranking import _governance_basis, classify
+    from .ranking import classify, governance_basis
 
     min_judged = profile.scoring.min_scored
     rows: dict[str, dict[str, Any]] = {}
     exact: dict[str, Fraction] = {}
     exact_prev: dict[str, Fraction] = {}
     units = profile.ranked_units(level)
+    key_index = {k: i for i, k in enumerate(agg.keys)}
     for u in units:
         cur, prev = agg.get(month, u.id), agg.get(month - 1, u.id)
         c, judged = _exact_rate(cur)
@@ -436,7 +445,7 @@ def rank_timeliness_rows(agg: TimelinessAggregate, profile: Profile, month: int,
             exact[u.id] = c
             if p is not None and judged_prev >= min_judged:
                 exact_prev[u.id] = p
-        i = agg._ids.get(u.id)
+        i = key_index.get(u.id)
         med, p90 = agg.close_hours.quantiles(month, i, (0.5, 0.9))[1] if i is not None else (None, None)
         rows[u.id] = {
             "rank": None, "unit": u.id, "name": u.name, "level": level, "due": cur["due"],
@@ -446,7 +455,8 @@ def rank_timeliness_rows(agg: TimelinessAggregate, profile: Profile, month: int,
             "change": None if c is None or p is None else float(100 * (c - p)),
             "median_hours_to_close": med, "p90_hours_to_close": p90, "classes": [],
         }
-    return classify(rows, exact, exact_prev, _governance_basis(agg, profile, month, units), profile.ranking.class_size)
+    return classify(rows, exact, exact_prev, governance_basis(agg, profile, month, units),
+                    profile.ranking.size_for(level), profile.ranking.exclusive_classes)
 
 
 def rank_timeliness(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,

@@ -57,6 +57,14 @@ def _quoted(arr: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise('"', arr, '"', "")
 
 
+def _join_present(parts: list[pa.Array], sep: str = ",") -> pa.Array:
+    """The non-null parts of each row joined by ``sep`` ("" when none). Not Arrow's
+    ``null_handling="skip"``: pyarrow 26 drops the rows whose parts are all null."""
+    ended = [pc.binary_join_element_wise(p, sep, "") for p in parts]  # null stays null
+    joined = pc.binary_join_element_wise(*ended, "", null_handling="replace", null_replacement="")
+    return pc.utf8_rtrim(joined, characters=sep)  # every part ends in } ] or a quote, never in sep
+
+
 def _pair(key: str, value: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(f'"{key}":', value, "")
 
@@ -119,7 +127,7 @@ def open311_lines(table: pa.Table, profile: Profile) -> pa.Array:
         stamp = rfc3339(us, ok, zone)
         notes.append(pc.binary_join_element_wise(
             f'{{"type":"{kind}","summary":"{summary}","datetime":', stamp, "}", "", null_handling="emit_null"))
-    note_list = pc.binary_join_element_wise(*notes, ",", null_handling="skip")
+    note_list = _join_present(notes)
     pairs = [
         _pair("service_request_id", _quoted(_text(table.column("case_id")))),
         _pair("status", open_closed),
@@ -132,7 +140,7 @@ def open311_lines(table: pa.Table, profile: Profile) -> pa.Array:
         _pair("expected_datetime", rfc3339(*times["deadline_at"], zone)),
         pc.binary_join_element_wise('"notes":[', note_list, "]", ""),
     ]
-    body = pc.binary_join_element_wise(*pairs, ",", null_handling="skip")
+    body = _join_present(pairs)
     return pc.binary_join_element_wise("{", body, "}", "")
 
 

@@ -38,7 +38,7 @@ from ..profile import Profile
 from ..records import arrow_schema
 from ..safe import shown
 from ..schema import enum_values, field_max_length, field_pattern
-from ..validation.schema_checks import _class_tables, class_pattern_failures
+from ..validation.schema_checks import class_pattern_failures, class_tables
 from .codes import Registry
 from .mapping import DISPATCHED_NEEDS, Mapping, Rule
 from .readers import SourceBatch
@@ -174,7 +174,7 @@ class Mapper:
         self.limit_cache: dict[str, float] = {}
         self.id_pattern = field_pattern("case_id")
         self.id_max = field_max_length("case_id") or 64
-        self.id_tables = _class_tables(self.id_pattern)
+        self.id_tables = class_tables(self.id_pattern)
         for name, rule in mapping.rules.items():  # codes the mapping states, named by themselves
             if rule.is_code:
                 book = self.registry.book(name)

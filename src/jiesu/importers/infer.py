@@ -26,7 +26,7 @@ from ..io.sources import Source
 from ..profile import Profile
 from ..progress import ProgressCallback
 from ..schema import EXCLUSION_REASONS, REQUEST_TYPES
-from ..scoring import _ts_parts
+from ..scoring import timestamps_us
 from ..timeliness import US_PER_HOUR, HoursSketch
 from .codes import slug
 from .engine import ImportReport, Mapper
@@ -86,7 +86,7 @@ class ProfileStats:
         self.callbacks += table.num_rows - table.column("callback_at").null_count
         read = extras.get("deadline_read")
         if read is not None and read.any():
-            deadline, _ = _ts_parts(table.column("deadline_at"))
+            deadline, _ = timestamps_us(table.column("deadline_at"))
             start = self._start(table)
             rows = np.flatnonzero(read & ~np.isnan(start))
             hours = (deadline[rows] - start[rows]) / US_PER_HOUR
@@ -100,7 +100,7 @@ class ProfileStats:
     def _start(table: pa.Table) -> np.ndarray:
         out = np.full(table.num_rows, np.nan)
         for name in ("received_at", "dispatched_at"):  # dispatch wins where both are given
-            us, ok = _ts_parts(table.column(name))
+            us, ok = timestamps_us(table.column(name))
             out = np.where(True if ok is None else ok, us.astype(float), out)
         return out
 
@@ -229,16 +229,15 @@ class ProfileStats:
     def _median(self, key: int, *, rtype: str | None = None, mapper: Mapper | None = None) -> float | None:
         """The median inferred limit of a category (key = index + 1) or of all cases (key 0)."""
         sketch = self.limits
-        sketch._consolidate()
         if rtype is not None and mapper is not None:
             if rtype not in mapper.out_index.get("request_type", {}):
                 return None
             months = [mapper.out_index["request_type"][rtype]]
         else:
-            months = sorted(set((sketch.codes >> 48).tolist()))
+            months = sketch.months()
         merged = HoursSketch()
         for month in months:
-            merged._pending.append(sketch.group(month, key))  # all to group (0, 0)
+            merged.add_buckets(*sketch.group(month, key))  # all into group (0, 0)
         n, (median,) = merged.quantiles(0, 0, (0.5,))
         if n < MIN_DEADLINES:
             return None

@@ -211,11 +211,11 @@ def _validator() -> Any:
 def mapping_problems(data: dict[str, Any]) -> list[str]:
     """Every problem of a parsed mapping, one line each (``key.path: what is wrong``): first what the
     schema says, then the rules it cannot state."""
-    from ..profile import _key_path, _not_a_number
+    from ..profile import key_path, not_a_number
 
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    problems = [f"{_key_path(e.absolute_path)}: {_message(e)}" for e in errors]
-    problems += [f"{key}: must be a number, got nan" for key in _not_a_number(data)]
+    problems = [f"{key_path(e.absolute_path)}: {_message(e)}" for e in errors]
+    problems += [f"{key}: must be a number, got nan" for key in not_a_number(data)]
     if problems:
         return problems
     return _rule_problems(data)
