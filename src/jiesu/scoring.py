@@ -409,11 +409,21 @@ def aggregate(inputs: Sequence[str | Path | Source], *, profile: Profile | str |
     run would use). Other formats are read in one stream.
     """
     profile = load_profile(profile)
-    sources = as_sources(inputs)
 
     def scorer() -> Scorer:
         return Scorer(profile, by, months=months, with_requests=with_requests)
 
+    return reduce_sources(as_sources(inputs), scorer, lambda result, part: result.aggregate.merge(part),
+                          workers=workers, progress=progress).aggregate
+
+
+def reduce_sources(sources: Sequence[Source], make: Callable[[], Any], merge: Callable[[Any, Any], Any], *,
+                   workers: int = 2, progress: ProgressCallback | None = None) -> Any:
+    """Stream sources through a batch reducer (``make()``: an object with ``columns``, ``add(table)``
+    and ``aggregate``): Parquet row groups are counted by ``workers`` threads, each into a reducer
+    of its own, whose partial ``aggregate``s are merged into the first one by ``merge(result,
+    part)``; other formats are read in one stream. The three rates, timeliness and the governance
+    cubes all count this way."""
     total = total_rows(sources)
     done = 0
 
@@ -423,7 +433,7 @@ def aggregate(inputs: Sequence[str | Path | Source], *, profile: Profile | str |
         if progress is not None:
             progress(done, total)
 
-    result = scorer()
+    result = make()
     with streaming_memory():  # row groups are freed and allocated again: reuse their memory
         for source in sources:
             tasks = row_group_tasks(source, result.columns)
@@ -432,9 +442,9 @@ def aggregate(inputs: Sequence[str | Path | Source], *, profile: Profile | str |
                     result.add(table)
                     counted(table.num_rows)
             else:
-                for part in _count_in_parallel(tasks, scorer, workers, counted):
-                    result.aggregate.merge(part)
-    return result.aggregate
+                for part in _count_in_parallel(tasks, make, workers, counted):
+                    merge(result, part)
+    return result
 
 
 def _count_in_parallel(tasks: Sequence[Callable[[], pa.Table]], make: Callable[[], Scorer], workers: int,

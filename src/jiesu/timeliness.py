@@ -37,7 +37,7 @@ from .io.sources import Source, as_sources
 from .months import month_label, parse_month
 from .profile import Profile, load_profile
 from .progress import ProgressCallback
-from .scoring import TERRITORY, Aggregate, DictColumn, Scorer, count_in_parallel, timestamps_us
+from .scoring import TERRITORY, Aggregate, DictColumn, Scorer, reduce_sources, timestamps_us
 
 US_PER_HOUR = 3_600_000_000
 
@@ -318,38 +318,17 @@ def aggregate_timeliness(inputs: Sequence[str | Path | Source], *, profile: Prof
                          workers: int = 2, progress: ProgressCallback | None = None) -> TimelinessAggregate:
     """Stream the inputs and count timeliness by (month received, ``by``); partial aggregates of
     Parquet row groups are counted on ``workers`` threads and merged, as the three rates are."""
-    from .io.cases import row_group_tasks, sequential_tables, total_rows
-    from .memory import streaming_memory
-
     profile = load_profile(profile)
     sources = as_sources(inputs)
     if as_of is None:
         as_of = latest_time(sources)
         if as_of is None:
             raise DataError("no case has a received_at: nothing to judge")
-    total, done = total_rows(sources), 0
-
-    def counted(rows: int) -> None:
-        nonlocal done
-        done += rows
-        if progress is not None:
-            progress(done, total)
-
     def make() -> TimelinessScorer:
         return TimelinessScorer(profile, by, as_of=as_of, months=months)
 
-    result = make()
-    with streaming_memory():
-        for source in sources:
-            tasks = row_group_tasks(source, result.columns)
-            if tasks is None:
-                for table in sequential_tables(source, result.columns):
-                    result.add(table)
-                    counted(table.num_rows)
-            else:
-                for part in count_in_parallel(tasks, make, workers, counted):  # type: ignore[arg-type]
-                    result.aggregate.merge(part)
-    return result.aggregate
+    return reduce_sources(sources, make, lambda result, part: result.aggregate.merge(part),
+                          workers=workers, progress=progress).aggregate
 
 
 def on_time_rate(counts: dict[str, int]) -> float | None:

@@ -94,6 +94,22 @@ def emit(text: str | bytes, output: str | None) -> None:
         write_bytes_atomic(output, data)
 
 
+def check_files(files: list, check: Callable[[object], list[str]]) -> typer.Exit:
+    """Run a file check (profile, mapping) on each file: one line per problem on stdout, ``FILE: ok``
+    on stderr; exit 0 all fine, 1 problems found (a file that cannot be read: its error, exit 3)."""
+    from ..safe import mask, printable
+
+    found = 0
+    for path in files:
+        problems = call(check, path)
+        found += len(problems)
+        for problem in problems:
+            typer.echo(printable(mask(f"{path}: {problem}")))
+        if not problems:
+            message(printable(mask(f"{path}: ok")))
+    return typer.Exit(1 if found else 0)
+
+
 class ProgressBar:
     """A progress bar on stderr (Rich's, which ships with typer), only when stderr is a terminal;
     a no-op callback otherwise. Rich is imported only when a bar is drawn."""

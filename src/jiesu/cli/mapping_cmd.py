@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ..safe import mask, printable
-from .common import call, message
+from ..safe import printable
+from .common import call, check_files
 
 app = typer.Typer(help="List, show and check import mappings (how an export's columns become case records).",
                   no_args_is_help=True)
@@ -23,15 +23,7 @@ def check(
     file cannot be read."""
     from ..importers.mapping import check_mapping
 
-    found = 0
-    for path in files:
-        problems = call(check_mapping, path)
-        found += len(problems)
-        for problem in problems:
-            typer.echo(printable(mask(f"{path}: {problem}")))
-        if not problems:
-            message(printable(mask(f"{path}: ok")))
-    raise typer.Exit(1 if found else 0)
+    raise check_files(files, check_mapping)
 
 
 @app.command("list")

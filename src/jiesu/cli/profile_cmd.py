@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ..safe import mask, printable
-from .common import call, message
+from ..safe import printable
+from .common import call, check_files, message
 from .options import ProfileOpt
 
 app = typer.Typer(help="Show and check city profiles (units, categories, time limits, weights, ranking rules).",
@@ -50,15 +50,7 @@ def check(
     file cannot be read."""
     from ..profile import check_profile
 
-    found = 0
-    for path in files:
-        problems = call(check_profile, path)
-        found += len(problems)
-        for problem in problems:
-            typer.echo(printable(mask(f"{path}: {problem}")))
-        if not problems:
-            message(printable(mask(f"{path}: ok")))
-    raise typer.Exit(1 if found else 0)
+    raise check_files(files, check_profile)
 
 
 @app.command("infer")
