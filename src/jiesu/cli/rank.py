@@ -25,13 +25,14 @@ def command(
     """Rank the units of a level for a month by composite, with last month's composite, the change,
     the request volume and the classes advanced, improving, rectification and governance. Formats:
     table, csv, json, jsonl, markdown, parquet, xlsx (a sheet per class) and html (with a chart);
-    parquet and xlsx need --output. Units below the profile's minimum are listed unranked."""
+    parquet and xlsx go to --output, or to stdout when it is not a terminal. Units below the
+    profile's minimum are listed unranked."""
     from ..ranking import COLUMNS, class_tables, rank
     from ..schema import UNIT_LEVELS
 
     scorecard.check_choice(level, UNIT_LEVELS, "--level")
-    p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang)
+    p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang, paths)
     rows = scorecard.run("ranking", rank, paths, profile=p, month=month, level=level)
     title = scorecard.title(p, lang, f"{'排名' if lang == 'zh' else 'ranking'} · {level}", month)
-    scorecard.write(rows, fmt, output, columns=list(COLUMNS), lang=lang, title=title,
+    scorecard.write(rows, fmt, output, paths, columns=list(COLUMNS), lang=lang, title=title,
              sheets=class_tables(rows, p) if fmt in ("xlsx", "html") else None, chart=("name", "composite"))

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import ProgressBar, call, emit, use_color
+from .common import ProgressBar, call, emit, output_target, use_color
 from .options import OutputOpt, Paths, ProfileOpt
 
 
@@ -29,10 +29,11 @@ def command(
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    target = output_target(output, paths)
     progress = ProgressBar("validating")
     try:
         report = call(validate, paths, profile=profile, max_samples=max_samples, encoding=encoding, strict=strict, progress=progress)
     finally:
         progress.close()  # an error message then starts on a line of its own
-    emit(render(report, fmt, color=use_color() and fmt == "table" and output is None), str(output) if output else None)
+    emit(render(report, fmt, color=use_color() and fmt == "table" and target.is_stdout), output, paths)
     raise typer.Exit(report.exit_code)
