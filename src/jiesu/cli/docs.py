@@ -64,12 +64,27 @@ def help_text(args: list[str]) -> str:
     return result.stdout.rstrip() + "\n"
 
 
+def error_codes() -> str:
+    """The table of every library error code, its exit code and meaning."""
+    from ..errors import ERRORS
+    from .common import EXIT_CODES
+
+    rows = ["## Error codes\n",
+            "Each `jiesu: error:` line ends with the error's code in brackets, for scripts to match on.\n",
+            "| code | exit | meaning |\n|---|---|---|"]
+    for cls in ERRORS:
+        exit_ = next(code for kind, code in EXIT_CODES if issubclass(cls, kind))
+        rows.append(f"| `{cls.code}` | {exit_} | {cls.meaning} |")
+    return "\n".join(rows) + "\n"
+
+
 def generate() -> str:
     root = typer.main.get_command(app)
     parts = [INTRO, "## jiesu\n", "```text\n" + help_text([]) + "```\n"]
     for path in _commands(root, []):
         parts.append(f"## jiesu {' '.join(path)}\n")
         parts.append("```text\n" + help_text(path) + "```\n")
+    parts.append(error_codes())
     parts.append(CSV_RULE)
     parts.append("## Validation codes\n")
     parts.append("Every notice `jiesu validate` can emit. Errors make the data invalid (exit 1); warnings do so only with `--strict`.\n")
