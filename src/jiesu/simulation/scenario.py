@@ -232,7 +232,9 @@ def _read(name: str) -> tuple[str, str]:
         return text, f"built-in:{name}"
     path = Path(name)
     try:
-        return path.read_text(encoding="utf-8"), str(path)
+        if path.exists() and not path.is_file() and not path.is_dir():  # never open a FIFO or device
+            raise ProfileError(f"scenario {name!r} is not a regular file (a FIFO or device?)")
+        return path.read_text(encoding="utf-8-sig"), str(path)
     except FileNotFoundError:
         raise ProfileError(
             f"scenario {name!r} not found: give a TOML file or a built-in name "
