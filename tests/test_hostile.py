@@ -433,10 +433,12 @@ def test_9_markup_in_names_keeps_markdown_tables_whole_and_terminals_clean():
     assert len(table) == 2 + len(rows) == 2 + 11  # header, rule, one line a row
     assert all(line.startswith("|") for line in table) and len({_cells(line) for line in table}) == 1
     for command in (["score", path, "-p", PROFILE, "--by", "category"], ["validate", path, "-p", PROFILE],
-                    ["rank", SCORING / "cases.csv", "-p", PROFILE, "--month", "2024-02"], ["profile", "show", "-p", PROFILE]):
+                    ["rank", SCORING / "cases.csv", "-p", PROFILE, "--month", "2024-02"],
+                    ["profile", "show", "-p", PROFILE, "--units"]):
         result = cli(*command)
         assert result.exit_code in (0, 1), result.stderr
         assert not RAW_CONTROL.search(result.stdout + result.stderr), command
+        assert not UNMASKED.search(result.stdout + result.stderr), command
 
 
 # ---------------------------------------------------------------- 10. internal errors that are not
