@@ -194,7 +194,27 @@ def test_3_deep_nesting_is_read_without_a_crash(tmp_path):
 
 # ---------------------------------------------------------------- 4. --output on special files
 
-def test_4_output_refuses_devices_fifos_folders_and_inputs(tmp_path):
+@pytest.fixture
+def devices_untouchable(monkeypatch):
+    """A safety net: should the guard break, the test fails instead of replacing /dev/null or
+    /dev/zero (as root, a rename onto them succeeds)."""
+    import tempfile
+
+    real_replace, real_mkstemp = os.replace, tempfile.mkstemp
+
+    def replace(src, dst, *a, **kw):
+        assert not os.path.realpath(dst).startswith("/dev/"), f"would replace {dst}"
+        return real_replace(src, dst, *a, **kw)
+
+    def mkstemp(*a, **kw):
+        assert not os.path.realpath(str(kw.get("dir") or ".")).startswith("/dev"), "a temporary file in /dev"
+        return real_mkstemp(*a, **kw)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+
+
+def test_4_output_refuses_devices_fifos_folders_and_inputs(tmp_path, devices_untouchable):
     fifo = tmp_path / "out.fifo"
     os.mkfifo(fifo)
     data = tmp_path / "in.parquet"
@@ -208,7 +228,7 @@ def test_4_output_refuses_devices_fifos_folders_and_inputs(tmp_path):
     assert data.read_bytes() == before and stat.S_ISFIFO(os.stat(fifo).st_mode)
 
 
-def test_4_dev_null_discards_and_stays_a_device():
+def test_4_dev_null_discards_and_stays_a_device(devices_untouchable):
     result = cli("rank", FIX / "valid" / "cases.parquet", "--month", "2024-03", "-f", "xlsx", "-o", os.devnull)
     assert result.exit_code == 0, result.stderr
     assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
