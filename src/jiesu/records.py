@@ -7,6 +7,7 @@ with ``arrow_schema()``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -64,8 +65,9 @@ def parquet_writer(path: str | Path, schema: pa.Schema | None = None, *,
                                                         use_dictionary=dictionary_fields) as writer:
             yield writer
         return
-    with atomic_path(target) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd",
-                                                      use_dictionary=dictionary_fields) as writer:
+    # Arrow takes the file opened by name as bytes: a name that is not UTF-8 is written as it is
+    with atomic_path(target) as tmp, pa.OSFile(os.fsencode(tmp), mode="wb") as sink, \
+            pq.ParquetWriter(sink, schema, compression="zstd", use_dictionary=dictionary_fields) as writer:
         yield writer
 
 
