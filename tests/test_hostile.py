@@ -281,6 +281,18 @@ def test_6_date_times_outside_the_supported_range(tmp_path, value):
         one_line_error(cli(*command, path, "-p", SCORING / "profile.toml"), 1, "supported range")
 
 
+@pytest.mark.parametrize("value", ["2024-02-10T02:00:00.1234567891Z", "2024-02-10t02:00:00z", "2024-02-10T02:00:00Z\n"])
+def test_6_every_form_validate_accepts_score_reads_alike(tmp_path, value):
+    odd = scoring_csv(tmp_path / "odd.csv", callback_at=value)
+    plain = scoring_csv(tmp_path / "plain.csv", callback_at="2024-02-10T02:00:00Z")
+    report = json.loads(cli("validate", odd, "-p", SCORING / "profile.toml", "-f", "json").stdout)
+    assert report["errors"] == 0
+    for command in (["score"], ["rank", "--month", "2024-02"]):
+        results = [cli(*command, path, "-p", SCORING / "profile.toml", "-f", "json") for path in (odd, plain)]
+        assert results[0].exit_code == 0, results[0].stderr
+        assert results[0].stdout == results[1].stdout
+
+
 def test_6_the_range_edges_are_inside(tmp_path):
     for value in ("1900-01-01T00:00:00Z", "2199-12-31T23:59:59.999999Z"):
         path = scoring_csv(tmp_path / "cases.csv", callback_at=value, received_at="1900-01-01T00:00:00Z",

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..arrays import as_bool_np, bool_array, fixed_values, integer_values, text_array, valid_np
+from ..io.batch import timestamps_from_text
 from ..profile import UNIT_LEVELS, Profile
 from ..safe import PERSONAL_DATA_RE2
 from ..schema import date_time_range, field_kinds
@@ -61,14 +62,10 @@ def epoch_us(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     okn = as_bool_np(valid_datetime_text(col))  # null = False
     if okn.any():
         good = col.filter(bool_array(okn))
-        try:  # Arrow's ISO 8601 parser takes nearly every RFC 3339 text as it is
-            parsed = integer_values(good.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()))
+        try:
+            parsed = integer_values(timestamps_from_text(good).cast(pa.int64()))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            norm = pc.replace_substring_regex(pc.utf8_rtrim(pc.utf8_upper(good), "\n"), r"(\.[0-9]{6})[0-9]+", r"\1")
-            try:
-                parsed = integer_values(norm.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()))
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                parsed = _python_epoch_us(norm.to_pylist())
+            parsed = _python_epoch_us(good.to_pylist())
         out[okn] = parsed
     return out, okn
 
