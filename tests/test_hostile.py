@@ -183,12 +183,14 @@ def test_3_deep_nesting_is_read_without_a_crash(tmp_path):
     js.write_text(line, encoding="utf-8")
     scratch = tmp_path / "tmp"
     scratch.mkdir()
-    runs = children([["validate", str(nd)], ["score", str(nd)], ["rank", str(js), "--month", "2024-03"],
-                     ["validate", str(js), "-f", "json"]], env={"TMPDIR": str(scratch)})
-    assert [r["code"] for r in runs] == [1, 1, 1, 1] and not any(r["exception"] for r in runs)
-    report = json.loads(runs[3]["stdout"])
+    runs = children([["validate", str(nd), "-f", "json"], ["score", str(nd)], ["rank", str(nd), "--month", "2024-03"],
+                     ["validate", str(js)], ["rank", str(js), "--month", "2024-03"]], env={"TMPDIR": str(scratch)})
+    # NDJSON: the line is read by Python and reported; a JSON document (one value) cannot be read
+    assert [r["code"] for r in runs] == [1, 1, 1, 3, 3] and not any(r["exception"] for r in runs)
+    report = json.loads(runs[0]["stdout"])
     assert [n["code"] for n in report["notices"]] == ["invalid-json"]
     assert "wrong type" in runs[1]["stderr"] and len(runs[1]["stderr"].splitlines()) == 1
+    assert all("nested too deeply" in r["stderr"] and len(r["stderr"].splitlines()) == 1 for r in runs[3:])
     assert not list(scratch.iterdir())  # no jiesu-ids-* folder left behind
 
 

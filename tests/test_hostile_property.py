@@ -96,13 +96,16 @@ class Run:
 
 MMC = FIX / "scenarios" / "mmc.toml"
 REGISTRY = [
-    Run("validate", lambda w: ["validate", w.cases, "-p", w.profile], ("table", "json", "github"), frozenset({0, 1})),
+    Run("validate", lambda w: ["validate", w.cases, "-p", w.profile], ("table", "json", "github", "junit", "markdown"),
+        frozenset({0, 1})),
     Run("score", lambda w: ["score", w.cases, "-p", w.profile, "--by", w.by],
         ("table", "csv", "json", "jsonl", "markdown", "parquet"), frozenset({0})),
     Run("rank", lambda w: ["rank", w.cases, "-p", w.profile, "--month", "2024-02"],
         ("table", "csv", "json", "jsonl", "markdown", "parquet", "xlsx", "html"), frozenset({0})),
     Run("profile show", lambda w: ["profile", "show", "-p", w.profile, "--units"], ("table", "json"), frozenset({0})),
     Run("profile check", lambda w: ["profile", "check", w.profile], ("table",), frozenset({0, 1}), format_option=False),
+    Run("profile diff", lambda w: ["profile", "diff", FIX / "scoring" / "profile.toml", w.profile, w.cases],
+        ("table", "json", "markdown"), frozenset({0})),
     Run("simulate", lambda w: ["simulate", "-s", MMC, "-p", w.profile, "-d", "1", "--set",
                                "intake.arrival_rate_per_hour=30", "--summary", w.out("summary.json")],
         ("parquet",), frozenset({0}), format_option=False, records=True),
@@ -227,10 +230,25 @@ def check_output(where: str, fmt: str, data: bytes) -> None:
     elif fmt == "jsonl":
         check_text(where, [t for line in text.splitlines() for t in _texts(json.loads(line))])
     elif fmt == "markdown":
-        table = [ln for ln in text.split("\n\n", 1)[-1].strip().splitlines()]
-        assert all(ln.startswith("|") for ln in table), (where, table)
-        assert len({_markdown_cells(ln) for ln in table}) == 1, (where, table)
+        tables: list[list[str]] = []  # runs of lines starting with |
+        for i, line in enumerate(text.splitlines()):
+            if line.startswith("|"):
+                if i == 0 or not text.splitlines()[i - 1].startswith("|"):
+                    tables.append([])
+                tables[-1].append(line)
+        assert tables, (where, text)
+        for table in tables:  # a line break in a cell splits a row: a run without its rule line
+            assert len(table) >= 2 and re.fullmatch(r"\|[\s:|-]+\|", table[1]), (where, table)
+            assert len({_markdown_cells(ln) for ln in table}) == 1, (where, table)
         check_text(where, [text], terminal=True)
+    elif fmt == "junit":
+        import xml.etree.ElementTree as ET
+
+        try:
+            root = ET.fromstring(text)
+        except ET.ParseError as exc:  # a raw control character is no XML
+            raise AssertionError((where, str(exc))) from None
+        check_text(where, [t for el in root.iter() for t in [el.text or "", *el.attrib.values()]])
     elif fmt == "html":
         assert "<script" not in text.lower(), where
         check_text(where, [text])
@@ -308,7 +326,8 @@ def test_the_registry_covers_every_command():
     from jiesu.cli.docs import _commands
 
     commands = {" ".join(path) for path in _commands(typer.main.get_command(app), [])}
-    without_data_output = {"demo", "import", "profile"}  # demo reads no input; the others are groups
+    # demo reads no input, schema diff reads schema files (not data or profiles); the others are groups
+    without_data_output = {"demo", "import", "profile", "schema", "schema diff"}
     covered = {entry.name for entry in REGISTRY}
     missing = commands - without_data_output - covered
     assert not missing, f"add {sorted(missing)} to REGISTRY in {__file__}"
@@ -316,7 +335,8 @@ def test_the_registry_covers_every_command():
 
 @pytest.mark.parametrize(("fmt", "data"), [
     ("csv", "h\n13812345678x\n"), ("csv", "h\n=1+1\n"), ("table", "a\x1b[31m"), ("json", '["+8613812345678"]'),
-    ("markdown", "| h |\n|---|\n| a|b |\n"), ("markdown", "| h |\n|---|\n| a\nb |\n"), ("html", "<script>"),
+    ("markdown", "| h |\n|---|\n| a|b |\n"), ("markdown", "| h |\n|---|\n| a\nb |\n| c |\n"), ("html", "<script>"),
+    ("junit", "<testsuite name='13812345678'/>"), ("junit", "<a>\x1b</a>"),
 ])
 def test_the_checks_catch_what_they_look_for(fmt, data):
     """The checks above are not vacuous: raw hostile text fails them."""

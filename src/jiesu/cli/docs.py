@@ -27,7 +27,7 @@ Generated from the application by `python -m jiesu.cli.docs > cli.md`; do not ed
 
 Messages go to stderr as one line starting with `jiesu: error:`; data goes to stdout. `NO_COLOR`
 turns colour off; progress bars appear only when stderr is a terminal. An unexpected failure prints
-one line without any record data (set `JIESU_DEBUG=1` for the traceback) and exits 3.
+one line without any record data (set `JIESU_DEBUG=1` for the traceback) and exits 3. The\nerror codes are listed at the end of this page.
 """
 
 CSV_RULE = """## How values are read
@@ -65,16 +65,15 @@ def help_text(args: list[str]) -> str:
 
 
 def error_codes() -> str:
-    """The table of every library error code, its exit code and meaning."""
+    """The table of the library's error codes, each with the exit code the command line gives it."""
     from ..errors import ERRORS
-    from .common import EXIT_CODES
+    from .common import exit_code
 
     rows = ["## Error codes\n",
-            "Each `jiesu: error:` line ends with the error's code in brackets, for scripts to match on.\n",
-            "| code | exit | meaning |\n|---|---|---|"]
-    for cls in ERRORS:
-        exit_ = next(code for kind, code in EXIT_CODES if issubclass(cls, kind))
-        rows.append(f"| `{cls.code}` | {exit_} | {cls.meaning} |")
+            ("Every error message ends with its code in brackets, e.g. `jiesu: error: x.csv: no such file "
+             "or folder [unreadable-input]`. The library raises the same errors (`jiesu.errors`).\n"),
+            "| code | exit | meaning |", "|---|---|---|"]
+    rows += [f"| `{cls.code}` | {exit_code(cls('x'))} | {cls.meaning} |" for cls in ERRORS]
     return "\n".join(rows) + "\n"
 
 
@@ -84,8 +83,8 @@ def generate() -> str:
     for path in _commands(root, []):
         parts.append(f"## jiesu {' '.join(path)}\n")
         parts.append("```text\n" + help_text(path) + "```\n")
-    parts.append(error_codes())
     parts.append(CSV_RULE)
+    parts.append(error_codes())
     parts.append("## Validation codes\n")
     parts.append("Every notice `jiesu validate` can emit. Errors make the data invalid (exit 1); warnings do so only with `--strict`.\n")
     parts.append("| code | severity | kind | meaning |\n|---|---|---|---|")

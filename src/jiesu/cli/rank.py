@@ -27,12 +27,13 @@ def command(
     table, csv, json, jsonl, markdown, parquet, xlsx (a sheet per class) and html (with a chart);
     parquet and xlsx go to --output, or to stdout when it is not a terminal. Units below the
     profile's minimum are listed unranked."""
+    from ..output import level_label, word
     from ..ranking import COLUMNS, class_tables, rank
     from ..schema import UNIT_LEVELS
 
     scorecard.check_choice(level, UNIT_LEVELS, "--level")
     p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang, paths)
     rows = scorecard.run("ranking", rank, paths, profile=p, month=month, level=level)
-    title = scorecard.title(p, lang, f"{'排名' if lang == 'zh' else 'ranking'} · {level}", month)
+    title = scorecard.title(p, lang, f"{word('ranking', lang)} · {level_label(level, lang)}", month)
     scorecard.write(rows, fmt, output, paths, columns=list(COLUMNS), lang=lang, title=title,
              sheets=class_tables(rows, p) if fmt in ("xlsx", "html") else None, chart=("name", "composite"))
