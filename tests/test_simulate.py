@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 from pathlib import Path
 
@@ -499,10 +500,30 @@ def _over(key: str, limit: float) -> str:
     return f"{name}={int(value) if isinstance(limit, int) else repr(float(value))}"
 
 
-@pytest.mark.parametrize("key", sorted(MAXIMA))
+@pytest.mark.parametrize("key", sorted(k for k in MAXIMA if not k.startswith("surges.")))
 def test_every_bounded_parameter_refuses_a_value_past_its_bound(key: str) -> None:
     with pytest.raises(ArgumentError, match="must be"):
         load_scenario("beijing-baseline", [_over(key, MAXIMA[key])])
+
+
+def test_a_surge_is_bounded_and_counted_in_the_size_estimate(tmp_path: Path) -> None:
+    from jiesu.simulation.run import BASE_BYTES, BYTES_PER_REQUEST, size_estimate
+
+    surge = ('[intake]\narrival_rate_per_hour = 1000.0\n[surges.flood]\ncategory = "ENV-SANIT"\n'
+             'start = "2024-01-03"\ndays = 2\nfactor = {}\n')
+    path = tmp_path / "s.toml"
+    path.write_text(surge.format(1001.0), encoding="utf-8")
+    with pytest.raises(ProfileError, match="factor must be more than 0 and at most 1,000"):
+        load_scenario(path)
+    path.write_text(surge.format(11.0), encoding="utf-8")
+    scenario = load_scenario(path)
+    # 10 more times the category's share of 1000 an hour, for the surge's 48 hours (in 10 days)
+    weights = scenario.get("cases.category_weights")
+    share = weights.get("ENV-SANIT", 1.0) / sum(weights.get(c.code, 1.0) for c in load_profile().categories)
+    assert size_estimate(scenario, 10)[0] == math.ceil(240_000 + 10 * share * 1000 * 48)
+    assert size_estimate(scenario, 2)[0] == 48_000  # the run ends before the surge starts (day 3)
+    extra = math.ceil(72_000 + 10 * share * 1000 * 24)  # 3 days: the surge's first day only
+    assert size_estimate(scenario, 3) == (extra, BASE_BYTES + BYTES_PER_REQUEST * extra)
 
 
 def test_size_estimate_is_rate_times_hours() -> None:

@@ -356,10 +356,18 @@ class Scorer:
         rows, group, lo = self._groups(table, np.flatnonzero(callbacks), cb_us)
         if rows.size == 0:
             return
-        # one uint8 answer pattern per row: bit-derived states over the whole batch (cheap), the
-        # dictionary-coded satisfaction on the selected rows only
-        pattern = (self._contact_state(table) * np.uint8(3) + _state(table.column("resolved"))) * np.uint8(4)
-        pattern = pattern[rows]
+        pattern = self.patterns(table, rows)
+        hist = self._add_block(group, lo, pattern, _PATTERNS)
+        block = hist.reshape(-1, _PATTERNS) @ _PATTERN_MATRIX
+        self.aggregate.add(lo, block.reshape(hist.shape[0], hist.shape[1], len(MEASURES)))
+
+    def patterns(self, table: pa.Table, rows: np.ndarray, *, response: bool = True) -> np.ndarray:
+        """The uint8 answer pattern (0 to 35 scored, 36 not scored) of each of ``rows`` (dispatched
+        cases with a callback); without ``response`` the contact answer is taken as unknown (its
+        columns need not be read). Bit-derived states over the whole batch (cheap), the
+        dictionary-coded satisfaction on the selected rows only."""
+        contact = self._contact_state(table) if response else np.uint8(2)
+        pattern = ((contact * np.uint8(3) + _state(table.column("resolved"))) * np.uint8(4))[rows]
         sat = _Dict(table.column("satisfaction"))
         pattern += sat.lookup(sat.table(lambda v: _SAT_CODES.get(v, 3), np.uint8), rows)
         valid, _ = _bool_parts(table.column("callback_valid"))
@@ -370,9 +378,7 @@ class Scorer:
             reason = _Dict(table.column("exclusion_reason"))
             not_scored[ex] |= reason.lookup(reason.table(lambda v: v in self.reasons, bool), rows[ex])
         pattern[not_scored] = _NOT_SCORED
-        hist = self._add_block(group, lo, pattern, _PATTERNS)
-        block = hist.reshape(-1, _PATTERNS) @ _PATTERN_MATRIX
-        self.aggregate.add(lo, block.reshape(hist.shape[0], hist.shape[1], len(MEASURES)))
+        return pattern
 
     def _add_requests(self, table: pa.Table, dispatched: np.ndarray) -> None:
         """Dispatched cases per (month received, key): the request volume ``rank`` uses."""
@@ -531,3 +537,19 @@ def score(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Pat
     agg = aggregate(inputs, profile=profile, by=by, months=None if m is None else [m],
                     with_requests=False, progress=progress)
     return score_rows(agg, profile, m)
+
+
+# ---------------------------------------------------------------- for other counters (jiesu.analysis)
+# The public face of the pieces above that other batch reducers build on, so they count exactly as
+# the Scorer does (tests/test_analysis*.py check that their rates are score's).
+
+DictColumn = _Dict
+bool_parts = _bool_parts
+count_in_parallel = _count_in_parallel
+#: the number of answer patterns and their (patterns x MEASURES) 0/1 matrix
+PATTERNS, PATTERN_MATRIX = _PATTERNS, _PATTERN_MATRIX
+
+
+def timestamps_us(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
+    """(int64 UTC microseconds, valid-or-None) of a timestamp column read by jiesu.io.cases."""
+    return _ts_parts(col)

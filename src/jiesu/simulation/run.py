@@ -21,7 +21,7 @@ from ..schema import CHANNELS, DISPOSITIONS, REQUEST_TYPES, SATISFACTION, STATUS
 from ..schema import EXCLUSION_REASONS as EXCLUSION
 from ..schema import UNIT_LEVELS as LEVELS
 from ..scoring import Scorer, rates
-from .model import DAY, Cases, Directory, simulate_cases, start_instant
+from .model import DAY, Cases, Directory, simulate_cases, start_instant, surges_of
 from .queue import erlang_c
 from .scenario import Scenario, check_against_profile, load_scenario
 
@@ -70,7 +70,7 @@ def simulate(scenario: str | Path | Scenario, *, profile: str | Path | Profile |
     targets = [output_target(t, inputs, binary=t is output) for t in (output, summary) if t is not None]
     if len(targets) == 2 and targets[0] == targets[1] and targets[0].kind != "null":
         raise OutputError(f"{summary}: the summary and the case records cannot go to the same place")
-    check_size(scenario, days)
+    check_size(scenario, days, profile=prof)
     t0_us = int(start_instant(scenario, prof).timestamp()) * US
     _check_times(t0_us, t0_us + days * DAY * US)
 
@@ -114,19 +114,29 @@ BYTES_PER_REQUEST = 200
 BASE_BYTES = 200 << 20
 
 
-def size_estimate(scenario: Scenario, days: int) -> tuple[int, int]:
+def size_estimate(scenario: Scenario, days: int, profile: Profile | None = None) -> tuple[int, int]:
     """(expected requests, bytes of memory at the peak) of a run: the arrival rate over the
-    days (the hourly and weekday profiles have mean 1) times the measured memory per request."""
-    requests = math.ceil(scenario.get("intake.arrival_rate_per_hour") * 24 * days)
+    days (the hourly and weekday profiles have mean 1), plus what each surge adds in its days
+    (its factor less 1 times its share of the requests, which the ``profile`` gives; default: the
+    scenario's), times the measured memory per request."""
+    rate = scenario.get("intake.arrival_rate_per_hour")
+    expected = rate * 24 * days
+    if scenario.get("surges"):
+        prof = profile if profile is not None else load_profile(scenario.get("scenario.profile"))
+        for sg in surges_of(scenario, Directory.of(prof), days):
+            hours = max(0.0, min(sg.last, days * DAY) - max(sg.first, 0.0)) / 3600
+            expected += max(sg.factor - 1, 0) * sg.share * rate * hours
+    requests = math.ceil(expected)
     return requests, BASE_BYTES + BYTES_PER_REQUEST * requests
 
 
-def check_size(scenario: Scenario, days: int, available: int | None = None) -> None:
+def check_size(scenario: Scenario, days: int, available: int | None = None,
+               profile: Profile | None = None) -> None:
     """TooLargeError when the run cannot fit in the memory available (``available`` bytes, by
     default what the machine has free now), giving the estimate; the model holds a run whole."""
     from ..memory import available_memory
 
-    requests, need = size_estimate(scenario, days)
+    requests, need = size_estimate(scenario, days, profile)
     free = available_memory() if available is None else available
     if free is not None and need > free:
         raise TooLargeError(
