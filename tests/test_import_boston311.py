@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from jiesu.errors import InputError
+from jiesu.errors import InputError, OutputError
 from jiesu.importers.run import import_cases
 from jiesu.profile import load_profile
 from jiesu.records import arrow_schema
@@ -215,7 +215,7 @@ def test_unreadable_inputs(tmp_path: Path):
     broken.write_bytes(b"\x1f\x8b" + b"not really gzip" * 10)
     with pytest.raises(InputError):
         import_cases([broken], mapping="boston-311", output=tmp_path / "o.parquet")
-    with pytest.raises(InputError, match="does not exist"):
+    with pytest.raises(OutputError, match="does not exist"):
         import_cases([write_csv(tmp_path / "ok.csv")], mapping="boston-311", output=tmp_path / "no" / "o.parquet")
     assert not list(tmp_path.glob("*.parquet")) and not list(tmp_path.glob(".*.tmp"))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -76,6 +77,10 @@ def test_schema_is_published_beside_the_case_record_schema_and_lists_every_field
     published = json.loads((ROOT / "schemas" / "mapping.schema.json").read_text(encoding="utf-8"))
     assert published == mapping_schema()
     assert published["$id"] == "https://jiesu.dev/schemas/1.0.0/mapping.schema.json"
+    from jiesu.schema import schema_id
+
+    refs = {ref.split("#")[0] for ref in re.findall(r'"\$ref": "([^"]+)"', json.dumps(published)) if "#" in ref}
+    assert refs == {"", schema_id()}  # its own definitions, and the case-record schema of this version
     assert list(published["properties"]["fields"]["properties"]) == field_names()
     text = json.dumps(published)
     for word in ("wechat", "basically_satisfied", "not_dispatched", "in_progress", "consultation"):
@@ -147,6 +152,6 @@ def test_cli_check_list_show(tmp_path: Path):
     assert runner.invoke(app, ["mapping", "check", str(good)]).exit_code == 0
     assert runner.invoke(app, ["mapping", "check", str(tmp_path / "none.toml")]).exit_code == 3
     listed = runner.invoke(app, ["mapping", "list"])
-    assert listed.exit_code == 0 and [line.split("\t")[0] for line in listed.stdout.splitlines()] == built_in()
+    assert listed.exit_code == 0 and [line.split()[0] for line in listed.stdout.splitlines()] == built_in()
     shown = runner.invoke(app, ["mapping", "show", "nyc-311"])
     assert shown.exit_code == 0 and tomllib.loads(shown.stdout)["id"] == "nyc-311"

@@ -92,3 +92,16 @@ def test_limits_from_a_time_limit_column(name, tmp_path: Path):
     # seven dispatched deadlines from 办理时限: 24 h twice, 7 days four times, 15 days once -> 168 h
     assert set(result.data["time_limits"].values()) >= {168.0}
     assert all(v == 168.0 for k, v in result.data["time_limits"].items() if k not in ("illustrative", "note"))
+
+
+def test_a_unit_named_like_a_district_keeps_its_level_ranked(tmp_path: Path):
+    """The same name is the same code: a team called like a district becomes that district unit, and
+    the level its cases name stays in the ranked levels (its ranking may be empty, not refused)."""
+    src = tmp_path / "same.csv"
+    src.write_text("No,Opened,Type,Kind,Area,Quarter,Team,Level,Due,Closed\n"
+                   "S1,2024-05-01 08:00,C,A,North,,North,department,2024-05-02 08:00,\n", encoding="utf-8")
+    m = tmp_path / "town.toml"
+    m.write_text(tomli_w.dumps(MAPPING), encoding="utf-8")
+    data = infer_profile([src], mapping=m).data
+    assert data["units"] == [{"id": "North", "name": "North", "level": "district"}]
+    assert data["ranking"]["levels"] == ["district", "department"]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -18,8 +16,8 @@ def command(
     fmt: Annotated[str, typer.Option("--format", "-f", help="json (one array) or ndjson (one request a line, "
                                      "for big files).")] = "json",
     profile: ProfileOpt = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file (atomically) "
-                                                "instead of stdout.")] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write to this file (atomically) "
+                                               "instead of stdout.")] = None,
 ) -> None:
     """Export case records as Open311 GeoReport v2 service requests: times with the profile's
     offset, open/closed status with jiesu's status in status_notes, the deadline as
@@ -32,10 +30,9 @@ def command(
     if fmt not in ("json", "ndjson"):
         raise typer.BadParameter("choose json or ndjson", param_hint="--format")
     bar = ProgressBar("exporting")
-    target = output if output not in (None, Path("-")) else sys.stdout.buffer
     try:
-        result = call(export_open311, paths, profile=profile, output=target, format=fmt, progress=bar)
+        result = call(export_open311, paths, profile=profile, output=output or "-", format=fmt, progress=bar)
     finally:
         bar.close()
-    if output not in (None, Path("-")):
+    if output not in (None, "-"):
         message(f"{result.rows:,} requests written to {output}")

@@ -31,8 +31,10 @@ def list_() -> None:
     """The built-in mappings, one a line: name and what export it reads."""
     from ..importers.mapping import built_in, load_mapping
 
-    for name in built_in():
-        typer.echo(f"{name}\t{call(load_mapping, name).name}")
+    names = built_in()
+    width = max(map(len, names))
+    for name in names:
+        typer.echo(printable(f"{name:<{width}}  {call(load_mapping, name).name}"))
 
 
 @app.command("show")

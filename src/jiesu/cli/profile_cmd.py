@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..safe import printable
+from ..safe import masked, printable
 from .common import call, check_files, message
 from .options import ProfileOpt
 
@@ -34,11 +34,11 @@ def show(
         summary["unit_list"] = [{"id": u.id, "name": u.name, "level": u.level, "district": u.district, "kind": u.kind}
                                 for u in p.units]
     if fmt == "json":
-        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(masked(summary), ensure_ascii=False, indent=2))
         return
     from ..render_profile import profile_text
 
-    typer.echo(profile_text(summary))
+    typer.echo(profile_text(masked(summary, terminal=True)))
 
 
 @app.command("check")
@@ -57,7 +57,7 @@ def check(
 def infer(
     sources: Annotated[list[Path], typer.Argument(help="Export files or folders (as for `jiesu import`).", show_default=False)],
     mapping: Annotated[str, typer.Option("--mapping", "-m", help="A built-in mapping or a mapping TOML file.", show_default=False)],
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the profile TOML here (atomically) instead of stdout.")] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write the profile TOML here (atomically) instead of stdout.")] = None,
     city_id: Annotated[str | None, typer.Option("--city-id", help="The profile's city id (default: the mapping's id).")] = None,
     city_name: Annotated[str | None, typer.Option("--city-name", help="The city's name (default: the mapping's name).")] = None,
     profile: ProfileOpt = None,

@@ -33,12 +33,13 @@ def command(
     callback, in the profile's time zone) and group; or, with --metrics timeliness (data without
     callbacks), cases due, closed on time, closed late, open past their deadline, the on-time rate
     and median / p90 hours to close and to first contact per month received and group. Formats:
-    table, csv, json, jsonl, markdown, parquet (needs --output). A figure the data cannot give is
-    empty, not 0, and a message names the column it needs."""
+    table, csv, json, jsonl, markdown, parquet (to --output, or to stdout when it is not a
+    terminal). A figure the data cannot give is empty, not 0, and a message names the column it
+    needs."""
     from ..scoring import BY_KEYS, score
 
     scorecard.check_choice(by, BY_KEYS, "--by")
-    p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang)
+    p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang, paths)
     if scorecard.check_choice(metrics or p.scoring.metrics, ("rates", "timeliness"), "--metrics") == "timeliness":
         scorecard.timeliness(paths, p, by, month, as_of, fmt, output, lang)
         return
@@ -49,4 +50,4 @@ def command(
     columns = ["month", by, "scored", "contacted", "resolved", "satisfied", "basically_satisfied",
                "response_rate", "resolution_rate", "satisfaction_rate", "composite"]
     title = scorecard.title(p, lang, "三率" if lang == "zh" else "three rates", month)
-    scorecard.write(rows, fmt, output, columns=columns, lang=lang, title=title)
+    scorecard.write(rows, fmt, output, paths, columns=columns, lang=lang, title=title)

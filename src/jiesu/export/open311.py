@@ -52,9 +52,19 @@ def _text(col: pa.ChunkedArray | pa.Array) -> pa.Array:
     return arr.cast(pa.string()) if pa.types.is_dictionary(arr.type) else arr
 
 
+_PLAIN = r'^[^"\\\x00-\x1f\x7f]*$'  # text JSON takes between quotes as it is
+
+
 def _quoted(arr: pa.Array) -> pa.Array:
-    """``"value"`` (null stays null); for codes and words, which hold nothing JSON must escape."""
-    return pc.binary_join_element_wise('"', arr, '"', "")
+    """Each value as a JSON string (null stays null). Codes and status words hold nothing JSON must
+    escape, so they are quoted columnarly; any other text (the export does not assume its input
+    was validated) is escaped by ``json.dumps``, once per distinct value."""
+    plain = pc.match_substring_regex(arr, _PLAIN)
+    if pc.all(pc.or_kleene(plain, pc.is_null(arr))).as_py() is not False:
+        return pc.binary_join_element_wise('"', arr, '"', "")
+    enc = pc.dictionary_encode(arr)
+    escaped = text_array([json.dumps(v, ensure_ascii=False) for v in enc.dictionary.to_pylist()])
+    return escaped.take(enc.indices)
 
 
 def _join_present(parts: list[pa.Array], sep: str = ",") -> pa.Array:
@@ -148,15 +158,20 @@ def export_open311(inputs: Sequence[str | Path | Source], *, profile: Profile | 
                    output: str | Path | IO[bytes], format: str = "json",
                    progress: ProgressCallback | None = None) -> ExportResult:
     """Write case files (or folders) as Open311 GeoReport v2 requests: a JSON array (``json``) or
-    one request a line (``ndjson``, for big files), streamed batch by batch. A path is written
-    atomically (nothing is left behind when the run fails); a binary file object is written to."""
-    from ..io.atomic import atomic_path
+    one request a line (``ndjson``, for big files), streamed batch by batch. A path goes through
+    ``jiesu.io.atomic``'s guard (``-`` is stdout; never a folder, a device or an input) and is
+    written atomically (nothing is left behind when the run fails); a binary file object is
+    written to."""
+    from ..io.atomic import open_output, output_target
     from ..io.cases import case_tables, total_rows
 
     if format not in FORMATS:
         raise ArgumentError(f"format {format!r}: choose json or ndjson")
     profile = load_profile(profile)
     sources = as_sources(inputs)
+    paths = [s.path for s in sources]
+    if isinstance(output, (str, Path)):
+        output_target(output, paths)  # refused before the work, not after
     total = total_rows(sources)
 
     def write(out: IO[bytes]) -> int:
@@ -182,7 +197,7 @@ def export_open311(inputs: Sequence[str | Path | Source], *, profile: Profile | 
         return rows
 
     if isinstance(output, (str, Path)):
-        with atomic_path(Path(output)) as tmp, open(tmp, "wb") as fh:
+        with open_output(output, binary=False, inputs=paths) as fh:
             rows = write(fh)
         return ExportResult(rows, str(output))
     return ExportResult(write(output), getattr(output, "name", "<stream>"))

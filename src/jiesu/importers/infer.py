@@ -174,7 +174,10 @@ class ProfileStats:
         overall = self._median(0) or _fallback(m)
         limits = {rt: self._median(0, rtype=rt, mapper=mapper) or overall for rt in REQUEST_TYPES}
         lang = "zh" if sum(bool(_CJK.search(u["name"])) for u in units) * 2 > max(len(units), 1) else "en"
-        ranked = sorted({u["level"] for u in units}, key=["district", "street", "department", "enterprise"].index)
+        # the levels of the units, and every level the data's unit_level names (a unit may have become
+        # a district because a district has its name: its level's ranking still exists, if empty)
+        seen = {value("unit_level", lv) for (_, lv) in self.unit_level if lv >= 0}
+        ranked = sorted({u["level"] for u in units} | seen, key=["district", "street", "department", "enterprise"].index)
         return {
             "profile_version": 1,
             "city": {
@@ -294,22 +297,25 @@ def infer_profile(inputs: Sequence[str | Path | Source], *, profile: Profile | s
                   progress: ProgressCallback | None = None) -> Inference:
     """Infer a city profile from an export through a mapping (one streaming pass; nothing is kept
     but counts). ``output`` writes the TOML atomically; the profile is checked before it is written."""
-    from ..io.atomic import atomic_path
-    from .run import mapped_tables, prepare
+    from ..io.atomic import output_target, write_bytes_atomic
+    from .run import as_import_sources, mapped_tables, prepare
 
     started = time.perf_counter()
     m, p = prepare(mapping, profile)
+    sources = as_import_sources(inputs, m)
+    paths = [s.path for s in sources]
+    if output is not None:
+        output_target(output, paths)  # refused before the work, not after
     report = ImportReport(m.id, m.source)
     stats = ProfileStats(m)
     mapper = None
-    for table, extras, mapper in mapped_tables(inputs, m, p, report, encoding=encoding, progress=progress):
+    for table, extras, mapper in mapped_tables(sources, m, p, report, encoding=encoding, progress=progress):
         stats.add(table, extras)
     if mapper is None:
         mapper = Mapper(m, p, report)
     data = stats.profile_data(mapper, report, city_id=city_id, city_name=city_name)
     text = profile_text(data, m)
     if output is not None:
-        with atomic_path(Path(output)) as tmp:
-            tmp.write_text(text, encoding="utf-8")
+        write_bytes_atomic(output, text.encode("utf-8"), paths)
     report.seconds = time.perf_counter() - started
     return Inference(data, text, report, None if output is None else str(output))

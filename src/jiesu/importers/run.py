@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ..errors import InputError, ProfileError
+from ..errors import InputError, OutputError, ProfileError
 from ..io.sources import Source
 from ..profile import Profile, load_profile
 from ..progress import ProgressCallback
@@ -32,8 +32,7 @@ def mapped_tables(inputs: Sequence[str | Path | Source], mapping: Mapping, profi
                   report: ImportReport, *, encoding: str | None = None,
                   progress: ProgressCallback | None = None) -> Iterator[tuple[pa.Table, dict[str, np.ndarray], Mapper]]:
     """Every source's batches, mapped: (case-record table, extras, the mapper), in order."""
-    sources = [s for s in inputs if isinstance(s, Source)] if all(isinstance(s, Source) for s in inputs) \
-        else find_sources([s.path if isinstance(s, Source) else s for s in inputs], mapping.format)
+    sources = as_import_sources(inputs, mapping)
     from ..io.cases import prefetch
 
     mapper = Mapper(mapping, profile, report)
@@ -75,6 +74,13 @@ class _BadRows:
             self.report.rows_rejected += 1
 
 
+def as_import_sources(inputs: Sequence[str | Path | Source], mapping: Mapping) -> list[Source]:
+    """Sources as given, or found from files and folders (the mapping may set the format)."""
+    if inputs and all(isinstance(s, Source) for s in inputs):
+        return list(inputs)  # type: ignore[arg-type]
+    return find_sources([s.path if isinstance(s, Source) else s for s in inputs], mapping.format)
+
+
 def prepare(mapping: Mapping | str | Path, profile: Profile | str | Path | None) -> tuple[Mapping, Profile | None]:
     """The mapping and the profile it needs (None when it needs none and none was given)."""
     m = load_mapping(mapping)
@@ -92,7 +98,9 @@ def import_cases(inputs: Sequence[str | Path | Source], *, profile: Profile | st
 
     ``mapping`` is a built-in name (``boston-311``, ``nyc-311``, ``open311``, ``cn-12345``) or a
     mapping TOML file; ``profile`` is needed only by a mapping that takes time limits from it.
-    ``profile_output`` also writes a profile inferred from the same pass (``infer_profile``).
+    ``profile_output`` also writes a profile inferred from the same pass (``infer_profile``). Both
+    outputs go through ``jiesu.io.atomic``'s guard (``-`` is stdout; never a folder, a device or an
+    input; OutputError otherwise).
     Rows a rule rejects are counted in the report, never written. Nothing is written (and
     ``report.written`` is False) when no row could be mapped, or with ``strict`` when any row was
     rejected. ProfileError for an unusable mapping, InputError for an unreadable input.
@@ -101,15 +109,19 @@ def import_cases(inputs: Sequence[str | Path | Source], *, profile: Profile | st
     from .infer import ProfileStats
 
     started = time.perf_counter()
+    from ..io.atomic import output_target, write_bytes_atomic
+
     m, p = prepare(mapping, profile)
-    out = Path(output)
-    if profile_output is not None and Path(profile_output).resolve() == out.resolve():
-        raise InputError(f"{out}: the profile and the cases cannot go to the same file")
-    report = ImportReport(m.id, m.source, output=str(out))
+    sources = as_import_sources(inputs, m)
+    paths = [s.path for s in sources]
+    target = output_target(output, paths, binary=True)
+    if profile_output is not None and output_target(profile_output, paths) == target and target.kind != "null":
+        raise OutputError(f"{profile_output}: the profile and the case records cannot go to the same place")
+    report = ImportReport(m.id, m.source, output=str(output))
     stats = ProfileStats(m) if profile_output is not None else None
     schema = arrow_schema().with_metadata(_metadata(m))
     try:
-        with parquet_writer(out, schema) as writer, ThreadPoolExecutor(max_workers=1) as background:
+        with parquet_writer(output, schema, inputs=paths) as writer, ThreadPoolExecutor(max_workers=1) as background:
             pending: list[pa.Table] = []
             rows = 0
             mapper = None
@@ -120,7 +132,7 @@ def import_cases(inputs: Sequence[str | Path | Source], *, profile: Profile | st
                     writing.result()
                 return background.submit(writer.write_table, pa.concat_tables(tables), row_group_size=ROW_GROUP_ROWS)
 
-            for table, extras, mapper in mapped_tables(inputs, m, p, report, encoding=encoding, progress=progress):
+            for table, extras, mapper in mapped_tables(sources, m, p, report, encoding=encoding, progress=progress):
                 if stats is not None:
                     stats.add(table, extras)
                 if table.num_rows:
@@ -135,12 +147,10 @@ def import_cases(inputs: Sequence[str | Path | Source], *, profile: Profile | st
                 raise _NothingWritten
             write(pending or [schema.empty_table()]).result()
             if stats is not None and mapper is not None:  # before the cases are renamed into place
-                from ..io.atomic import atomic_path
                 from .infer import profile_text
 
                 text = profile_text(stats.profile_data(mapper, report), m)
-                with atomic_path(Path(profile_output)) as tmp:  # type: ignore[arg-type]
-                    tmp.write_text(text, encoding="utf-8")
+                write_bytes_atomic(profile_output, text.encode("utf-8"), paths)  # type: ignore[arg-type]
                 report.profile_output = str(profile_output)
         report.written = True
     except _NothingWritten:
