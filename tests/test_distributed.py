@@ -148,6 +148,21 @@ def test_analysis_cubes_count_the_same(cluster, partitionings):
         assert sum(len(c) for c in single) > 1000
 
 
+def test_timeliness_counts_the_same(cluster, partitionings):
+    """The timeliness aggregate (jiesu.timeliness, counted through jiesu.scoring.reduce_sources)
+    runs on the cluster too, the as-of time (the latest time in the data) included."""
+    from jiesu.timeliness import latest_time, rank_timeliness, timeliness
+
+    for layout in ("folder", "mixed"):
+        inputs = partitionings[layout]
+        assert latest_time(inputs, scheduler=cluster) == latest_time(inputs)
+        single = timeliness(inputs, by="district")
+        assert timeliness(inputs, by="district", scheduler=cluster) == single
+        assert sum(r["closed_on_time"] for r in single) > 500
+    ranked = rank_timeliness(partitionings["folder"], month="2024-02", level="district")
+    assert rank_timeliness(partitionings["folder"], month="2024-02", level="district", scheduler=cluster) == ranked
+
+
 def test_the_hand_worked_fixture_scores_the_same(cluster):
     city = load_profile(FIXTURES / "scoring" / "profile.toml")
     inputs = [str(FIXTURES / "scoring" / "cases.csv")]

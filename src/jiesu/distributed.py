@@ -334,6 +334,26 @@ def map_reduce(inputs: Sequence[str | Path | Source], *, columns: Sequence[str],
     return result
 
 
+def _merged_reducers(make: Callable[[], Any], merge: Callable[[Any, Any], None], *parts: Any) -> Any:
+    reducer = make()
+    for part in parts:
+        merge(reducer, part)
+    return reducer.aggregate
+
+
+def reduce_sources(inputs: Sequence[str | Path | Source], make: Callable[[], Any], merge: Callable[[Any, Any], None],
+                   *, scheduler: Scheduler) -> Any:
+    """``jiesu.scoring.reduce_sources`` on a cluster: ``make()`` builds a reducer (``columns``,
+    ``add(table)``, ``aggregate``), ``merge(reducer, partial)`` adds a partial into a reducer. Each
+    row group's reducer is a task; partials merge in a tree into fresh reducers; returns a reducer
+    holding the whole. (Closures and lambdas are fine: Dask ships them with cloudpickle.)"""
+    merged = map_reduce(inputs, columns=make().columns, make=make, finish=_aggregate_of,
+                        merge=partial(_merged_reducers, make, merge), scheduler=scheduler)
+    result = make()
+    merge(result, merged)
+    return result
+
+
 # ---------------------------------------------------------------- scoring
 
 def _aggregate_of(scorer: Any) -> Any:

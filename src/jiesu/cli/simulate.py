@@ -3,7 +3,6 @@ two scenarios compared) summarised with confidence intervals."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,10 +15,10 @@ FORMATS = ("table", "csv", "json", "jsonl", "markdown")
 
 def command(
     scenario: Annotated[str | None, typer.Option("--scenario", "-s", help="A built-in scenario (beijing-baseline) or a scenario TOML file.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Parquet file to write the case records to (atomically). With --replications: write each run's records beside it as NAME-r0001.parquet, ... (not written otherwise).")] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Parquet file to write the case records to (atomically; - is stdout). With --replications: write each run's records beside it as NAME-r0001.parquet, ... (not written otherwise).")] = None,
     days: Annotated[int, typer.Option("--days", "-d", min=1, max=3660, help="Days to simulate.")] = 30,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed; the same seed gives the same bytes.")] = 0,
-    summary: Annotated[Path | None, typer.Option("--summary", help="Also write the run summary (JSON) to this file; with --replications the replications' summary (every run's figures and the intervals).")] = None,
+    summary: Annotated[str | None, typer.Option("--summary", help="Also write the run summary (JSON) to this file (- is stdout); with --replications the replications' summary (every run's figures and the intervals).")] = None,
     overrides: Annotated[
         list[str] | None,
         typer.Option("--set", help="Override a scenario parameter, e.g. --set intake.agents=800 (repeatable; with --compare, in both scenarios)."),
@@ -65,8 +64,8 @@ def command(
     )
 
 
-def _replications(scenario: str | None, compare: tuple[str, str] | None, n: int, output: Path | None, days: int,
-                  seed: int, summary: Path | None, overrides: list[str] | None, profile: str | None, fmt: str,
+def _replications(scenario: str | None, compare: tuple[str, str] | None, n: int, output: str | None, days: int,
+                  seed: int, summary: str | None, overrides: list[str] | None, profile: str | None, fmt: str,
                   scheduler: str | None) -> None:
     import json
 
@@ -75,6 +74,8 @@ def _replications(scenario: str | None, compare: tuple[str, str] | None, n: int,
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"{fmt!r} is not one of {', '.join(FORMATS)}", param_hint="--format")
+    if output == "-":
+        raise typer.BadParameter("replications write one file per run: name a file, not -", param_hint="--output")
     a, b = compare if compare is not None else (scenario, None)
     progress = ProgressBar("replications")
     try:
