@@ -122,6 +122,7 @@ def test_distributed_score_overhead_and_dask_dataframe():
     for k, v in times.items():
         print(f"  {k:22s} median {med[k]:6.2f} s   runs {' '.join(f'{x:.2f}' for x in v)}"
               f"   CPU-s (this process + workers) median {median(cpu[k]):6.2f}")
+    print(f"  best runs: distributed / one process {min(times['--scheduler local:2']) / min(times['one process']):.2f}")
     print(f"  distributed / one process: {ratio:.2f}; dask.dataframe / distributed: "
           f"{med['dask.dataframe'] / med['--scheduler local:2']:.2f}")
     print(f"  cluster start-up (2 worker processes) {started:.2f} s; whole `jiesu score --scheduler local:2` "
