@@ -208,7 +208,9 @@ class _Dict:
         """``table[value]`` per row (or per selected row); ``table`` has one more entry, for null."""
         idx = self.idx if rows is None else self.idx[rows]
         if self.valid is not None:  # a null slot may hold any index
-            idx = np.where(self.valid if rows is None else self.valid[rows], idx, len(self.values))
+            valid = self.valid if rows is None else self.valid[rows]
+            if not valid.all():
+                idx = np.where(valid, idx, len(self.values))
         return np.take(table, idx)
 
     def equals(self, value: str) -> np.ndarray:
@@ -234,12 +236,24 @@ def _bool_parts(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray
     return (true if valid is None else true & valid), valid
 
 
-def _ts_parts(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
-    """(int64 microseconds, valid-or-None) of a timestamp[us, UTC] column; null slots hold anything."""
+def _ts_parts(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """(int64 ticks since the epoch, valid-or-None, unit) of a UTC timestamp column, as stored
+    (no cast: a month is found in any unit); null slots hold anything."""
     arr = _array(col)
     if pa.types.is_null(arr.type):
-        return np.zeros(len(arr), dtype=np.int64), np.zeros(len(arr), dtype=bool)
-    return fixed_values(arr, np.int64), validity(arr)
+        return np.zeros(len(arr), dtype=np.int64), np.zeros(len(arr), dtype=bool), "us"
+    return fixed_values(arr, np.int64), validity(arr), arr.type.unit
+
+
+_US_FACTOR = {"s": 1_000_000, "ms": 1_000, "us": 1}
+
+
+def _ts_us(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
+    """(int64 microseconds, valid-or-None) of a UTC timestamp column of any unit."""
+    values, valid, unit = _ts_parts(col)
+    if unit == "ns":
+        return values // 1000, valid
+    return (values * _US_FACTOR[unit] if unit != "us" else values), valid
 
 
 def _state(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -304,8 +318,8 @@ class Scorer:
         rtype = _Dict(table.column("request_type"))
         limit_us = rtype.lookup(rtype.table(lambda v: hours.get(v, math.nan) if v else math.nan, np.float64))
         limit_us *= US_PER_HOUR
-        d_us, d_ok = _ts_parts(table.column("dispatched_at"))
-        f_us, f_ok = _ts_parts(table.column("first_contact_at"))
+        d_us, d_ok = _ts_us(table.column("dispatched_at"))
+        f_us, f_ok = _ts_us(table.column("first_contact_at"))
         known = ~np.isnan(limit_us)
         if d_ok is not None:
             known &= d_ok
@@ -314,22 +328,33 @@ class Scorer:
         within = known & ((f_us - d_us) <= np.nan_to_num(limit_us))
         return np.where(known, within.view(np.uint8), np.uint8(2))
 
-    def _groups(self, table: pa.Table, rows: np.ndarray, us: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-        """(selected rows, their group code month x key, first month) for rows with a group."""
+    def _groups(self, table: pa.Table, rows: np.ndarray, ticks: np.ndarray, unit: str
+                ) -> tuple[np.ndarray | None, np.ndarray, int]:
+        """(kept positions within ``rows`` or None for all, group code month x key of the kept
+        rows, first month) for the selected rows that have a group."""
         key = self._keys(table, rows)
-        rel, lo = months_of(us[rows], self.zone)
-        keep = key >= 0
+        rel, lo = months_of(ticks[rows], self.zone, unit)
+        keep = None if self.by != TERRITORY else key >= 0
         if self.months is not None:
-            keep &= np.isin(rel + lo, self.months)
-        if not keep.all():
-            rows, key, rel = rows[keep], key[keep], rel[keep]
-        return rows, rel * len(self.aggregate.keys) + key, lo
+            inside = np.isin(rel + lo, self.months)
+            keep = inside if keep is None else keep & inside
+        if keep is not None and not keep.all():
+            key, rel = key[keep], rel[keep]
+        else:
+            keep = None
+        group = rel.astype(np.int64)
+        group *= len(self.aggregate.keys)
+        group += key
+        return keep, group, lo
 
     def _add_block(self, group: np.ndarray, lo: int, weights: np.ndarray, n_codes: int) -> np.ndarray:
         """bincount of ``group * n_codes + code``, shaped (months, keys, codes)."""
         K = len(self.aggregate.keys)
         nm = int(group.max()) // K + 1
-        hist = np.bincount(group * n_codes + weights, minlength=nm * K * n_codes)
+        if n_codes > 1:
+            group *= n_codes
+            group += weights
+        hist = np.bincount(group, minlength=nm * K * n_codes)
         return hist.reshape(nm, K, n_codes)
 
     def add(self, table: pa.Table) -> None:
@@ -339,34 +364,43 @@ class Scorer:
         dispatched = _Dict(table.column("disposition")).equals("dispatched")
         if self.with_requests:
             self._add_requests(table, dispatched)
-        cb_us, cb_ok = _ts_parts(table.column("callback_at"))
-        callbacks = dispatched if cb_ok is None else dispatched & cb_ok
-        rows, group, lo = self._groups(table, np.flatnonzero(callbacks), cb_us)
+        cb, cb_ok, unit = _ts_parts(table.column("callback_at"))
+        rows = np.flatnonzero(dispatched if cb_ok is None else dispatched & cb_ok)
         if rows.size == 0:
             return
-        # one uint8 answer pattern per row: bit-derived states over the whole batch (cheap), the
-        # dictionary-coded satisfaction on the selected rows only
-        pattern = (self._contact_state(table) * np.uint8(3) + _state(table.column("resolved"))) * np.uint8(4)
-        pattern = pattern[rows]
+        keep, group, lo = self._groups(table, rows, cb, unit)
+        if keep is not None:
+            rows = rows[keep]
+        if rows.size == 0:
+            return
+        # one uint8 answer pattern per selected row: booleans unpacked from their bits (cheap for
+        # the whole batch) and gathered, satisfaction through a table of its dictionary
+        pattern = self._contact_state(table)[rows]
+        pattern *= np.uint8(3)
+        pattern += _state(table.column("resolved"))[rows]
+        pattern *= np.uint8(4)
         sat = _Dict(table.column("satisfaction"))
         pattern += sat.lookup(sat.table(lambda v: _SAT_CODES.get(v, 3), np.uint8), rows)
-        valid, _ = _bool_parts(table.column("callback_valid"))
+        scored, _ = _bool_parts(table.column("callback_valid"))
+        scored = scored[rows]
         excluded, _ = _bool_parts(table.column("excluded"))
-        not_scored = ~valid[rows]
         ex = np.flatnonzero(excluded[rows])  # few: look their reasons up only
         if ex.size:
             reason = _Dict(table.column("exclusion_reason"))
-            not_scored[ex] |= reason.lookup(reason.table(lambda v: v in self.reasons, bool), rows[ex])
-        pattern[not_scored] = _NOT_SCORED
+            scored[ex] &= ~reason.lookup(reason.table(lambda v: v in self.reasons, bool), rows[ex])
+        pattern = np.where(scored, pattern, np.uint8(_NOT_SCORED))
         hist = self._add_block(group, lo, pattern, _PATTERNS)
         block = hist.reshape(-1, _PATTERNS) @ _PATTERN_MATRIX
         self.aggregate.add(lo, block.reshape(hist.shape[0], hist.shape[1], len(MEASURES)))
 
     def _add_requests(self, table: pa.Table, dispatched: np.ndarray) -> None:
         """Dispatched cases per (month received, key): the request volume ``rank`` uses."""
-        rc_us, rc_ok = _ts_parts(table.column("received_at"))
-        rows, group, lo = self._groups(table, np.flatnonzero(dispatched if rc_ok is None else dispatched & rc_ok), rc_us)
+        rc, rc_ok, unit = _ts_parts(table.column("received_at"))
+        rows = np.flatnonzero(dispatched if rc_ok is None else dispatched & rc_ok)
         if rows.size == 0:
+            return
+        _, group, lo = self._groups(table, rows, rc, unit)
+        if group.size == 0:
             return
         hist = self._add_block(group, lo, np.zeros(1, dtype=np.int64), 1)
         block = np.zeros((*hist.shape[:2], len(MEASURES)), dtype=np.int64)

@@ -21,6 +21,7 @@ class Source:
     path: Path
     format: str
     encoding: str | None = None  # CSV: the text encoding used
+    naive_timezone: str | None = None  # Parquet: the zone of zone-less timestamps (None: refuse them)
     rows: int = 0
 
     @property
