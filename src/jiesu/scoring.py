@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ import pyarrow.compute as pc
 from .arrays import bits, fixed_values, integer_values, validity
 from .errors import ArgumentError
 from .io.cases import row_group_tasks, sequential_tables, total_rows
+from .io.parquet_reader import naive_zone
 from .io.sources import Source, as_sources
 from .memory import streaming_memory
 from .months import month_label, months_of, parse_month
@@ -410,15 +411,19 @@ class Scorer:
 
 def aggregate(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
               by: str = "unit", months: Sequence[int] | None = None, with_requests: bool = True,
-              workers: int = 2, progress: ProgressCallback | None = None) -> Aggregate:
+              workers: int = 2, naive_timezone: str | None = None,
+              progress: ProgressCallback | None = None) -> Aggregate:
     """Stream the inputs (paths or sources) and count them by (month, ``by``) under the profile.
 
     Parquet row groups are read and counted by ``workers`` threads at once, each into its own
     partial :class:`Aggregate`; the partials are merged at the end (the same merge a distributed
-    run would use). Other formats are read in one stream.
+    run would use). Other formats are read in one stream. ``naive_timezone``: see :func:`score`.
     """
     profile = load_profile(profile)
+    zone = naive_zone(naive_timezone)
     sources = as_sources(inputs)
+    if zone is not None:
+        sources = [replace(s, naive_timezone=zone) for s in sources]
 
     def scorer() -> Scorer:
         return Scorer(profile, by, months=months, with_requests=with_requests)
@@ -536,7 +541,7 @@ def score_rows(agg: Aggregate, profile: Profile, month: int | None = None) -> li
 
 
 def score(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
-          by: str = "unit", month: str | int | None = None,
+          by: str = "unit", month: str | int | None = None, naive_timezone: str | None = None,
           progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
     """Score cases: the three rates and the composite per (callback month, ``by``) group.
 
@@ -545,11 +550,15 @@ def score(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Pat
     <by>, scored, contacted, resolved, satisfied, basically_satisfied, response_rate,
     resolution_rate, satisfaction_rate, composite`` (rates as fractions, the composite 0-100, None
     where the data cannot give them).
+
+    Parquet timestamps without a time zone (Spark's INT96, Hive's and pandas' naive timestamps)
+    are read as wall-clock times in ``naive_timezone`` (an IANA name; Spark's INT96 hold UTC);
+    without it such a file is refused (InputError), never guessed.
     """
     profile = load_profile(profile)
     if by not in BY_KEYS:
         raise ArgumentError(f"cannot group by {by!r}: choose one of {', '.join(BY_KEYS)}")
     m = parse_month(month) if isinstance(month, str) else month
     agg = aggregate(inputs, profile=profile, by=by, months=None if m is None else [m],
-                    with_requests=False, progress=progress)
+                    with_requests=False, naive_timezone=naive_timezone, progress=progress)
     return score_rows(agg, profile, m)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from . import scorecard
-from .options import OutputOpt, Paths, ProfileOpt
+from .options import NaiveTimezoneOpt, OutputOpt, Paths, ProfileOpt
 
 FORMATS = ("table", "csv", "json", "jsonl", "markdown", "parquet", "xlsx", "html")
 
@@ -21,6 +21,7 @@ def command(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json, jsonl, markdown, parquet, xlsx or html.")] = "table",
     output: OutputOpt = None,
     lang: scorecard.LangOpt = None,
+    naive_timezone: NaiveTimezoneOpt = None,
 ) -> None:
     """Rank the units of a level for a month by composite, with last month's composite, the change,
     the request volume and the classes advanced, improving, rectification and governance. Formats:
@@ -31,7 +32,8 @@ def command(
 
     scorecard.check_choice(level, UNIT_LEVELS, "--level")
     p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang)
-    rows = scorecard.run("ranking", rank, paths, profile=p, month=month, level=level)
+    rows = scorecard.run("ranking", rank, paths, profile=p, month=month, level=level,
+                         naive_timezone=naive_timezone)
     title = scorecard.title(p, lang, f"{'排名' if lang == 'zh' else 'ranking'} · {level}", month)
     scorecard.write(rows, fmt, output, columns=list(COLUMNS), lang=lang, title=title,
              sheets=class_tables(rows, p) if fmt in ("xlsx", "html") else None, chart=("name", "composite"))

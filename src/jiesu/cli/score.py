@@ -8,7 +8,7 @@ import typer
 
 from . import scorecard
 from .common import message
-from .options import MonthOpt, OutputOpt, Paths, ProfileOpt
+from .options import MonthOpt, NaiveTimezoneOpt, OutputOpt, Paths, ProfileOpt
 
 FORMATS = ("table", "csv", "json", "jsonl", "markdown", "parquet")
 
@@ -22,6 +22,7 @@ def command(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json, jsonl, markdown or parquet.")] = "table",
     output: OutputOpt = None,
     lang: scorecard.LangOpt = None,
+    naive_timezone: NaiveTimezoneOpt = None,
 ) -> None:
     """Score cases: response, resolution and satisfaction rates and the composite per month (of the
     callback, in the profile's time zone) and group. Formats: table, csv, json, jsonl, markdown,
@@ -30,7 +31,7 @@ def command(
 
     scorecard.check_choice(by, BY_KEYS, "--by")
     p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang)
-    rows = scorecard.run("scoring", score, paths, profile=p, by=by, month=month)
+    rows = scorecard.run("scoring", score, paths, profile=p, by=by, month=month, naive_timezone=naive_timezone)
     if not rows:
         message("jiesu: no dispatched case has a callback in the period: there is nothing to score")
     columns = ["month", by, "scored", "contacted", "resolved", "satisfied", "basically_satisfied",
