@@ -25,7 +25,7 @@ from jiesu.validation import validate
 ROOT = Path(__file__).resolve().parents[1]
 WRITERS = ROOT / "fixtures" / "writers"
 sys.path.insert(0, str(ROOT / "tools"))
-from writers import NAIVE_ZONE, STYLES  # noqa: E402
+from writers import NAIVE_ZONE, STYLES
 
 duckdb = pytest.importorskip("duckdb")
 

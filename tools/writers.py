@@ -99,11 +99,11 @@ def write(style: str, path: str | Path, tables: Iterable[pa.Table]) -> Path:
         staging.unlink()
         return path
     options = {
-        "pyarrow": dict(compression="zstd"),
-        "pandas": dict(compression="snappy"),
-        "spark": dict(compression="snappy", use_deprecated_int96_timestamps=True, store_schema=False),
-        "naive": dict(compression="snappy", store_schema=False),
-        "views": dict(compression="lz4"),
+        "pyarrow": {"compression": "zstd"},
+        "pandas": {"compression": "snappy"},
+        "spark": {"compression": "snappy", "use_deprecated_int96_timestamps": True, "store_schema": False},
+        "naive": {"compression": "snappy", "store_schema": False},
+        "views": {"compression": "lz4"},
     }[style]
     group = {"pyarrow": 500_000}.get(style, 1 << 20)
     writer = None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .cache import loads_toml
 from .errors import ProfileError
 from .schema import EXCLUSION_REASONS, REQUEST_TYPES, UNIT_LEVELS
 
@@ -146,7 +147,7 @@ def load_profile(name_or_path: Profile | str | Path | None = None) -> Profile:
             raise ProfileError(f"cannot read profile {str(path)!r}: {exc.__class__.__name__}") from None
         source = str(path)
     try:
-        data = tomllib.loads(text)
+        data = loads_toml(text)  # tomllib.loads, cached as JSON: start-up (jiesu.cache)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"profile {source}: not valid TOML ({exc})") from None
     return parse_profile(data, source)

@@ -54,3 +54,31 @@ def test_profile_show(tmp_path):
     text = runner.invoke(app, ["profile", "show"]).stdout
     assert "illustrative" in text
     assert runner.invoke(app, ["profile", "show", "--profile", str(tmp_path / "none.toml")]).exit_code == 3
+
+
+def _modules_after(argv: list[str]) -> set[str]:
+    """The modules a fresh process has imported after running ``jiesu ARGV``."""
+    code = ("import sys; sys.argv = ['jiesu', *sys.argv[1:]]\n"
+            "from jiesu.cli.app import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "sys.stderr.write('\\n' + ' '.join(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=ROOT, check=False)
+    return set(out.stderr.strip().splitlines()[-1].split())
+
+
+def test_version_is_answered_before_typer_is_imported():
+    mods = _modules_after(["--version"])
+    assert not {m for m in mods if m.split(".")[0] in ("typer", "click", "pyarrow", "numpy")}
+    assert not {m for m in mods if m.startswith("jiesu.") and m not in ("jiesu.cli", "jiesu.cli.app")}
+    out = subprocess.run([sys.executable, "-c", ("import sys; sys.argv = ['jiesu', '--version']\n"
+                          "from jiesu.cli.app import main; main()")], capture_output=True, text=True, check=True)
+    assert out.stdout == f"jiesu {__version__}\n" and out.returncode == 0
+
+
+def test_validating_a_small_file_imports_only_what_it_needs():
+    mods = _modules_after(["validate", str(ROOT / "fixtures" / "valid" / "cases.parquet")])
+    assert "jiesu.validation.engine" in mods  # it did run
+    # pydantic (typer >= 0.29 checks options with it), pandas, the table renderer for a report
+    # without notices, python-jsonschema when no sample needs explaining, Dask: none is needed
+    for name in ("pydantic", "pandas", "tabulate", "jsonschema", "dask", "rich", "duckdb"):
+        assert name not in mods, name

@@ -12,7 +12,13 @@ import pyarrow as pa
 from ..errors import DataError, InputError, brief
 from ..schema import field_kinds
 from .batch import ARROW_FOR_KIND, BATCH_ROWS, empty_table
-from .parquet_reader import COMPATIBLE, check_arrow_types, needs_normalizing, normalize, open_parquet
+from .parquet_reader import (
+    COMPATIBLE,
+    check_arrow_types,
+    needs_normalizing,
+    normalize,
+    open_parquet,
+)
 from .raw import iter_raw
 from .sources import Source
 

@@ -14,6 +14,7 @@ Files come from many writers (docs/performance.md lists them); what they store i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from typing import Any
@@ -178,7 +179,7 @@ def integral(arr: pa.Array) -> tuple[pa.Array, np.ndarray]:
 
 
 def _json_number(v: float) -> str:
-    if v != v:
+    if math.isnan(v):
         return "NaN"
     if v in (float("inf"), float("-inf")):
         return "Infinity" if v > 0 else "-Infinity"

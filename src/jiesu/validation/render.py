@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-from tabulate import tabulate
-
 from .report import Report
 
 FORMATS = ("table", "json", "github")
@@ -37,6 +35,8 @@ def render_table(report: Report, color: bool = False) -> str:
         enc = f", encoding {f.encoding}" if f.encoding else ""
         lines.append(f"  {f.path}: {f.format}, {f.rows:,} rows{enc}")
     if report.notices:
+        from tabulate import tabulate  # only when there is a table to draw (start-up)
+
         lines.append("")
         lines.append(tabulate(
             [[n.severity, n.code, n.field or "", f"{n.count:,}", n.message] for n in report.notices],
