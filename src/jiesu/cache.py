@@ -3,19 +3,27 @@
 Python's ``tomllib`` is pure Python: the built-in Beijing profile (40 KB) takes about 15 ms to
 parse, 40 times as long as the same document read back as JSON. Each document is kept under the
 user's cache folder (``$XDG_CACHE_HOME/jiesu`` or ``~/.cache/jiesu``; ``JIESU_CACHE_DIR``
-overrides, ``JIESU_NO_CACHE=1`` turns it off) named by the SHA-256 of its text, so an edited
+overrides, ``JIESU_NO_CACHE=1`` turns it off) named by the BLAKE2 hash of its text, so an edited
 file is parsed again. Nothing depends on the cache: when it cannot be read or written, the text
 is parsed as usual.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import tomllib
 from pathlib import Path
 from typing import Any
+
+try:  # the built-in BLAKE2, without loading OpenSSL as hashlib does (a few ms of start-up)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - other Python builds
+    from hashlib import blake2b
+
+
+#: shorter documents parse in well under a millisecond: not worth a file
+MIN_CACHED_CHARS = 8192
 
 
 def cache_dir() -> Path | None:
@@ -30,9 +38,9 @@ def cache_dir() -> Path | None:
 def loads_toml(text: str) -> dict[str, Any]:
     """``tomllib.loads(text)``, read from the cache when this exact text was parsed before."""
     folder = cache_dir()
-    if folder is None:
+    if folder is None or len(text) < MIN_CACHED_CHARS:
         return tomllib.loads(text)
-    path = folder / f"toml-{hashlib.sha256(text.encode('utf-8')).hexdigest()}.json"
+    path = folder / f"toml-{blake2b(text.encode('utf-8'), digest_size=20).hexdigest()}.json"
     try:
         return json.loads(path.read_bytes())
     except (OSError, ValueError):
