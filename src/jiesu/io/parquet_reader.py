@@ -114,16 +114,16 @@ _PER_SECOND = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}
 _HOUR_S = 3600
 
 
-@lru_cache(maxsize=64)
-def _fixed_offset(zone: str, first_hour: int, last_hour: int) -> int | None:
-    """The zone's UTC offset in seconds when it is the same at every hour from ``first_hour`` to
-    ``last_hour`` (UTC hours since the epoch, a day of margin each side), else None."""
+@lru_cache(maxsize=256)
+def _fixed_offset(zone: str, first_day: int, last_day: int) -> int | None:
+    """The zone's UTC offset in seconds when it is the same at every hour of the UTC days
+    ``first_day`` to ``last_day`` (days since the epoch, one day of margin each side), else None."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
     tz = ZoneInfo(zone)
     offsets = set()
-    for h in range(first_hour - 24, last_hour + 25):
+    for h in range((first_day - 1) * 24, (last_day + 2) * 24):
         try:
             offsets.add(datetime.fromtimestamp(h * _HOUR_S, tz).utcoffset())
         except (OverflowError, OSError, ValueError):
@@ -145,8 +145,9 @@ def naive_to_utc(arr: pa.Array, zone: str) -> pa.Array:
     valid = validity(arr)
     present = values if valid is None else values[valid]
     per_s = _PER_SECOND[unit]
-    lo, hi = int(present.min()) // per_s // _HOUR_S, int(present.max()) // per_s // _HOUR_S
-    offset = _fixed_offset(zone, lo, hi) if hi - lo < 24 * 366 * 200 else None
+    day = 24 * _HOUR_S
+    lo, hi = int(present.min()) // per_s // day, int(present.max()) // per_s // day
+    offset = _fixed_offset(zone, lo, hi) if hi - lo < 366 * 20 else None
     if offset is not None:  # no daylight saving over the data: one subtraction
         shifted = values - np.int64(offset * per_s)
         nulls = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
