@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import gzip
 import re
-import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from typer.testing import CliRunner
 from jiesu.cli.app import app
 from jiesu.errors import InputError
 from jiesu.importers import import_boston311
-from jiesu.importers.boston311 import assign_codes, slug, toml_string
+from jiesu.importers.boston311 import assign_codes, slug
 from jiesu.profile import load_profile
 from jiesu.records import arrow_schema
 from jiesu.validation import validate
@@ -227,11 +226,6 @@ def test_slugs_and_clashes():
     assert len(set(codes.values())) == 4
     # the input order does not matter
     assert assign_codes(["A/B", "A B"], set()) == {k: codes[k] for k in ("A/B", "A B")}
-
-
-def test_toml_string_round_trip():
-    for text in ['a "quoted" \\ name', "tab\there", "ctl\x01\x7f\n", "Café 北京"]:
-        assert tomllib.loads(f"v = {toml_string(text)}")["v"] == text
 
 
 # ---------------------------------------------------------------- CLI

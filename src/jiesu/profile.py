@@ -6,9 +6,10 @@ not fix carry ``illustrative = true`` in the file and are shown as such.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,6 @@ from .cache import loads_toml
 from .errors import ProfileError
 from .schema import EXCLUSION_REASONS, REQUEST_TYPES, UNIT_LEVELS
 
-RESPONSE_METHODS = ("callback", "timestamp")
 BUILT_IN = ("beijing",)
 
 
@@ -126,164 +126,212 @@ class Profile:
         return replace(self, scoring=replace(self.scoring, weight_set=name))
 
 
+PROFILE_SCHEMA_FILE = "profile.schema.json"
+
+
 def load_profile(name_or_path: Profile | str | Path | None = None) -> Profile:
     """Load a built-in profile by name (default: beijing) or a profile TOML file by path; a
-    Profile is returned as it is, so every library call takes any of the three."""
+    Profile is returned as it is, so every library call takes any of the three.
+
+    A file is checked against the published profile schema and jiesu's own rules; the first
+    problem is the ProfileError's message (``profile_problems`` lists them all). Built-in profiles
+    are checked by the test suite instead, so loading them costs no schema validation.
+    """
     if isinstance(name_or_path, Profile):
         return name_or_path
     if name_or_path is None or str(name_or_path) in BUILT_IN:
         name = str(name_or_path or "beijing")
         text = resources.files("jiesu").joinpath("profiles", f"{name}.toml").read_text("utf-8")
-        source = f"built-in:{name}"
-    else:
-        path = Path(name_or_path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ProfileError(
-                f"profile {str(path)!r} not found: give a TOML file or a built-in name ({', '.join(BUILT_IN)})"
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ProfileError(f"cannot read profile {str(path)!r}: {exc.__class__.__name__}") from None
-        source = str(path)
+        return build_profile(loads_toml(text), f"built-in:{name}")  # tomllib.loads, cached (jiesu.cache)
+    path = Path(name_or_path)
+    data = read_profile_file(path)
+    problems = profile_problems(data)
+    if problems:
+        more = f" (and {len(problems) - 1} more problems: run `jiesu profile check {path}`)" if len(problems) > 1 else ""
+        raise ProfileError(f"profile {path}: {problems[0]}{more}")
+    return build_profile(data, str(path))
+
+
+def _profile_text(path: Path) -> str:
     try:
-        data = loads_toml(text)  # tomllib.loads, cached as JSON: start-up (jiesu.cache)
+        return path.read_text(encoding="utf-8-sig")  # a byte-order mark is allowed
+    except FileNotFoundError:
+        raise ProfileError(
+            f"profile {str(path)!r} not found: give a TOML file or a built-in name ({', '.join(BUILT_IN)})"
+        ) from None
+    except IsADirectoryError:
+        raise ProfileError(f"profile {str(path)!r} is a folder, not a TOML file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"cannot read profile {str(path)!r}: {exc.__class__.__name__}") from None
+
+
+def read_profile_file(path: Path) -> dict[str, Any]:
+    """A profile file's TOML; ProfileError when it cannot be read or is not TOML."""
+    try:
+        return loads_toml(_profile_text(path))
     except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(f"profile {source}: not valid TOML ({exc})") from None
-    return parse_profile(data, source)
+        raise ProfileError(f"profile {path}: not valid TOML ({exc})") from None
 
 
-def _need(d: dict[str, Any], key: str, where: str, kind: type | tuple[type, ...]) -> Any:
-    if key not in d:
-        raise ProfileError(f"profile {where}: missing {key!r}")
-    value = d[key]
-    if isinstance(value, bool) and kind is not bool and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-        raise ProfileError(f"profile {where}.{key}: expected {_kind(kind)}, got a boolean")
-    if not isinstance(value, kind):
-        raise ProfileError(f"profile {where}.{key}: expected {_kind(kind)}, got {type(value).__name__}")
-    return value
-
-
-def _kind(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(k.__name__ for k in kinds)
-
-
-def _fraction(value: float, where: str) -> float:
-    if not 0 <= value <= 1:
-        raise ProfileError(f"profile {where}: must be between 0 and 1, got {value}")
-    return float(value)
+def check_profile(path: str | Path) -> list[str]:
+    """Every problem of a profile file, one line each (``key.path: what is wrong``); an empty list
+    when it is fine. A file that is not TOML is one problem; one that cannot be read at all raises
+    ProfileError."""
+    try:
+        data = tomllib.loads(_profile_text(Path(path)))
+    except tomllib.TOMLDecodeError as exc:
+        return [f"not valid TOML ({exc})"]
+    return profile_problems(data)
 
 
 def parse_profile(data: dict[str, Any], source: str = "<profile>") -> Profile:
-    """Check a parsed profile and build the Profile; every problem is one clear ProfileError."""
-    num = (int, float)
-    city = _need(data, "city", source, dict)
-    tz = _need(city, "timezone", "city", str)
+    """A Profile from parsed TOML, after every check; ProfileError naming the first problem."""
+    problems = profile_problems(data)
+    if problems:
+        raise ProfileError(f"profile {source}: {problems[0]}")
+    return build_profile(data, source)
+
+
+@lru_cache(maxsize=1)
+def profile_schema() -> dict[str, Any]:
+    """The published profile JSON Schema (draft 2020-12), read from the package."""
+    import json
+
+    return json.loads(resources.files("jiesu").joinpath("schemas", PROFILE_SCHEMA_FILE).read_text("utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _profile_validator() -> Any:
+    """A validator of the profile schema; its ``$ref``s to the case-record schema (levels,
+    exclusion reasons, the code pattern: defined once, there) resolve offline."""
+    import jsonschema
+    from referencing import Registry, Resource
+
+    from .schema import case_record_schema
+
+    cases = case_record_schema()
+    registry = Registry().with_resource(cases["$id"], Resource.from_contents(cases))
+    return jsonschema.Draft202012Validator(profile_schema(), registry=registry)
+
+
+def _key_path(path: Any) -> str:
+    """``units[3].level`` from a JSON path (deque of keys and indices)."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def profile_problems(data: dict[str, Any]) -> list[str]:
+    """Every problem of a parsed profile, one line each (``key.path: what is wrong``): first what
+    the published schema says, then the rules it cannot state. An empty list: the profile is fine."""
+    problems = [f"{_key_path(e.absolute_path)}: {_schema_message(e)}"
+                for e in sorted(_profile_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))]
+    problems += [f"{key}: must be a number, got nan" for key in _not_a_number(data)]  # nan passes every bound
+    if problems:
+        return problems
+    return _rule_problems(data)
+
+
+def _schema_message(err: Any) -> str:
+    """python-jsonschema's message, with the offending value shortened."""
+    msg = err.message.replace(", None]", "]")  # enums shared with the case schema allow null
+    return msg if len(msg) <= 160 else msg[:157] + "..."
+
+
+def _not_a_number(node: Any, path: str = "") -> list[str]:
+    """Keys holding nan (TOML allows it; JSON Schema's bounds cannot catch it; inf breaks them)."""
+    if isinstance(node, float):
+        return [path or "(top level)"] if math.isnan(node) else []
+    if isinstance(node, dict):
+        return [x for k, v in node.items() for x in _not_a_number(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(node, list):
+        return [x for i, v in enumerate(node) for x in _not_a_number(v, f"{path}[{i}]")]
+    return []
+
+
+def _rule_problems(data: dict[str, Any]) -> list[str]:
+    """The rules a JSON Schema cannot state; ``data`` already conforms to the schema."""
+    out: list[str] = []
+    tz = data["city"]["timezone"]
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ProfileError(f"profile city.timezone: unknown time zone {tz!r}") from None
-    limits_raw = _need(data, "time_limits", source, dict)
-    time_limits = {}
-    for rt in REQUEST_TYPES:
-        hours = _need(limits_raw, rt, "time_limits", num)
-        if hours <= 0:
-            raise ProfileError(f"profile time_limits.{rt}: must be positive hours, got {hours}")
-        time_limits[rt] = float(hours)
+        out.append(f"city.timezone: unknown time zone {tz!r} (an IANA name such as Asia/Shanghai)")
+    sc = data["scoring"]
+    if sc["response_method"] == "timestamp" and "response_hours" not in sc:
+        out.append("scoring.response_hours: needed when response_method is timestamp")
+    for name, w in sc["weight_sets"].items():
+        if abs(w["response"] + w["resolution"] + w["satisfaction"] - 1) > 1e-9:
+            out.append(f"scoring.weight_sets.{name}: response, resolution and satisfaction must add up to 1")
+    if sc["weight_set"] not in sc["weight_sets"]:
+        out.append(f"scoring.weight_set: no weight set named {sc['weight_set']!r} "
+                   f"(known: {', '.join(sc['weight_sets'])})")
+    seen: dict[str, int] = {}
+    for i, u in enumerate(data["units"]):
+        if u["id"] in seen:
+            out.append(f"units[{i}].id: {u['id']!r} is already the id of units[{seen[u['id']]}]")
+        seen.setdefault(u["id"], i)
+    districts = {u["id"] for u in data["units"] if u["level"] == "district"}
+    for i, u in enumerate(data["units"]):
+        if u["level"] == "street" and u.get("district") not in districts:
+            out.append(f"units[{i}].district: street {u['id']!r} needs the id of a district unit, got {u.get('district')!r}")
+    codes: dict[str, int] = {}
+    for i, c in enumerate(data["categories"]):
+        if c["code"] in codes:
+            out.append(f"categories[{i}].code: {c['code']!r} is already the code of categories[{codes[c['code']]}]")
+        codes.setdefault(c["code"], i)
+        if c["handler"] not in ("street", "district") and c["handler"] not in seen:
+            out.append(f"categories[{i}].handler: {c['handler']!r} is neither street, district nor a unit id")
+    return out
 
-    sc = _need(data, "scoring", source, dict)
-    method = _need(sc, "response_method", "scoring", str)
-    if method not in RESPONSE_METHODS:
-        raise ProfileError(f"profile scoring.response_method: {method!r} is not one of {', '.join(RESPONSE_METHODS)}")
+
+def build_profile(data: dict[str, Any], source: str) -> Profile:
+    """The Profile of a checked profile (``profile_problems`` found nothing)."""
+    city, sc, rk = data["city"], data["scoring"], data["ranking"]
     rh = sc.get("response_hours", {})
-    response_hours = {rt: float(_need(rh, rt, "scoring.response_hours", num)) for rt in REQUEST_TYPES} if method == "timestamp" or rh else {}
-    weight_sets = {}
-    for wname, w in _need(sc, "weight_sets", "scoring", dict).items():
-        where = f"scoring.weight_sets.{wname}"
-        if not isinstance(w, dict):
-            raise ProfileError(f"profile {where}: expected a table")
-        ws = Weights(*(_fraction(_need(w, k, where, num), f"{where}.{k}") for k in ("response", "resolution", "satisfaction")))
-        if abs(ws.response + ws.resolution + ws.satisfaction - 1) > 1e-9:
-            raise ProfileError(f"profile {where}: weights must add up to 1")
-        weight_sets[wname] = ws
-    weight_set = _need(sc, "weight_set", "scoring", str)
-    if weight_set not in weight_sets:
-        raise ProfileError(f"profile scoring.weight_set: no weight set named {weight_set!r}")
-    min_scored = _need(sc, "min_scored", "scoring", int)
-    if min_scored < 0:
-        raise ProfileError("profile scoring.min_scored: must be 0 or more")
-    reasons = tuple(sc.get("exclusion_reasons", EXCLUSION_REASONS))
-    bad = [r for r in reasons if r not in EXCLUSION_REASONS]
-    if bad:
-        raise ProfileError(f"profile scoring.exclusion_reasons: unknown reason {bad[0]!r}")
     scoring = Scoring(
-        response_method=method,
-        response_hours=response_hours,
-        basically_satisfied_weight=_fraction(_need(sc, "basically_satisfied_weight", "scoring", num), "scoring.basically_satisfied_weight"),
-        weight_set=weight_set,
-        weight_sets=weight_sets,
-        min_scored=min_scored,
-        exclusion_reasons=reasons,
+        response_method=sc["response_method"],
+        response_hours={rt: float(rh[rt]) for rt in REQUEST_TYPES} if rh else {},
+        basically_satisfied_weight=float(sc["basically_satisfied_weight"]),
+        weight_set=sc["weight_set"],
+        weight_sets={n: Weights(float(w["response"]), float(w["resolution"]), float(w["satisfaction"]))
+                     for n, w in sc["weight_sets"].items()},
+        min_scored=sc["min_scored"],
+        exclusion_reasons=tuple(sc.get("exclusion_reasons", EXCLUSION_REASONS)),
         illustrative=bool(sc.get("illustrative", False)),
     )
-    rk = _need(data, "ranking", source, dict)
-    class_size = _need(rk, "class_size", "ranking", int)
-    if class_size < 1:
-        raise ProfileError("profile ranking.class_size: must be 1 or more")
-    levels = tuple(rk.get("levels", UNIT_LEVELS))
-    for lv in levels:
-        if lv not in UNIT_LEVELS:
-            raise ProfileError(f"profile ranking.levels: unknown level {lv!r}")
-    ranking = Ranking(class_size, levels, int(rk.get("governance_per_residents", 10000)), bool(rk.get("illustrative", False)))
-
-    units = []
-    seen: set[str] = set()
-    for i, u in enumerate(_need(data, "units", source, list)):
-        where = f"units[{i}]"
-        if not isinstance(u, dict):
-            raise ProfileError(f"profile {where}: expected a table")
-        uid = _need(u, "id", where, str)
-        if uid in seen:
-            raise ProfileError(f"profile {where}: duplicate unit id {uid!r}")
-        seen.add(uid)
-        level = _need(u, "level", where, str)
-        if level not in UNIT_LEVELS:
-            raise ProfileError(f"profile {where}: level {level!r} is not one of {', '.join(UNIT_LEVELS)}")
-        pop = u.get("population")
-        if pop is not None and (not isinstance(pop, int) or isinstance(pop, bool) or pop <= 0):
-            raise ProfileError(f"profile {where}.population: must be a positive integer")
-        units.append(Unit(uid, _need(u, "name", where, str), level, u.get("district"), u.get("name_en"), pop))
-    districts = {u.id for u in units if u.level == "district"}
-    for i, u in enumerate(units):
-        if u.level == "street" and u.district not in districts:
-            raise ProfileError(f"profile units[{i}] ({u.id}): street needs the id of a district in 'district'")
-    categories = []
-    for i, c in enumerate(_need(data, "categories", source, list)):
-        where = f"categories[{i}]"
-        if not isinstance(c, dict):
-            raise ProfileError(f"profile {where}: expected a table")
-        handler = _need(c, "handler", where, str)
-        if handler not in ("street", "district") and handler not in seen:
-            raise ProfileError(f"profile {where}.handler: {handler!r} is neither street, district nor a unit id")
-        tl = c.get("time_limit_hours")
-        categories.append(Category(_need(c, "code", where, str), _need(c, "name", where, str), handler, c.get("name_en"), float(tl) if tl is not None else None))
-    if not categories:
-        raise ProfileError("profile: needs at least one category")
+    ranking = Ranking(rk["class_size"], tuple(rk.get("levels", UNIT_LEVELS)),
+                      int(rk.get("governance_per_residents", 10000)), bool(rk.get("illustrative", False)))
+    units = tuple(Unit(u["id"], u["name"], u["level"], u.get("district"), u.get("name_en"), u.get("population"))
+                  for u in data["units"])
+    categories = tuple(Category(c["code"], c["name"], c["handler"], c.get("name_en"),
+                                float(c["time_limit_hours"]) if "time_limit_hours" in c else None)
+                       for c in data["categories"])
     return Profile(
-        id=_need(city, "id", "city", str),
-        name=_need(city, "name", "city", str),
+        id=city["id"],
+        name=city["name"],
         name_en=city.get("name_en"),
-        timezone=tz,
+        timezone=city["timezone"],
         language=city.get("language", "en"),
         source=source,
-        time_limits=time_limits,
+        time_limits={rt: float(data["time_limits"][rt]) for rt in REQUEST_TYPES},
         scoring=scoring,
         ranking=ranking,
-        categories=tuple(categories),
-        units=tuple(units),
+        categories=categories,
+        units=units,
         raw=data,
     )
+
+
+def write_profile(data: dict[str, Any]) -> str:
+    """A profile as TOML text (tomli-w); it is checked first, so a broken profile is never written."""
+    import tomli_w
+
+    problems = profile_problems(data)
+    if problems:
+        raise ProfileError(f"profile to write: {problems[0]}")
+    return tomli_w.dumps(data)
 
 
 def profile_summary(profile: Profile) -> dict[str, Any]:

@@ -1,15 +1,18 @@
-"""`jiesu profile`: look at city profiles."""
+"""`jiesu profile`: show and check city profiles."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from .common import call
+from ..safe import mask, printable
+from .common import call, message
 from .options import ProfileOpt
 
-app = typer.Typer(help="Show city profiles (units, categories, time limits, weights, ranking rules).", no_args_is_help=True)
+app = typer.Typer(help="Show and check city profiles (units, categories, time limits, weights, ranking rules).",
+                  no_args_is_help=True)
 
 
 @app.command("show")
@@ -35,3 +38,23 @@ def show(
     from ..render_profile import profile_text
 
     typer.echo(profile_text(summary))
+
+
+@app.command("check")
+def check(
+    files: Annotated[list[Path], typer.Argument(help="Profile TOML files.", show_default=False)],
+) -> None:
+    """Check profile files against the published profile schema (schemas/profile.schema.json) and
+    jiesu's rules: one line per problem, naming the key. Exit 0 all fine, 1 problems found, 3 a
+    file cannot be read."""
+    from ..profile import check_profile
+
+    found = 0
+    for path in files:
+        problems = call(check_profile, path)
+        found += len(problems)
+        for problem in problems:
+            typer.echo(printable(mask(f"{path}: {problem}")))
+        if not problems:
+            message(printable(mask(f"{path}: ok")))
+    raise typer.Exit(1 if found else 0)
