@@ -176,10 +176,13 @@ def test_naive_times_are_converted_exactly_and_daylight_saving_gaps_refused():
     for zone in ("Asia/Shanghai", "UTC", "America/New_York", "Asia/Kolkata"):
         expected = pc.assume_timezone(arr, zone).cast(pa.int64())
         assert naive_to_utc(arr, zone).cast(pa.int64()).equals(expected), zone
-    with_null = pa.array([None, *stamps.astype(np.int64).tolist()], pa.timestamp("ms"))
+    with_null = pa.array([None, *(stamps.astype(np.int64) // 1000).tolist()], pa.timestamp("ms"))
     got = naive_to_utc(with_null, "Asia/Shanghai")
     assert got.type == pa.timestamp("ms", tz="UTC") and got.null_count == 1
     assert got[1].value == with_null[1].value - 8 * 3_600_000
+    sliced = naive_to_utc(with_null.slice(1), "Asia/Shanghai")  # an array that starts at an offset
+    assert sliced.cast(pa.int64()).equals(got.slice(1).cast(pa.int64())) and sliced.null_count == 0
+    assert naive_to_utc(with_null.slice(0, 2), "Asia/Shanghai").to_pylist() == got.slice(0, 2).to_pylist()
     gap = pa.array(np.array(["2024-03-10T02:30:00"], "datetime64[us]").astype(np.int64), pa.timestamp("us"))
     with pytest.raises(InputError):
         naive_to_utc(gap, "America/New_York")

@@ -143,14 +143,19 @@ def naive_to_utc(arr: pa.Array, zone: str) -> pa.Array:
         return arr.view(utc)
     values = fixed_values(arr, np.int64)
     valid = validity(arr)
-    present = values if valid is None else values[valid]
+    top = np.iinfo(np.int64)
+    low = int(values.min(where=valid, initial=top.max)) if valid is not None else int(values.min())
+    high = int(values.max(where=valid, initial=top.min)) if valid is not None else int(values.max())
     per_s = _PER_SECOND[unit]
     day = 24 * _HOUR_S
-    lo, hi = int(present.min()) // per_s // day, int(present.max()) // per_s // day
+    lo, hi = low // per_s // day, high // per_s // day
     offset = _fixed_offset(zone, lo, hi) if hi - lo < 366 * 20 else None
     if offset is not None:  # no daylight saving over the data: one subtraction
         shifted = values - np.int64(offset * per_s)
-        nulls = None if valid is None else pa.py_buffer(np.packbits(valid, bitorder="little"))
+        if valid is None or arr.offset == 0:  # the validity bitmap as it is
+            nulls = arr.buffers()[0] if valid is not None else None
+        else:
+            nulls = pa.py_buffer(np.packbits(valid, bitorder="little"))
         return pa.Array.from_buffers(utc, len(arr), [nulls, pa.py_buffer(shifted)], arr.null_count)
     import pyarrow.compute as pc
 
