@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .arrays import bits, fixed_values, integer_values, validity
 from .errors import ArgumentError
@@ -199,6 +198,8 @@ class _Dict:
     def __init__(self, col: pa.ChunkedArray | pa.Array) -> None:
         arr = _array(col)
         if not pa.types.is_dictionary(arr.type):
+            import pyarrow.compute as pc  # text formats only: Parquet code fields are dictionaries
+
             arr = pc.dictionary_encode(arr.cast(pa.string()) if pa.types.is_null(arr.type) else arr)
             arr = _array(arr)
         self.values: list[str | None] = arr.dictionary.to_pylist()

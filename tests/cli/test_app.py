@@ -82,3 +82,10 @@ def test_validating_a_small_file_imports_only_what_it_needs():
     # without notices, python-jsonschema when no sample needs explaining, Dask: none is needed
     for name in ("pydantic", "pandas", "tabulate", "jsonschema", "dask", "rich", "duckdb"):
         assert name not in mods, name
+
+
+def test_scoring_parquet_needs_neither_arrow_compute_nor_the_text_readers():
+    mods = _modules_after(["score", str(ROOT / "fixtures" / "writers" / "pyarrow.parquet"), "--format", "csv"])
+    assert "jiesu.scoring" in mods
+    for name in ("pyarrow.compute", "jiesu.io.json_reader", "jiesu.io.csv_reader", "pydantic", "pandas"):
+        assert name not in mods, name

@@ -19,7 +19,6 @@ from .parquet_reader import (
     normalize,
     open_parquet,
 )
-from .raw import iter_raw
 from .sources import Source
 
 T = TypeVar("T")
@@ -49,6 +48,8 @@ def iter_cases(sources: Sequence[Source], columns: Sequence[str], batch_rows: in
             except (pa.ArrowInvalid, OSError) as exc:
                 raise InputError(f"{source.path}: cannot read as PARQUET: {brief(exc)}") from None
         else:
+            from .raw import iter_raw  # the text readers, only for text inputs
+
             for raw in iter_raw(source, batch_rows):
                 problems = [f for f in raw.type_errors if f in columns]
                 if problems or raw.bad_rows:
@@ -84,7 +85,8 @@ def canonical(table: pa.Table, columns: Sequence[str], kinds: dict[str, str], so
                 if not pa.types.is_timestamp(t):
                     col = col.cast(pa.timestamp("us", tz="UTC"))
                 elif t.tz != "UTC":  # the same instants: only the type changes (no copy)
-                    col = col.cast(pa.timestamp(t.unit, tz="UTC"))
+                    utc = pa.timestamp(t.unit, tz="UTC")
+                    col = pa.chunked_array([c.view(utc) for c in col.chunks], type=utc)
             elif kind == "boolean" and not pa.types.is_boolean(col.type):
                 col = col.cast(pa.bool_())
             elif kind == "integer" and not pa.types.is_int64(col.type):
