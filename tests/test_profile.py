@@ -30,8 +30,9 @@ def test_beijing_profile_has_every_real_district_and_street():
         districts = {r["code"]: r["name"] for r in csv.DictReader(f)}
     with open(REF / "streets.csv", encoding="utf-8") as f:
         streets = {r["code"]: (r["name"], r["district_code"]) for r in csv.DictReader(f)}
-    assert {u.id: u.name for u in p.units_of_level("district")} == districts
-    assert {u.id: (u.name, u.district) for u in p.units_of_level("street")} == streets
+    # 经开区 (a township-level entry of 大兴) is at district tier; every entry stays a case location
+    assert {u.id: u.name for u in p.units_of_level("district")} == {**districts, "110115403": "北京经济技术开发区"}
+    assert {u.id: (u.name, u.district) for u in p.places} == streets
     assert p.timezone == "Asia/Shanghai"
 
 

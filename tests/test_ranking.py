@@ -177,3 +177,29 @@ def test_class_tables_order_each_class_in_its_own_sense(city):
     assert [r["unit"] for r in tables["rectification"]] == ["S11"]
     assert [r["unit"] for r in tables["improving"]] == ["S11"]
     assert [r["unit"] for r in tables["governance"]] == ["S22"]
+
+
+def test_improving_never_takes_a_unit_whose_composite_fell_or_stayed():
+    p = street_city(4, class_size=3, min_scored=5)
+    prev = MONTH - 1
+    agg = agg_of({
+        (MONTH, "X00"): counts(10, 10, 10, 10), (prev, "X00"): counts(10, 10, 9, 10),   # +5
+        (MONTH, "X01"): counts(10, 10, 8, 8), (prev, "X01"): counts(10, 10, 2, 2),      # +54
+        (MONTH, "X02"): counts(10, 10, 7, 7), (prev, "X02"): counts(10, 10, 7, 7),      # 0: no gain
+        (MONTH, "X03"): counts(10, 10, 5, 5), (prev, "X03"): counts(10, 10, 6, 6),      # a loss
+    })
+    rows = by_unit(rank_rows(agg, p, MONTH, "street"))
+    # three places, but only two units gained
+    assert sorted(u for u, r in rows.items() if "improving" in r["classes"]) == ["X00", "X01"]
+
+
+def test_governance_counts_raw_requests_when_only_some_units_have_a_population():
+    agg = agg_of({(MONTH, "X00"): counts(10, 10, 10, 10, requests=30),
+                  (MONTH, "X01"): counts(10, 10, 10, 10, requests=50)})
+    some = street_city(2, class_size=1)
+    some = dataclasses.replace(some, units=tuple(
+        dataclasses.replace(u, population=100) if u.id == "X01" else u for u in some.units))
+    # raw counts: X01 (50) leads X00 (30); dividing only X01 by its population would put X00 first
+    rows = rank_rows(agg, some, MONTH, "street")
+    assert [r["unit"] for r in rows if "governance" in r["classes"]] == ["X01"]
+    assert [r["unit"] for r in class_tables(rows, some)["governance"]] == ["X01"]

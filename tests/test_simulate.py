@@ -134,6 +134,30 @@ def test_beijing_volume_and_dispatched_share_match_the_published_figures(beijing
     assert dispatched == summary["dispositions"]["dispatched"]
 
 
+def test_summary_rates_are_the_records_rates_as_score_counts_them(beijing, tmp_path_factory) -> None:
+    """The three rates of the summary, recomputed from the records with plain pyarrow (the rules of
+    docs/scoring.md, the profile's exclusion reasons and basically-satisfied weight), and by score."""
+    summary, t, _ = beijing
+    profile = load_profile("beijing")
+    s = lambda col: t[col].cast(pa.string()) if pa.types.is_dictionary(t[col].type) else t[col]
+    dispatched = pc.equal(s("disposition"), "dispatched")
+    removed = pc.and_(pc.fill_null(t["excluded"], False),
+                      pc.is_in(s("exclusion_reason"), value_set=pa.array(list(profile.scoring.exclusion_reasons))))
+    scored = pc.and_(pc.and_(dispatched, pc.fill_null(t["callback_valid"], False)), pc.invert(pc.fill_null(removed, False)))
+    n = pc.sum(scored).as_py()
+    yes = lambda col: pc.sum(pc.and_(scored, pc.fill_null(t[col], False))).as_py()
+    sat = lambda v: pc.sum(pc.and_(scored, pc.fill_null(pc.equal(s("satisfaction"), v), False))).as_py()
+    w = profile.scoring.basically_satisfied_weight
+    want = {"response_rate": yes("contacted") / n, "resolution_rate": yes("resolved") / n,
+            "satisfaction_rate": (sat("satisfied") + w * sat("basically_satisfied")) / n}
+    cb = summary["callback"]
+    assert cb["scored"] == n
+    for k, v in want.items():
+        assert cb[k] == pytest.approx(v, abs=1e-6)
+    assert sat("basically_satisfied") > 1000  # the weight matters here
+    assert cb["satisfaction_rate"] != pytest.approx((sat("satisfied") + sat("basically_satisfied")) / n, abs=1e-4)
+
+
 def _seconds(col: pa.ChunkedArray, origin: int) -> np.ndarray:
     return col.cast(pa.int64()).to_numpy(zero_copy_only=False) / 1e6 - origin
 
@@ -154,26 +178,45 @@ def test_littles_law_holds_for_every_unit(beijing) -> None:
     z = _seconds(z, origin)
     unit = t["unit"].combine_chunks()
     codes = unit.indices.to_numpy()
-    big_l, lam, w, count = littles_law(codes, a, z, 7 * DAY, days * DAY, len(unit.dictionary))
+    lo, hi = 7 * DAY, days * DAY
+    n_units = len(unit.dictionary)
+    # independently of jiesu: sweep each unit's arrivals (+1) and closings (-1) in time order and
+    # integrate the number of open cases over the window [lo, hi)
+    ev_unit = np.concatenate([codes, codes])
+    ev_time = np.concatenate([a, z])
+    ev_step = np.concatenate([np.ones(len(a)), -np.ones(len(z))])
+    order = np.lexsort((ev_time, ev_unit))
+    ev_unit, ev_time, ev_step = ev_unit[order], ev_time[order], ev_step[order]
+    open_after = np.cumsum(ev_step)
+    first = np.r_[True, ev_unit[1:] != ev_unit[:-1]]
+    open_after -= np.repeat(np.r_[0, open_after[:-1]][first], np.diff(np.r_[np.flatnonzero(first), len(ev_unit)]))
+    nxt = np.r_[ev_time[1:], hi]
+    nxt[np.r_[first[1:], True]] = hi  # the last event of a unit runs to the window's end
+    span = np.clip(nxt, lo, hi) - np.clip(ev_time, lo, hi)
+    area = np.bincount(ev_unit, weights=open_after * span, minlength=n_units)
+    big_l = area / (hi - lo)
+    inside = (a >= lo) & (a < hi)
+    count = np.bincount(codes[inside], minlength=n_units)
+    lam = count / (hi - lo)
+    w = np.divide(np.bincount(codes[inside], weights=(z - a)[inside], minlength=n_units), count,
+                  out=np.zeros(n_units), where=count > 0)
     seen = count > 0
-    assert seen.sum() >= 380  # every unit that receives cases
+    # every unit that receives cases: 17 district-tier units (16 districts and 经开区), 343 streets
+    # and townships (the five other zones send their cases to their districts) and the named handlers
+    profile = load_profile("beijing")
+    named = {c.handler for c in profile.categories} - {"street", "district"}
+    assert seen.sum() == 17 + 343 + len(named) == 378
     ratio = big_l[seen] / (lam[seen] * w[seen])
     worst = int(np.argmax(np.abs(ratio - 1)))
     assert np.all(np.abs(ratio - 1) < 0.10), (unit.dictionary[np.flatnonzero(seen)[worst]], ratio[worst])
     assert abs(big_l[seen].sum() / (lam[seen] * w[seen]).sum() - 1) < 0.01
-    # the occupancy was integrated independently, event by event, for one unit
-    u0 = np.flatnonzero(seen)[0]
-    times = np.concatenate([a[codes == u0], z[codes == u0]])
-    steps = np.concatenate([np.ones((codes == u0).sum()), -np.ones((codes == u0).sum())])
-    order = np.argsort(times, kind="stable")
-    times, n_in = times[order], np.cumsum(steps[order])
-    lo, hi = 7 * DAY, days * DAY
-    edges = np.clip(np.append(times, hi), lo, hi)
-    area = float((n_in * np.diff(edges)).sum())
-    assert area / (hi - lo) == pytest.approx(big_l[u0], rel=1e-9)
+    # jiesu's helper, which the summary uses, computes the same three figures
+    j_l, j_lam, j_w, j_count = littles_law(codes, a, z, lo, hi, n_units)
+    assert np.array_equal(j_count, count)
+    assert np.allclose(j_l, big_l, rtol=1e-9, atol=1e-12) and np.allclose(j_lam, lam) and np.allclose(j_w, w)
     # the summary reports the same law per unit
     units = {u["unit"]: u for u in summary["units"]}
-    assert len(units) >= 380
+    assert len(units) == 378
     for u in units.values():
         assert abs(u["mean_in_system"] / u["littles_lambda_w"] - 1) < 0.15
 

@@ -83,7 +83,23 @@ def mutations(base: list[dict]) -> dict[str, list]:
     for k in ("contacted", "resolved", "satisfaction"):
         x.pop(k, None)
     out["valid-callback-without-answers"] = r
+    out["time-order-pairs"] = time_order_pairs(copy())
     return out
+
+
+def time_order_pairs(r: list[dict]) -> list[dict]:
+    """Six complete dispatched cases, each breaking exactly one (later, earlier) pair of the
+    time-order check by moving the later field one hour before the earlier one."""
+    from datetime import datetime
+
+    complete = [x for x in r if all(k in x for k in (
+        "answered_at", "dispatched_at", "closed_at", "first_contact_at", "deadline_at", "callback_at"))]
+    pairs = [("answered_at", "received_at"), ("dispatched_at", "received_at"), ("closed_at", "received_at"),
+             ("first_contact_at", "dispatched_at"), ("deadline_at", "dispatched_at"),
+             ("callback_at", "dispatched_at")]
+    for x, (later, earlier) in zip(complete, pairs):
+        x[later] = (datetime.fromisoformat(x[earlier]) - timedelta(hours=1)).isoformat()
+    return r
 
 
 def main() -> None:

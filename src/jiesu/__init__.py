@@ -24,7 +24,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 #: public name -> (module, attribute), imported on first use
-_LAZY: dict[str, tuple[str, str]] = {
+_LAZY = {
     "validate": ("jiesu.validation.engine", "validate"),
     "score": ("jiesu.scoring", "score"),
     "rank": ("jiesu.ranking", "rank"),

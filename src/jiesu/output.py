@@ -2,8 +2,8 @@
 
 Machine formats (csv, json, jsonl, parquet) keep the English keys and raw values (rates as
 fractions 0-1, composite 0-100, empty for "cannot be computed"). Formats for people (table,
-markdown, xlsx, html) use Chinese or English headers, rates as percentages, and say "incomplete"
-where a composite cannot be computed from the data. Only aggregates ever reach this module: no
+markdown, xlsx, html) use Chinese or English headers, unit levels and class names, rates as
+percentages, and say "incomplete" where a composite cannot be computed from the data. Only aggregates ever reach this module: no
 requester's name, phone or address.
 
 Every text value comes from data or a profile, so every one is neutralised for its format
@@ -61,6 +61,16 @@ CLASS_LABELS = {
     "all": ("全部", "all units"),
 }
 WORDS = {"incomplete": ("不完整", "incomplete"), "ranking": ("排名", "ranking"), "composite": ("综合成绩", "composite")}
+#: the unit levels (the case-record schema's ``unit_level``) as people read them: the one table
+#: every heading and cell for people uses
+LEVEL_LABELS = {
+    "street": ("街道乡镇", "street"),
+    "district": ("区", "district"),
+    "department": ("市级部门", "department"),
+    "enterprise": ("市属企业", "enterprise"),
+}
+#: columns whose values are unit levels
+LEVEL_COLUMNS = {"level", "unit_level"}
 
 RATE_COLUMNS = {"response_rate", "resolution_rate", "satisfaction_rate"}
 SCORE_COLUMNS = {"composite", "previous_composite", "change"}
@@ -78,8 +88,18 @@ def class_label(name: str, lang: str) -> str:
     return name if pair is None else pair[0 if lang == "zh" else 1]
 
 
-def _word(key: str, lang: str) -> str:
+def level_label(level: str, lang: str) -> str:
+    """A unit level in the language (街道乡镇, 区, 市级部门, 市属企业); the value itself when unknown."""
+    pair = LEVEL_LABELS.get(level)
+    return level if pair is None else pair[0 if lang == "zh" else 1]
+
+
+def word(key: str, lang: str) -> str:
+    """A word of :data:`WORDS` in the language."""
     return WORDS[key][0 if lang == "zh" else 1]
+
+
+_word = word
 
 
 def needs_file(fmt: str) -> bool:
@@ -109,6 +129,8 @@ def _human(column: str, v: Any, row: Row, lang: str) -> str:
         return ""
     if column == "classes":
         return ", ".join(class_label(c, lang) for c in v)
+    if column in LEVEL_COLUMNS and isinstance(v, str):
+        return level_label(v, lang)
     if column in RATE_COLUMNS:
         return f"{100 * v:.2f}%"
     if column == "change":
@@ -255,6 +277,8 @@ def to_xlsx(rows: Sequence[Row], columns: Sequence[str], *, lang: str = "en",
 def _xlsx_value(column: str, v: Any, row: Row, lang: str) -> Any:
     if column == "classes":
         return ", ".join(class_label(c, lang) for c in v or [])
+    if column in LEVEL_COLUMNS and isinstance(v, str):
+        v = level_label(v, lang)
     if v is None and column == "composite" and _has_cases(row):
         return _word("incomplete", lang)
     return xlsx_text(v) if isinstance(v, str) else v

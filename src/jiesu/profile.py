@@ -30,6 +30,24 @@ class Unit:
     district: str | None = None
     name_en: str | None = None
     population: int | None = None
+    #: "zone": a statistical entry that is not a street or township (a development zone, an
+    #: airport): a valid case location, never ranked at street level
+    kind: str | None = None
+    #: on a district-tier unit: the places (street-column ids) taken into its territory
+    territory: tuple[str, ...] = ()
+
+
+ZONE = "zone"
+
+
+@dataclass(frozen=True)
+class Zones:
+    """Settings for zones below district tier: who handles a case of a street-handled category
+    located in one (``district``: the district-tier unit whose territory it lies in; ``zone``: the
+    zone's own unit, at street tier)."""
+
+    dispatch: str = "district"
+    illustrative: bool = False
 
 
 @dataclass(frozen=True)
@@ -86,6 +104,7 @@ class Profile:
     categories: tuple[Category, ...]
     units: tuple[Unit, ...]
     raw: dict[str, Any] = field(repr=False, compare=False)
+    zones: Zones = Zones()
 
     @cached_property
     def unit_by_id(self) -> dict[str, Unit]:
@@ -98,13 +117,36 @@ class Profile:
     def units_of_level(self, level: str) -> list[Unit]:
         return [u for u in self.units if u.level == level]
 
+    def ranked_units(self, level: str) -> list[Unit]:
+        """The units the ranking of ``level`` lists: every unit of the level, except zones at
+        street level (they are not streets or townships)."""
+        return [u for u in self.units if u.level == level and not (level == "street" and u.kind == ZONE)]
+
     @cached_property
     def district_ids(self) -> frozenset[str]:
+        """The ids a case's ``district`` may name: the district-tier units."""
         return frozenset(u.id for u in self.units if u.level == "district")
 
     @cached_property
+    def places(self) -> tuple[Unit, ...]:
+        """The units a case's ``street`` may name: street-level units and zones, in profile order."""
+        return tuple(u for u in self.units if u.level == "street" or u.kind == ZONE)
+
+    @cached_property
     def street_ids(self) -> frozenset[str]:
-        return frozenset(u.id for u in self.units if u.level == "street")
+        """The ids a case's ``street`` may name (:attr:`places`)."""
+        return frozenset(u.id for u in self.places)
+
+    @cached_property
+    def territory_of(self) -> dict[str, str]:
+        """The district-tier unit whose territory each place and each district-tier unit lies in:
+        a district-tier unit is its own; a place listed in a unit's ``territory`` is that unit's;
+        any other place is its district's (a place that is itself at district tier: its own)."""
+        out = {u.id: u.id for u in self.units if u.level == "district"}
+        claimed = {p: u.id for u in self.units if u.level == "district" for p in u.territory}
+        for u in self.places:
+            out[u.id] = claimed.get(u.id) or (u.id if u.level == "district" else u.district or u.id)
+        return out
 
     @property
     def zone(self) -> ZoneInfo:
@@ -276,6 +318,10 @@ def _rule_problems(data: dict[str, Any]) -> list[str]:
     for i, u in enumerate(data["units"]):
         if u["level"] == "street" and u.get("district") not in districts:
             out.append(f"units[{i}].district: street {u['id']!r} needs the id of a district unit, got {u.get('district')!r}")
+        elif u.get("kind") == ZONE and (u["district"] not in districts or u["district"] == u["id"]):
+            out.append(f"units[{i}].district: zone {u['id']!r} needs the id of the district unit it lies in, "
+                       f"got {u['district']!r}")
+    out += _territory_problems(data["units"], districts)
     codes: dict[str, int] = {}
     for i, c in enumerate(data["categories"]):
         if c["code"] in codes:
@@ -283,6 +329,26 @@ def _rule_problems(data: dict[str, Any]) -> list[str]:
         codes.setdefault(c["code"], i)
         if c["handler"] not in ("street", "district") and c["handler"] not in seen:
             out.append(f"categories[{i}].handler: {c['handler']!r} is neither street, district nor a unit id")
+    return out
+
+
+def _territory_problems(units: list[dict[str, Any]], districts: set[str]) -> list[str]:
+    """A territory names places (street-level units or zones), none claimed twice, and no other
+    district-tier unit (a unit at district tier has its own territory)."""
+    out: list[str] = []
+    places = {u["id"] for u in units if u["level"] == "street" or u.get("kind") == ZONE}
+    owner: dict[str, int] = {}
+    for i, u in enumerate(units):
+        for j, place in enumerate(u.get("territory", ())):
+            key = f"units[{i}].territory[{j}]"
+            if place not in places:
+                out.append(f"{key}: {place!r} is not the id of a street or zone unit")
+            elif place in districts and place != u["id"]:
+                out.append(f"{key}: {place!r} is a unit of district tier with a territory of its own")
+            elif place in owner:
+                out.append(f"{key}: {place!r} is already in the territory of units[{owner[place]}]")
+            else:
+                owner[place] = i
     return out
 
 
@@ -303,8 +369,11 @@ def build_profile(data: dict[str, Any], source: str) -> Profile:
     )
     ranking = Ranking(rk["class_size"], tuple(rk.get("levels", UNIT_LEVELS)),
                       int(rk.get("governance_per_residents", 10000)), bool(rk.get("illustrative", False)))
-    units = tuple(Unit(u["id"], u["name"], u["level"], u.get("district"), u.get("name_en"), u.get("population"))
+    units = tuple(Unit(u["id"], u["name"], u["level"], u.get("district"), u.get("name_en"), u.get("population"),
+                       u.get("kind"), tuple(u.get("territory", ())))
                   for u in data["units"])
+    zn = data.get("zones", {})
+    zones = Zones(zn.get("dispatch", "district"), bool(zn.get("illustrative", False)))
     categories = tuple(Category(c["code"], c["name"], c["handler"], c.get("name_en"),
                                 float(c["time_limit_hours"]) if "time_limit_hours" in c else None)
                        for c in data["categories"])
@@ -321,6 +390,7 @@ def build_profile(data: dict[str, Any], source: str) -> Profile:
         categories=categories,
         units=units,
         raw=data,
+        zones=zones,
     )
 
 
@@ -365,5 +435,11 @@ def profile_summary(profile: Profile) -> dict[str, Any]:
             "class_size": rk.class_size,
             "levels": list(rk.levels),
             "governance_per_residents": rk.governance_per_residents,
+        },
+        "ranked_units": {lv: len(profile.ranked_units(lv)) for lv in rk.levels},
+        "zones": {
+            "illustrative": profile.zones.illustrative,
+            "ids": [u.id for u in profile.units if u.kind == ZONE],
+            "dispatch": profile.zones.dispatch,
         },
     }

@@ -2,11 +2,15 @@
 
 Rules (profile settings where the public record is silent; see ``docs`` in the report):
 
-- Units: those of the level in the profile (names come from the profile). Cases handled by units
-  the profile does not list are not ranked (``jiesu validate`` reports them).
-- Level ``district`` is territorial: a district is scored on every case located in it (``district``
-  column; when that is empty, where its handler lies) and handled by the district itself or by one
-  of its streets. Other levels are scored on the cases they handle (``unit``).
+- Units: those of the level in the profile (names come from the profile), except zones at street
+  level (``kind = "zone"``: not streets or townships; Beijing ranks 343 of its 349 township-level
+  entries). Cases handled by units the profile does not list are not ranked (``jiesu validate``
+  reports them).
+- Level ``district`` is territorial: a district-tier unit (Beijing: the 16 districts and 经开区) is
+  scored on every case handled by itself or by a street or zone of its territory, unless the case's
+  location says otherwise (its ``street`` lies in another territory, or its ``district`` is neither
+  the unit nor the district the unit's territory is carved out of). Each case has at most one
+  territory, so no case counts twice. Other levels are scored on the cases they handle (``unit``).
 - Requests: dispatched cases counted in the month they were received (same unit/territory rule).
 - Ranked: units with at least ``scoring.min_scored`` scored cases and a complete composite; the
   others are listed after them with ``rank = None``.
@@ -66,7 +70,7 @@ def _top(values: dict[str, Any], size: int, higher_first: bool = True) -> set[st
 
 def rank_rows(agg: Aggregate, profile: Profile, month: int, level: str) -> list[dict[str, Any]]:
     """Rank the profile's units of ``level`` for ``month`` from counts by unit (or territory)."""
-    units = profile.units_of_level(level)
+    units = profile.ranked_units(level)
     min_scored = profile.scoring.min_scored
     size = profile.ranking.class_size
     rows: dict[str, dict[str, Any]] = {}
@@ -120,7 +124,7 @@ def _governance_basis(agg: Aggregate, profile: Profile, month: int, units: Seque
 
 def uses_population(profile: Profile, level: str) -> bool:
     """Whether the governance class of ``level`` is per residents (every unit has a population)."""
-    units = profile.units_of_level(level)
+    units = profile.ranked_units(level)
     return bool(units) and all(u.population for u in units)
 
 

@@ -32,6 +32,14 @@ def profile_text(s: dict[str, Any]) -> str:
         "Ranking" + (MARK if rk["illustrative"] else ""),
         f"  class size: {rk['class_size']}; levels: {', '.join(rk['levels'])}",
     ]
+    if "ranked_units" in s:
+        lines.append("  units ranked: " + ", ".join(f"{n} {lv}" for lv, n in s["ranked_units"].items()))
+    zones = s.get("zones", {})
+    if zones.get("ids"):
+        head = f"Zones: {len(zones['ids'])} places that are not streets or townships, never ranked at street level"
+        dispatch = f"  a street-tier case located in a zone below district tier goes to: {zones['dispatch']}"
+        lines += ["", f"{head}: {', '.join(zones['ids'])}", dispatch + (MARK if zones["illustrative"] else "")]
     if "unit_list" in s:
-        lines += ["", tabulate([[u["id"], u["name"], u["level"], u["district"] or ""] for u in s["unit_list"]], headers=["id", "name", "level", "district"])]
+        lines += ["", tabulate([[u["id"], u["name"], u["level"], u["district"] or "", u.get("kind") or ""]
+                                for u in s["unit_list"]], headers=["id", "name", "level", "district", "kind"])]
     return "\n".join(lines)

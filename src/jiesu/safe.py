@@ -33,17 +33,25 @@ SAMPLE_CHARS = 200
 # (11), a landline with its area code (11-12), any number with a country prefix, an ID number (15,
 # 18). Shorter runs (division codes of 6 and 9 digits, counts, dates) are left alone.
 _DIGIT_RUN = re.compile(r"(?<![0-9])\+?[0-9](?:[0-9]|[ \-](?=[0-9]))*[Xx]?(?![0-9])")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+# bounded repeats keep the search linear in the text's length (an unbounded local part is
+# quadratic on a long run of letters without an @)
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}"
+                    r"\.[A-Za-z]{2,24}")
 MIN_MASKED_DIGITS = 11
+
+
+_NOT_DIGIT = re.compile(r"[^0-9]")
+_DIGIT_OR_X = re.compile(r"[0-9Xx]")
 
 
 def _mask_run(m: re.Match[str]) -> str:
     run = m.group(0)
-    digits = [i for i, ch in enumerate(run) if ch.isdigit() or ch in "Xx"]
-    if sum(ch.isdigit() for ch in run) < MIN_MASKED_DIGITS:
+    if len(_NOT_DIGIT.sub("", run)) < MIN_MASKED_DIGITS:
         return run
-    hidden = set(digits[3:-2])
-    return "".join("*" if i in hidden else ch for i, ch in enumerate(run))
+    marks = [d.start() for d in _DIGIT_OR_X.finditer(run, 0, 8)][:3]  # the first three digits stay
+    tail = [d.start() for d in _DIGIT_OR_X.finditer(run, max(0, len(run) - 8))][-2:]  # and the last two
+    lo, hi = marks[-1] + 1, tail[0]
+    return run[:lo] + _DIGIT_OR_X.sub("*", run[lo:hi]) + run[hi:]
 
 
 def _mask_email(m: re.Match[str]) -> str:
@@ -69,7 +77,9 @@ def shown(value: Any, limit: int = SAMPLE_CHARS) -> str | None:
     """A data value as it may be shown in a sample or message: text, masked, clipped, printable."""
     if value is None:
         return None
-    return printable(clip(mask(str(value)), limit))
+    text = str(value)
+    # cut first (a long value costs nothing more), with room so a number at the cut is still masked
+    return printable(clip(mask(text[: limit + 64]), limit))
 
 
 # --------------------------------------------------------------------------------- detection

@@ -45,7 +45,7 @@ from .progress import ProgressCallback
 
 #: the grouping keys ``score --by`` accepts (columns of the case record)
 BY_KEYS = ("unit", "street", "district", "category", "unit_level")
-#: internal key for ``rank --level district``: the district, territorially (see ``_territory``)
+#: internal key for ``rank --level district``: the district-tier unit, territorially (see ``Scorer._keys``)
 TERRITORY = "territory"
 
 #: integer counts kept per (month, key); ``*_known`` count scored cases that carry the answer,
@@ -280,9 +280,13 @@ class Scorer:
         self.timestamp_method = profile.scoring.response_method == "timestamp"
         self.reasons = frozenset(profile.scoring.exclusion_reasons)
         self.aggregate = Aggregate(by)
-        # territorial district: a district's own id, a street's district (other units: none)
-        self._handler_district = {u.id: (u.id if u.level == "district" else u.district)
-                                  for u in profile.units if u.level in ("district", "street")}
+        # territorial district (see ``_keys``): the district-tier unit whose territory a district-tier
+        # unit, a street or a zone lies in; a territory carved out of a district also accepts that
+        # district in the ``district`` column
+        self._territory = profile.territory_of
+        self._places = profile.street_ids
+        self._districts = profile.district_ids
+        self._carved_from = {u.id: u.district for u in profile.units if u.level == "district" and u.district}
 
     @property
     def columns(self) -> list[str]:
@@ -290,7 +294,7 @@ class Scorer:
         cols = ["callback_at", "disposition", "callback_valid", "excluded", "exclusion_reason",
                 "resolved", "satisfaction"]
         cols += ["request_type", "dispatched_at", "first_contact_at"] if self.timestamp_method else ["contacted"]
-        cols += ["unit", "district"] if self.by == TERRITORY else [self.by]
+        cols += ["unit", "district", "street"] if self.by == TERRITORY else [self.by]
         if self.with_requests:
             cols.append("received_at")
         return list(dict.fromkeys(cols))
@@ -301,16 +305,24 @@ class Scorer:
         if self.by != TERRITORY:
             col = _Dict(table.column(self.by))
             return col.lookup(agg.key_ids([*col.values, None]), rows)
-        # territory: handled by a district or one of its streets, and located in that district
-        # (a case with no district given is taken to lie where its handler is)
-        unit, place = _Dict(table.column("unit")), _Dict(table.column("district"))
+        # territory: the district-tier unit T whose territory the handler lies in (T itself, a street
+        # or a zone of T), when the location does not say otherwise: the street (if given) lies in
+        # T, and the district (if given) is T or the district T is carved out of (经开区: 大兴).
+        # A value the profile does not know lies in no territory. One key per case: never counted twice.
+        unit, street, place = _Dict(table.column("unit")), _Dict(table.column("street")), _Dict(table.column("district"))
 
         def gid(d: str | None, none: int) -> int:
             return none if d is None else int(agg.key_ids([d])[0])
 
-        h = unit.lookup(unit.table(lambda v: gid(self._handler_district.get(v), -1), np.int64), rows)
-        loc = place.lookup(place.table(lambda v: gid(v, -2), np.int64), rows)
-        return np.where((h >= 0) & ((loc == -2) | (loc == h)), h, -1)
+        territory, carved = self._territory, self._carved_from
+        h = unit.lookup(unit.table(lambda v: gid(territory.get(v), -1), np.int64), rows)
+        hp = unit.lookup(unit.table(lambda v: gid(carved.get(territory.get(v, "")), -4), np.int64), rows)
+        st = street.lookup(street.table(
+            lambda v: -2 if v is None else gid(territory[v], -3) if v in self._places else -3, np.int64), rows)
+        dc = place.lookup(place.table(lambda v: -2 if v is None else gid(v, -3) if v in self._districts else -3,
+                                      np.int64), rows)
+        ok = (h >= 0) & ((st == -2) | (st == h)) & ((dc == -2) | (dc == h) | (dc == hp))
+        return np.where(ok, h, -1)
 
     def _contact_state(self, table: pa.Table) -> np.ndarray:
         """0 no, 1 yes, 2 unknown for every row, as uint8."""

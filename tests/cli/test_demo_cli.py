@@ -27,7 +27,7 @@ def test_demo_cli_prints_the_ranking(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "validation: valid" in result.stderr
     lines = [line for line in result.stdout.splitlines() if line.strip()]
-    assert "ranking" in lines[0]
+    assert "ranking" in lines[0] and "街道乡镇" in lines[0]  # the level in the profile's language
     assert len(lines) == 1 + 2 + 5  # title, header and rule, five rows
     assert (tmp_path / "cases.parquet").exists()
 

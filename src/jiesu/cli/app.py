@@ -64,6 +64,11 @@ def _register(app: "typer.Typer") -> None:
     app.add_typer(import_cmd.app, name="import")
     app.add_typer(profile_cmd.app, name="profile")
 
+    from . import profile_diff_cmd, schema_cmd  # the CI kit's commands
+
+    profile_cmd.app.command("diff", help=profile_diff_cmd.command.__doc__)(profile_diff_cmd.command)
+    app.add_typer(schema_cmd.app, name="schema")
+
 
 def __getattr__(name: str) -> Any:
     if name == "app":

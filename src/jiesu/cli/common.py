@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import typer
 
@@ -23,6 +23,7 @@ from ..errors import (
     ProfileError,
     TooLargeError,
 )
+from ..safe import printable
 
 T = TypeVar("T")
 
@@ -94,13 +95,16 @@ def emit(text: str | bytes, output: str | None) -> None:
 
 
 class ProgressBar:
-    """A progress bar on stderr, only when stderr is a terminal; a no-op callback otherwise."""
+    """A progress bar on stderr (Rich's, which ships with typer), only when stderr is a terminal;
+    a no-op callback otherwise. Rich is imported only when a bar is drawn."""
 
     open_bars: ClassVar[list[ProgressBar]] = []
 
     def __init__(self, label: str, total: int | None = None) -> None:
-        self.label, self.total, self.done = label, total, 0
+        self.label, self.total = label, total
         self.active = sys.stderr.isatty()
+        self._bar: Any = None
+        self._task: Any = None
         if self.active:
             ProgressBar.open_bars.append(self)
 
@@ -112,20 +116,30 @@ class ProgressBar:
     def __call__(self, done: int, total: int | None = None) -> None:
         if not self.active:
             return
-        self.done, self.total = max(done, 1), total or self.total
-        if self.total:
-            frac = min(1.0, done / self.total)
-            bar = "#" * int(frac * 30)
-            sys.stderr.write(f"\r{self.label} [{bar:<30}] {frac:6.1%}")
-        else:
-            sys.stderr.write(f"\r{self.label} {done:,}")
-        sys.stderr.flush()
+        self.total = total or self.total
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                Progress,
+                TaskProgressColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            console = Console(file=sys.stderr, no_color=not use_color())
+            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                                 TimeElapsedColumn(), console=console, auto_refresh=False)
+            self._task = self._bar.add_task(printable(self.label), total=self.total)
+            self._bar.start()
+        self._bar.update(self._task, completed=done, total=self.total)
+        self._bar.refresh()
 
     def close(self) -> None:
-        """End the bar's line (once, and only if something was drawn)."""
-        if self.active and self.done:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
+        """End the bar (once, and only if something was drawn): what follows starts on its own line."""
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
         self.active = False
         if self in ProgressBar.open_bars:
             ProgressBar.open_bars.remove(self)

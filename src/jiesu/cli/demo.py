@@ -24,7 +24,7 @@ def command(
     (weights, time limits, class size) are not Beijing's published rules: see `jiesu profile show`.
     """
     from ..demo import run_demo
-    from ..output import render
+    from ..output import level_label, render
     from ..ranking import COLUMNS
     from ..schema import UNIT_LEVELS
 
@@ -45,6 +45,6 @@ def command(
     )
     rows = result.ranking if not top else result.ranking[:top]
     lang = result.profile.language
-    title = f"{result.profile.name} {result.month} {result.level}"
+    title = f"{result.profile.name} {result.month} {level_label(result.level, lang)}"
     typer.echo(f"{title} ranking (composite = 100 × weighted three rates; weights are illustrative)\n")
     typer.echo(render(rows, "table", columns=list(COLUMNS), lang=lang, title=title))

@@ -27,7 +27,7 @@ Generated from the application by `python -m jiesu.cli.docs > cli.md`; do not ed
 
 Messages go to stderr as one line starting with `jiesu: error:`; data goes to stdout. `NO_COLOR`
 turns colour off; progress bars appear only when stderr is a terminal. An unexpected failure prints
-one line without any record data (set `JIESU_DEBUG=1` for the traceback) and exits 3.
+one line without any record data (set `JIESU_DEBUG=1` for the traceback) and exits 3. The\nerror codes are listed at the end of this page.
 """
 
 CSV_RULE = """## How values are read
@@ -64,6 +64,19 @@ def help_text(args: list[str]) -> str:
     return result.stdout.rstrip() + "\n"
 
 
+def error_codes() -> str:
+    """The table of the library's error codes, each with the exit code the command line gives it."""
+    from ..errors import ERRORS
+    from .common import exit_code
+
+    rows = ["## Error codes\n",
+            ("Every error message ends with its code in brackets, e.g. `jiesu: error: x.csv: no such file "
+             "or folder [unreadable-input]`. The library raises the same errors (`jiesu.errors`).\n"),
+            "| code | exit | meaning |", "|---|---|---|"]
+    rows += [f"| `{cls.code}` | {exit_code(cls('x'))} | {cls.meaning} |" for cls in ERRORS]
+    return "\n".join(rows) + "\n"
+
+
 def generate() -> str:
     root = typer.main.get_command(app)
     parts = [INTRO, "## jiesu\n", "```text\n" + help_text([]) + "```\n"]
@@ -71,6 +84,7 @@ def generate() -> str:
         parts.append(f"## jiesu {' '.join(path)}\n")
         parts.append("```text\n" + help_text(path) + "```\n")
     parts.append(CSV_RULE)
+    parts.append(error_codes())
     parts.append("## Validation codes\n")
     parts.append("Every notice `jiesu validate` can emit. Errors make the data invalid (exit 1); warnings do so only with `--strict`.\n")
     parts.append("| code | severity | kind | meaning |\n|---|---|---|---|")

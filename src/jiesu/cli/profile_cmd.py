@@ -31,7 +31,8 @@ def show(
     p = call(load_profile, profile)
     summary = profile_summary(p)
     if units:
-        summary["unit_list"] = [{"id": u.id, "name": u.name, "level": u.level, "district": u.district} for u in p.units]
+        summary["unit_list"] = [{"id": u.id, "name": u.name, "level": u.level, "district": u.district, "kind": u.kind}
+                                for u in p.units]
     if fmt == "json":
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return

@@ -6,19 +6,20 @@ from typing import Annotated
 
 import typer
 
-from .common import ProgressBar, call, emit, use_color
+from .common import EXIT_INVALID, EXIT_OK, ProgressBar, call, emit, use_color
 from .options import NaiveTimezoneOpt, OutputOpt, Paths, ProfileOpt
 
 
 def command(
     paths: Paths,
     profile: ProfileOpt = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Report format: table, json or github (workflow annotations).")] = "table",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="Report format: table, json, github (workflow annotations), junit (JUnit XML) or markdown (a summary).")] = "table",
     max_samples: Annotated[int, typer.Option("--max-samples", min=0, help="Sample rows kept per (code, field).")] = 5,
     encoding: Annotated[str | None, typer.Option("--encoding", help="Text encoding of CSV input; default: detect UTF-8 or GB18030.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
     output: OutputOpt = None,
     naive_timezone: NaiveTimezoneOpt = None,
+    save: Annotated[list[str] | None, typer.Option("--save", metavar="FORMAT:FILE", help="Also write the report in another format to a file (atomically), from the same run; repeatable, e.g. --save json:report.json --save junit:junit.xml.")] = None,
 ) -> None:
     """Check case records against the published schema and the city profile.
 
@@ -30,6 +31,12 @@ def command(
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    saves = []
+    for item in save or []:
+        sfmt, sep, target = item.partition(":")
+        if not sep or not target or sfmt not in FORMATS:
+            raise typer.BadParameter(f"{item!r} is not FORMAT:FILE with FORMAT one of {', '.join(FORMATS)}", param_hint="--save")
+        saves.append((sfmt, target))
     progress = ProgressBar("validating")
     try:
         report = call(validate, paths, profile=profile, max_samples=max_samples, encoding=encoding, strict=strict,
@@ -37,4 +44,6 @@ def command(
     finally:
         progress.close()  # an error message then starts on a line of its own
     emit(render(report, fmt, color=use_color() and fmt == "table" and output is None), str(output) if output else None)
-    raise typer.Exit(report.exit_code)
+    for sfmt, target in saves:
+        emit(render(report, sfmt), target)
+    raise typer.Exit(EXIT_OK if report.valid else EXIT_INVALID)

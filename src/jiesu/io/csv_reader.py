@@ -27,7 +27,9 @@ def raw_csv(source: Source, batch_rows: int) -> Iterator[RawBatch]:
     kinds = field_kinds().kind
     if not header or not any(h in kinds for h in header):
         raise InputError(f"{source.path}: does not look like a case-record CSV (no column of its header is a schema field)")
-    stream = pa.input_stream(str(source.path), compression="detect")
+    raw = pa.OSFile(str(source.path), "rb")  # its position is the progress, compressed or not
+    codec = pa.Codec.detect(str(source.path)) if str(source.path).lower().endswith(".gz") else None
+    stream = pa.CompressedInputStream(raw, codec.name) if codec is not None else raw
     reader = pcsv.open_csv(
         stream,
         read_options=pcsv.ReadOptions(encoding="utf8" if encoding == "utf-8" else encoding,
@@ -44,7 +46,7 @@ def raw_csv(source: Source, batch_rows: int) -> Iterator[RawBatch]:
         table, type_errors = coerce_text_columns(table)
         table = encode_codes(table)
         source.rows += table.num_rows
-        yield RawBatch(source, offset, table, type_errors, position=stream.tell())
+        yield RawBatch(source, offset, table, type_errors, position=raw.tell())
         offset += table.num_rows
 
 

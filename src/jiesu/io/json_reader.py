@@ -165,12 +165,30 @@ def _parse_lines(lines: list[bytes]) -> list[Any]:
     return out
 
 
+def _is_ndjson(path: Path) -> bool:
+    """Whether a .json file is really NDJSON: its first line is a whole JSON object and more lines
+    follow. A file that is one JSON value (an array, a ``{"cases": [...]}`` document on one line or
+    many) is JSON."""
+    with open_binary(path) as fh:
+        first = fh.readline(PIECE_BYTES).lstrip(b"\xef\xbb\xbf").strip()
+        more = fh.read(SNIFF_BYTES).strip()
+    if first[:1] != b"{" or not more:
+        return False
+    try:
+        record = json.loads(first)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(record, dict) and not isinstance(record.get("cases", record.get("records")), list)
+
+
 def raw_json(source: Source, batch_rows: int) -> Iterator[RawBatch]:
-    with open_binary(source.path) as fh:
-        head = fh.read(SNIFF_BYTES).lstrip()
-    if head[:1] == b"{" or head[:3] == b"\xef\xbb\xbf":
+    """A JSON array of records, or a ``{"cases": [...]}`` (or ``"records"``) document; a .json file
+    holding one record per line is read as NDJSON."""
+    if _is_ndjson(source.path):
         yield from raw_ndjson(source, batch_rows)
         return
+    with open_binary(source.path) as fh:
+        head = fh.read(SNIFF_BYTES)
     if b"\x00" in head:
         raise InputError(f"{source.path}: not a text file (it holds NUL bytes); is it really JSON?")
     try:

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
-from ..profile import Profile
+from ..profile import ZONE, Profile, Unit
 from ..schema import CHANNELS, REQUEST_TYPES
 from ..schema import UNIT_LEVELS as LEVELS
 from .queue import HOUR, draw_durations, fifo_starts, piecewise_rates, poisson_arrivals
@@ -32,15 +32,16 @@ def logistic(x: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Directory:
-    """The profile as index arrays: units, streets, districts and each category's handler."""
+    """The profile as index arrays: units, places (streets and zones), districts and each
+    category's handler."""
 
     unit_ids: list[str]
     unit_level: np.ndarray  # index into LEVELS, per unit
-    street_unit: np.ndarray  # unit index of each street
-    street_district: np.ndarray  # district position of each street
+    street_unit: np.ndarray  # unit index of the street-tier handler of each place
+    street_district: np.ndarray  # district position of each place (the case's ``district``)
+    territory_unit: np.ndarray  # unit index of the district-tier unit whose territory each place is in
     district_ids: list[str]
-    district_unit: np.ndarray  # unit index of each district
-    street_ids: list[str]
+    street_ids: list[str]  # the places: a case's ``street``
     categories: list[str]
     handler_kind: np.ndarray  # 0 street, 1 district, 2 a named unit; per category
     handler_unit: np.ndarray  # unit index when kind 2, else -1
@@ -48,24 +49,35 @@ class Directory:
 
     @classmethod
     def of(cls, profile: Profile) -> Directory:
+        """Places are the profile's streets and zones. A street handles its own street-tier cases;
+        a zone at district tier (经开区) handles every case located in it; a zone below district
+        tier sends them to its territory's district-tier unit (``zones.dispatch = "district"``)
+        or handles them itself (``"zone"``). District-tier cases go to the place's territory."""
         unit_ids = [u.id for u in profile.units]
         pos = {u: i for i, u in enumerate(unit_ids)}
-        streets = profile.units_of_level("street")
+        places = profile.places
         district_ids = sorted(profile.district_ids)
         dpos = {d: i for i, d in enumerate(district_ids)}
+        territory = profile.territory_of
         cats = [c.code for c in profile.categories]
         kind = np.array([0 if c.handler == "street" else 1 if c.handler == "district" else 2
                          for c in profile.categories])
         hunit = np.array([pos.get(c.handler, -1) for c in profile.categories])
         limits = np.array([[profile.time_limit_hours(rt, c) for c in cats] for rt in REQUEST_TYPES])
+
+        def street_handler(u: Unit) -> int:
+            if u.level == "street" and u.kind == ZONE and profile.zones.dispatch == "district":
+                return pos[territory[u.id]]
+            return pos[u.id]
+
         return cls(
             unit_ids=unit_ids,
             unit_level=np.array([LEVELS.index(u.level) for u in profile.units]),
-            street_unit=np.array([pos[s.id] for s in streets]),
-            street_district=np.array([dpos[s.district] for s in streets]),
+            street_unit=np.array([street_handler(u) for u in places], dtype=np.int64),
+            street_district=np.array([dpos[u.district or u.id] for u in places], dtype=np.int64),
+            territory_unit=np.array([pos[territory[u.id]] for u in places], dtype=np.int64),
             district_ids=district_ids,
-            district_unit=np.array([pos[d] for d in district_ids]),
-            street_ids=[s.id for s in streets],
+            street_ids=[u.id for u in places],
             categories=cats,
             handler_kind=kind,
             handler_unit=hunit,
@@ -133,8 +145,9 @@ def _choice(rng: np.random.Generator, p: np.ndarray, n: int) -> np.ndarray:
 
 
 def street_weights(scenario: Scenario, d: Directory) -> np.ndarray:
+    """Each place's share of the cases: its territory's ``cases.district_weights`` (default 1)."""
     dw = scenario.get("cases.district_weights")
-    w = np.array([dw.get(d.district_ids[k], 1.0) for k in d.street_district], dtype=float)
+    w = np.array([dw.get(d.unit_ids[k], 1.0) for k in d.territory_unit], dtype=float)
     if w.sum() <= 0:
         w = np.ones_like(w)
     return w / w.sum()
@@ -166,12 +179,11 @@ def expected_unit_load(scenario: Scenario, d: Directory, speed: np.ndarray) -> n
     mass = rate * rt_share[:, None] * disp * cat_w[None, :]  # dispatched cases per hour
     cat_load = (mass * d.limit_hours * p["handling"]["fraction_of_limit"]).sum(axis=0)  # erlangs
     sw = street_weights(scenario, d)
-    dist_w = np.bincount(d.street_district, weights=sw, minlength=len(d.district_ids))
     load = np.zeros(len(d.unit_ids))
     street_total = cat_load[d.handler_kind == 0].sum()
     district_total = cat_load[d.handler_kind == 1].sum()
     np.add.at(load, d.street_unit, street_total * sw)
-    np.add.at(load, d.district_unit, district_total * dist_w)
+    np.add.at(load, d.territory_unit, district_total * sw)
     named = d.handler_kind == 2
     np.add.at(load, d.handler_unit[named], cat_load[named])
     return load * speed
@@ -249,19 +261,20 @@ def simulate_cases(scenario: Scenario, profile: Profile, days: int, seed: int,
     idx = np.flatnonzero(disposition == 1)
     m = idx.size
     rng = rngs["dispatch"]
-    c_cat, c_street, c_dist = category[idx], street[idx], district[idx]
+    c_cat, c_street = category[idx], street[idx]
     kind = d.handler_kind[c_cat]
     first = np.where(kind == 0, d.street_unit[c_street],
-                     np.where(kind == 1, d.district_unit[c_dist], d.handler_unit[c_cat]))
+                     np.where(kind == 1, d.territory_unit[c_street], d.handler_unit[c_cat]))
     first_at = call_end[idx] + rng.exponential(p["disposition"]["dispatch_delay_minutes"] * 60, m)
     objected = rng.random(m) < p["dispatch"]["objection_probability"]
     upheld = objected & (rng.random(m) < p["dispatch"]["upheld_probability"])
     review = rng.exponential(p["dispatch"]["review_hours"] * HOUR, m)
     # redispatch: a street's case goes to its district; anything else to the case's street
     # when a district objected, or to the case's district when a department or enterprise did
+    # (the district: the district-tier unit whose territory the case's place lies in)
     level = d.unit_level[first]
     redirect = np.where(level == LEVELS.index("district"), d.street_unit[c_street],
-                        d.district_unit[c_dist])
+                        d.territory_unit[c_street])
     unit = np.where(upheld, redirect, first)
     dispatched_at = np.where(upheld, first_at + review, first_at)
     queue_arrival = np.where(objected, first_at + review, first_at)

@@ -115,6 +115,7 @@ def _run(paths: Sequence[str | Path], profile: Profile | str | Path | None, max_
         for source, size in zip(sources, sizes):
             starts.append(rows)
             sources_seen.append(source)
+            book.file = str(source.path)
             for batch in prefetch(iter_raw(source, batch_rows, columns_to_check(source))):
                 invalid = _check_batch(batch, prof, book)
                 if schema_invalid_rows is not None:
@@ -387,4 +388,6 @@ def _report_duplicates(dups: DuplicateFinder, sources: list[Source], starts: lis
         f, r = where(row)
         ff, fr = where(first_row)
         samples.append(Sample(f, r, value, f"same case_id as {ff} row {fr}"))
-    book.add("duplicate-case-id", "case_id", "appears more than once", len(rows), samples)
+    per_source = np.bincount(np.searchsorted(bounds, rows, side="right") - 1, minlength=len(sources))
+    by_file = {str(s.path): int(n) for s, n in zip(sources, per_source.tolist()) if n}
+    book.add("duplicate-case-id", "case_id", "appears more than once", len(rows), samples, by_file=by_file)

@@ -63,6 +63,7 @@ class Notice:
     message: str
     count: int = 0
     samples: list[Sample] = field(default_factory=list)
+    by_file: dict[str, int] = field(default_factory=dict)  # rows per file (paths as shown)
 
 
 @dataclass
@@ -95,9 +96,6 @@ class Report:
     def valid(self) -> bool:
         return self.errors == 0 and not (self.strict and self.warnings)
 
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.valid else 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,8 +122,12 @@ class NoticeBook:
     def __init__(self, max_samples: int) -> None:
         self.max_samples = max_samples
         self.by_key: dict[tuple[str, str | None], Notice] = {}
+        #: the file being checked: the rows of each ``add`` are counted against it, unless
+        #: ``by_file`` says where they are (a check across files)
+        self.file: str | None = None
 
-    def add(self, code: str, field_name: str | None, message: str, count: int, samples: list[Sample]) -> None:
+    def add(self, code: str, field_name: str | None, message: str, count: int, samples: list[Sample],
+            by_file: dict[str, int] | None = None) -> None:
         if count <= 0:
             return
         field_name = shown(field_name)
@@ -134,6 +136,9 @@ class NoticeBook:
         if notice is None:
             notice = self.by_key[key] = Notice(code, CHECKS[code].severity, field_name, message)
         notice.count += count
+        for path, n in (by_file or ({self.file: count} if self.file is not None else {})).items():
+            path = shown(path) or ""
+            notice.by_file[path] = notice.by_file.get(path, 0) + n
         room = self.max_samples - len(notice.samples)
         if room > 0:
             notice.samples.extend(Sample(shown(s.file) or "", s.row, shown(s.value), shown(s.explanation))
