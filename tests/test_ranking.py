@@ -203,3 +203,27 @@ def test_governance_counts_raw_requests_when_only_some_units_have_a_population()
     rows = rank_rows(agg, some, MONTH, "street")
     assert [r["unit"] for r in rows if "governance" in r["classes"]] == ["X01"]
     assert [r["unit"] for r in class_tables(rows, some)["governance"]] == ["X01"]
+
+
+# ---------------------------------------------------------------- classes per level (issue 13)
+
+def _with_classes(city, sizes, exclusive=False):
+    return dataclasses.replace(city, ranking=dataclasses.replace(city.ranking, class_sizes=sizes,
+                                                                 exclusive_classes=exclusive))
+
+
+def test_a_level_has_its_own_class_size(city):
+    three = _with_classes(city, {"street": 3})
+    u = by_unit(rank([CASES], profile=three, month="2024-02", level="street"))
+    # governance per 10,000 residents: S22 20, S11 8, S12 2.5, S21 1 -> the three most
+    assert {k for k, r in u.items() if "governance" in r["classes"]} == {"S22", "S11", "S12"}
+    assert u["S12"]["classes"] == ["advanced", "governance"]  # advanced still capped at half the ranked
+    (m1,) = rank([CASES], profile=three, month="2024-02", level="department")
+    assert m1["classes"] == ["governance"]  # the department level keeps class_size 1
+
+
+def test_exclusive_classes_place_a_unit_once(city):
+    rows = by_unit(rank([CASES], profile=_with_classes(city, {"street": 3}, exclusive=True), month="2024-02",
+                        level="street"))
+    assert {k: r["classes"] for k, r in rows.items()} == {
+        "S12": ["advanced"], "S21": ["advanced"], "S11": ["rectification"], "S22": ["governance"]}

@@ -190,6 +190,85 @@ note = "The four classes are official; the size of each class beyond 'ten' and t
 class_size = 10
 levels = ["street", "district", "department", "enterprise"]
 governance_per_residents = 10000      # used only for units with a population
+exclusive_classes = false             # a unit may be in several classes (e.g. improving and governance)
+
+[ranking.class_sizes]                 # illustrative: ten streets per class is the published practice;
+street = 10                           # the sizes for districts, departments and enterprises are not published
+district = 3
+department = 5
+enterprise = 5
+
+[analysis]
+illustrative = true
+note = "Settings of jiesu topics and jiesu warn. Beijing publishes none: the 10 % decline is a reported outcome, not a rule; the candidate weights are jiesu's."
+decline_threshold = 0.1               # topics track: fell = down by more than 10 % month on month
+top_n = 10                            # topics candidates: persistence = months among the 10 largest categories
+top_streets = 3
+
+[analysis.candidate_weights]
+volume = 0.3
+spread = 0.25
+persistence = 0.15
+unresolved = 0.15
+dissatisfied = 0.1
+repeats = 0.05
+
+[warn]
+illustrative = true
+note = "未诉先办 early warning: how Beijing detects a surge is not published; this is the Farrington-flexible threshold (docs/analysis.md)."
+alpha = 0.001
+baseline = "recent"                   # or "seasonal" once several years of data exist
+recent_periods = 12
+years = 3
+half_window = 1
+min_baseline = 4
+min_count = 5
+
+# The 每月一题 registry. ILLUSTRATIVE examples: the themes echo the kind of problem the 2021 list
+# named, but the codes, the grouping and the mapping onto jiesu's illustrative categories are not
+# Beijing's; a city lists its own problems here.
+[[topics]]
+code = "EX-PROP"
+theme = "住房与物业"
+name = "物业服务管理"
+name_en = "Property management"
+categories = ["PROP-MGMT"]
+lead = "M-ZJW"
+co_units = ["M-CGW"]
+start = "2024-01"
+illustrative = true
+
+[[topics]]
+code = "EX-PARK"
+theme = "交通出行"
+name = "停车管理"
+name_en = "Parking"
+categories = ["URB-PARK"]
+lead = "M-JTW"
+co_units = ["M-GAJ"]
+start = "2024-01"
+illustrative = true
+
+[[topics]]
+code = "EX-HEAT"
+theme = "市政服务"
+name = "冬季供暖"
+name_en = "Winter heating"
+categories = ["UTIL-HEAT"]
+lead = "M-CGW"
+co_units = ["E-HEAT"]
+start = "2024-01"
+illustrative = true
+
+[[topics]]
+code = "EX-NOISE"
+theme = "生态环境"
+name = "噪声扰民"
+name_en = "Noise nuisance"
+categories = ["ENV-NOISE"]
+lead = "M-STHJ"
+start = "2024-01"
+illustrative = true
 
 [zones]
 illustrative = true

@@ -11,6 +11,12 @@ options, ``progress`` last)::
     ranking = jiesu.rank(["cases.parquet"], month="2024-03")    # the monthly ranking, four classes
     summary = jiesu.simulate("beijing-baseline", days=7, output="cases.parquet")
     profile = jiesu.load_profile("beijing")                     # units, categories, rules
+    # the governance loop (jiesu.analysis): 每月一题, 未诉先办, trends, disputes
+    picks = jiesu.topic_candidates(["cases.parquet"], first="2024-01", last="2024-12")
+    tracked = jiesu.track_topics(["cases.parquet"], month="2024-05")   # rows and a summary line
+    alarms = jiesu.warn(["cases.parquet"], month="2024-05")            # or days=7
+    history = jiesu.trend(["cases.parquet"], first="2024-01", last="2024-12", level="district")
+    objections = jiesu.disputes(["cases.parquet"], month="2024-05", by="unit")
 
 Errors are :class:`JiesuError` subclasses with a stable ``code``; see ``docs/library.md``.
 Importing jiesu is cheap: each function imports its engine (pyarrow, numpy) when first used.
@@ -31,6 +37,12 @@ _LAZY = {
     "simulate": ("jiesu.simulation.run", "simulate"),
     "aggregate": ("jiesu.scoring", "aggregate"),
     "load_profile": ("jiesu.profile", "load_profile"),
+    "topic_candidates": ("jiesu.analysis.candidates", "candidates"),
+    "track_topics": ("jiesu.analysis.tracking", "track"),
+    "warn": ("jiesu.analysis.warn", "warn"),
+    "trend": ("jiesu.analysis.trend", "trend"),
+    "disputes": ("jiesu.analysis.disputes", "disputes"),
+    "Cube": ("jiesu.analysis.cube", "Cube"),
     "Profile": ("jiesu.profile", "Profile"),
     "Report": ("jiesu.validation.report", "Report"),
     "Notice": ("jiesu.validation.report", "Notice"),
@@ -49,6 +61,7 @@ _LAZY = {
 __all__ = [
     "Aggregate",
     "ArgumentError",
+    "Cube",
     "DataError",
     "InputError",
     "JiesuError",
@@ -62,11 +75,16 @@ __all__ = [
     "TooLargeError",
     "__version__",
     "aggregate",
+    "disputes",
     "load_profile",
     "rank",
     "score",
     "simulate",
+    "topic_candidates",
+    "track_topics",
+    "trend",
     "validate",
+    "warn",
 ]
 
 

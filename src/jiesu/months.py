@@ -8,7 +8,7 @@ daylight-saving changes and without formatting a string per row.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -68,7 +68,7 @@ def months_of(values: np.ndarray, zone: ZoneInfo, unit: str = "us") -> tuple[np.
     No string is formatted per row.
     """
     if values.size == 0:
-        return np.zeros(0, dtype=np.int32), 0
+        return np.zeros(0, dtype=np.int64), 0
     mul, div = _UNIT_PER_US[unit]  # ticks = us * mul // div
     lo = _local_month(int(values.min()) * div // mul, zone)
     hi = _local_month(int(values.max()) * div // mul, zone)
@@ -78,8 +78,63 @@ def months_of(values: np.ndarray, zone: ZoneInfo, unit: str = "us") -> tuple[np.
     offsets = starts - starts[0]
     exact = not (starts_us % div).any() if div > 1 else True
     if exact and offsets[-1] // quarter <= _LUT_LIMIT and not (offsets % quarter).any():
-        table = np.repeat(np.arange(len(starts) - 1, dtype=np.int32), np.diff(offsets) // quarter)
+        table = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(offsets) // quarter)
         return table[(values - starts[0]) // quarter], lo
     if not exact:  # a month start inside a tick (historical offsets in seconds): compare in µs
         return months_of(values * (div // mul), zone, "us")
-    return np.searchsorted(starts[1:-1], values, side="right").astype(np.int32), lo
+    return np.searchsorted(starts[1:-1], values, side="right").astype(np.int64), lo
+
+
+# ---------------------------------------------------------------- days (for daily early warning)
+
+_EPOCH_DATE = date(1970, 1, 1)
+
+
+def day_index(day: date) -> int:
+    """Days since 1970-01-01 as one integer, so day arithmetic is plain addition."""
+    return day.toordinal() - _EPOCH_DATE.toordinal()
+
+
+def day_label(index: int) -> str:
+    """The ``YYYY-MM-DD`` label of a day index."""
+    return (_EPOCH_DATE + timedelta(days=int(index))).isoformat()
+
+
+def parse_day(text: str) -> int:
+    """``YYYY-MM-DD`` to a day index; ArgumentError for anything else."""
+    m = re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text.strip()) if isinstance(text, str) else None
+    try:
+        if m:
+            return day_index(date.fromisoformat(text.strip()))
+    except ValueError:
+        pass
+    raise ArgumentError(f"day {text!r} is not YYYY-MM-DD (for example 2024-03-15)")
+
+
+def _day_start_us(index: int, zone: ZoneInfo) -> int:
+    d = _EPOCH_DATE + timedelta(days=int(index))
+    start = datetime(d.year, d.month, d.day, tzinfo=zone)
+    return int(start.astimezone(UTC).timestamp()) * 1_000_000
+
+
+def _local_day(us: int, zone: ZoneInfo) -> int:
+    try:
+        local = (_EPOCH + timedelta(microseconds=us)).astimezone(zone)
+    except (OverflowError, OSError, ValueError):
+        raise DataError("a timestamp is outside the years 1 to 9999; run `jiesu validate` first") from None
+    return day_index(local.date())
+
+
+def days_of(us: np.ndarray, zone: ZoneInfo) -> tuple[np.ndarray, int]:
+    """Local day (relative to the returned first day) of each UTC microsecond timestamp: the
+    day starts are computed once per batch in the zone, then found like :func:`months_of`."""
+    if us.size == 0:
+        return np.zeros(0, dtype=np.int64), 0
+    lo = _local_day(int(us.min()), zone)
+    hi = _local_day(int(us.max()), zone)
+    starts = np.array([_day_start_us(d, zone) for d in range(lo, hi + 2)], dtype=np.int64)
+    offsets = starts - starts[0]
+    if offsets[-1] // _QUARTER_US <= _LUT_LIMIT and not (offsets % _QUARTER_US).any():
+        table = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(offsets) // _QUARTER_US)
+        return table[(us - starts[0]) // _QUARTER_US], lo
+    return np.searchsorted(starts[1:-1], us, side="right").astype(np.int64), lo

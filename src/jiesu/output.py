@@ -52,6 +52,43 @@ LABELS: dict[str, tuple[str, str]] = {
     "previous_composite": ("上月综合成绩", "previous composite"),
     "change": ("环比变化", "change"),
     "classes": ("类别", "classes"),
+    # governance analysis (jiesu topics, warn, trend, disputes)
+    "kind": ("类型", "kind"),
+    "code": ("代码", "code"),
+    "share": ("占比", "share"),
+    "streets": ("涉及街道数", "streets"),
+    "districts": ("涉及区数", "districts"),
+    "months_in_top": ("进入前列月数", "months in top"),
+    "repeats": ("重复诉求", "repeats"),
+    "top_streets": ("集中街道", "top streets"),
+    "score": ("得分", "score"),
+    "theme": ("主题", "theme"),
+    "lead": ("牵头单位", "lead unit"),
+    "previous": ("上月派单量", "previous month"),
+    "change_mom": ("环比", "month on month"),
+    "year_ago": ("去年同月", "a year before"),
+    "change_yoy": ("同比", "year on year"),
+    "declining": ("环比下降", "declining"),
+    "fell": ("降幅超阈值", "fell past threshold"),
+    "place": ("地点", "place"),
+    "place_name": ("地点名称", "place name"),
+    "category_name": ("分类名称", "category name"),
+    "observed": ("本期诉求量", "observed"),
+    "expected": ("基线均值", "expected"),
+    "upper_bound": ("预警上限", "upper bound"),
+    "ratio": ("倍数", "ratio"),
+    "p_value": ("p 值", "p-value"),
+    "baseline_periods": ("基线期数", "baseline periods"),
+    "key": ("对象", "key"),
+    "objected": ("有异议工单", "objected"),
+    "objections": ("异议次数", "objections"),
+    "repeated_objections": ("多次异议工单", "objected twice or more"),
+    "upheld": ("异议成立", "upheld"),
+    "upheld_share": ("成立比例", "upheld share"),
+    "excluded_objection_upheld": ("核减·异议成立", "excluded: objection upheld"),
+    "excluded_unreasonable": ("核减·不合理诉求", "excluded: unreasonable"),
+    "excluded_duplicate": ("核减·重复诉求", "excluded: duplicate"),
+    "excluded_other": ("核减·其他", "excluded: other"),
 }
 CLASS_LABELS = {
     "advanced": ("先进类", "advanced"),
@@ -60,7 +97,8 @@ CLASS_LABELS = {
     "governance": ("治理类", "governance"),
     "all": ("全部", "all units"),
 }
-WORDS = {"incomplete": ("不完整", "incomplete"), "ranking": ("排名", "ranking"), "composite": ("综合成绩", "composite")}
+WORDS = {"incomplete": ("不完整", "incomplete"), "ranking": ("排名", "ranking"), "composite": ("综合成绩", "composite"),
+         "yes": ("是", "yes"), "no": ("否", "no")}
 #: the unit levels (the case-record schema's ``unit_level``) as people read them: the one table
 #: every heading and cell for people uses
 LEVEL_LABELS = {
@@ -72,9 +110,13 @@ LEVEL_LABELS = {
 #: columns whose values are unit levels
 LEVEL_COLUMNS = {"level", "unit_level"}
 
-RATE_COLUMNS = {"response_rate", "resolution_rate", "satisfaction_rate"}
-SCORE_COLUMNS = {"composite", "previous_composite", "change"}
-INT_COLUMNS = {"rank", "scored", "contacted", "resolved", "satisfied", "basically_satisfied", "requests"}
+RATE_COLUMNS = {"response_rate", "resolution_rate", "satisfaction_rate", "share", "upheld_share"}
+SIGNED_RATE_COLUMNS = {"change_mom", "change_yoy"}
+SCORE_COLUMNS = {"composite", "previous_composite", "change", "score", "expected", "ratio"}
+INT_COLUMNS = {"rank", "scored", "contacted", "resolved", "satisfied", "basically_satisfied", "requests",
+               "streets", "districts", "months_in_top", "repeats", "previous", "year_ago", "observed",
+               "upper_bound", "baseline_periods", "objected", "objections", "repeated_objections", "upheld",
+               "excluded_objection_upheld", "excluded_unreasonable", "excluded_duplicate", "excluded_other"}
 
 
 def label(column: str, lang: str) -> str:
@@ -131,8 +173,16 @@ def _human(column: str, v: Any, row: Row, lang: str) -> str:
         return ", ".join(class_label(c, lang) for c in v)
     if column in LEVEL_COLUMNS and isinstance(v, str):
         return level_label(v, lang)
+    if isinstance(v, bool):
+        return _word("yes" if v else "no", lang)
+    if isinstance(v, list):
+        return ", ".join(map(str, v))
     if column in RATE_COLUMNS:
         return f"{100 * v:.2f}%"
+    if column in SIGNED_RATE_COLUMNS:
+        return f"{100 * v:+.1f}%"
+    if column == "p_value":
+        return f"{v:.2g}"
     if column == "change":
         return f"{v:+.2f}"
     if column in SCORE_COLUMNS:
@@ -264,7 +314,8 @@ def to_xlsx(rows: Sequence[Row], columns: Sequence[str], *, lang: str = "en",
                     cell.data_type = "s"  # text, never a formula
                     cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
         for j, c in enumerate(columns, start=1):
-            fmt = "0.00%" if c in RATE_COLUMNS else "0.00" if c in SCORE_COLUMNS else None
+            fmt = ("0.00%" if c in RATE_COLUMNS else "+0.0%" if c in SIGNED_RATE_COLUMNS
+                   else "0.00" if c in SCORE_COLUMNS else None)
             if fmt:
                 for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                     cell.number_format = fmt
@@ -279,6 +330,8 @@ def _xlsx_value(column: str, v: Any, row: Row, lang: str) -> Any:
         return ", ".join(class_label(c, lang) for c in v or [])
     if column in LEVEL_COLUMNS and isinstance(v, str):
         v = level_label(v, lang)
+    if isinstance(v, list):
+        return xlsx_text(", ".join(map(str, v)))
     if v is None and column == "composite" and _has_cases(row):
         return _word("incomplete", lang)
     return xlsx_text(v) if isinstance(v, str) else v

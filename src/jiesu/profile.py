@@ -88,6 +88,62 @@ class Ranking:
     levels: tuple[str, ...]
     governance_per_residents: int
     illustrative: bool
+    class_sizes: dict[str, int] = field(default_factory=dict)  # per level; class_size otherwise
+    exclusive_classes: bool = False
+
+    def size_for(self, level: str) -> int:
+        """Units in each class at ``level``: the level's own size, else ``class_size``."""
+        return self.class_sizes.get(level, self.class_size)
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A registered 每月一题 problem, tracked by the categories it covers."""
+
+    code: str
+    name: str
+    categories: tuple[str, ...]
+    theme: str | None = None
+    name_en: str | None = None
+    lead: str | None = None
+    co_units: tuple[str, ...] = ()
+    start: str | None = None  # YYYY-MM
+    illustrative: bool = False
+
+
+@dataclass(frozen=True)
+class CandidateWeights:
+    volume: float = 0.3
+    spread: float = 0.25
+    persistence: float = 0.15
+    unresolved: float = 0.15
+    dissatisfied: float = 0.1
+    repeats: float = 0.05
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Settings of topics candidates and topics track (illustrative unless a city publishes them)."""
+
+    decline_threshold: float = 0.1
+    top_n: int = 10
+    top_streets: int = 3
+    candidate_weights: CandidateWeights = field(default_factory=CandidateWeights)
+    illustrative: bool = True
+
+
+@dataclass(frozen=True)
+class Warn:
+    """Settings of the early-warning detector (see docs/analysis.md)."""
+
+    alpha: float = 0.001
+    baseline: str = "recent"
+    recent_periods: int = 12
+    years: int = 3
+    half_window: int = 1
+    min_baseline: int = 4
+    min_count: int = 5
+    illustrative: bool = True
 
 
 @dataclass(frozen=True)
@@ -105,6 +161,9 @@ class Profile:
     units: tuple[Unit, ...]
     raw: dict[str, Any] = field(repr=False, compare=False)
     zones: Zones = Zones()
+    topics: tuple[Topic, ...] = ()
+    analysis: Analysis = field(default_factory=Analysis)
+    warn: Warn = field(default_factory=Warn)
 
     @cached_property
     def unit_by_id(self) -> dict[str, Unit]:
@@ -329,6 +388,27 @@ def _rule_problems(data: dict[str, Any]) -> list[str]:
         codes.setdefault(c["code"], i)
         if c["handler"] not in ("street", "district") and c["handler"] not in seen:
             out.append(f"categories[{i}].handler: {c['handler']!r} is neither street, district nor a unit id")
+    return out + _analysis_problems(data, set(seen), set(codes))
+
+
+def _analysis_problems(data: dict[str, Any], units: set[str], categories: set[str]) -> list[str]:
+    """The topic registry names categories and units that exist, each code once; the candidate
+    weights add up to 1."""
+    out: list[str] = []
+    topics: dict[str, int] = {}
+    for i, t in enumerate(data.get("topics", [])):
+        if t["code"] in topics:
+            out.append(f"topics[{i}].code: {t['code']!r} is already the code of topics[{topics[t['code']]}]")
+        topics.setdefault(t["code"], i)
+        out += [f"topics[{i}].categories: {c!r} is not a category code of the profile"
+                for c in t["categories"] if c not in categories]
+        if "lead" in t and t["lead"] not in units:
+            out.append(f"topics[{i}].lead: {t['lead']!r} is not a unit id of the profile")
+        out += [f"topics[{i}].co_units: {u!r} is not a unit id of the profile"
+                for u in t.get("co_units", []) if u not in units]
+    w = data.get("analysis", {}).get("candidate_weights")
+    if w is not None and abs(sum(w.values()) - 1) > 1e-9:
+        out.append("analysis.candidate_weights: the six weights must add up to 1")
     return out
 
 
@@ -368,7 +448,8 @@ def build_profile(data: dict[str, Any], source: str) -> Profile:
         illustrative=bool(sc.get("illustrative", False)),
     )
     ranking = Ranking(rk["class_size"], tuple(rk.get("levels", UNIT_LEVELS)),
-                      int(rk.get("governance_per_residents", 10000)), bool(rk.get("illustrative", False)))
+                      int(rk.get("governance_per_residents", 10000)), bool(rk.get("illustrative", False)),
+                      dict(rk.get("class_sizes", {})), bool(rk.get("exclusive_classes", False)))
     units = tuple(Unit(u["id"], u["name"], u["level"], u.get("district"), u.get("name_en"), u.get("population"),
                        u.get("kind"), tuple(u.get("territory", ())))
                   for u in data["units"])
@@ -391,7 +472,34 @@ def build_profile(data: dict[str, Any], source: str) -> Profile:
         units=units,
         raw=data,
         zones=zones,
+        topics=_topics(data.get("topics", [])),
+        analysis=_analysis(data.get("analysis", {})),
+        warn=_warn(data.get("warn", {})),
     )
+
+
+def _topics(items: list[dict[str, Any]]) -> tuple[Topic, ...]:
+    return tuple(Topic(t["code"], t["name"], tuple(t["categories"]), t.get("theme"), t.get("name_en"),
+                       t.get("lead"), tuple(t.get("co_units", ())), t.get("start"), bool(t.get("illustrative", False)))
+                 for t in items)
+
+
+def _analysis(a: dict[str, Any]) -> Analysis:
+    """The analysis settings; a profile without the table gets jiesu's illustrative defaults."""
+    d = Analysis()
+    w = a.get("candidate_weights")
+    return Analysis(float(a.get("decline_threshold", d.decline_threshold)), int(a.get("top_n", d.top_n)),
+                    int(a.get("top_streets", d.top_streets)),
+                    CandidateWeights(**{k: float(v) for k, v in w.items()}) if w else d.candidate_weights,
+                    bool(a.get("illustrative", True)) if a else True)
+
+
+def _warn(w: dict[str, Any]) -> Warn:
+    d = Warn()
+    return Warn(float(w.get("alpha", d.alpha)), w.get("baseline", d.baseline),
+                int(w.get("recent_periods", d.recent_periods)), int(w.get("years", d.years)),
+                int(w.get("half_window", d.half_window)), int(w.get("min_baseline", d.min_baseline)),
+                int(w.get("min_count", d.min_count)), bool(w.get("illustrative", True)) if w else True)
 
 
 def write_profile(data: dict[str, Any]) -> str:
@@ -435,6 +543,8 @@ def profile_summary(profile: Profile) -> dict[str, Any]:
             "class_size": rk.class_size,
             "levels": list(rk.levels),
             "governance_per_residents": rk.governance_per_residents,
+            "class_sizes": {lv: rk.size_for(lv) for lv in rk.levels},
+            "exclusive_classes": rk.exclusive_classes,
         },
         "ranked_units": {lv: len(profile.ranked_units(lv)) for lv in rk.levels},
         "zones": {
@@ -442,4 +552,7 @@ def profile_summary(profile: Profile) -> dict[str, Any]:
             "ids": [u.id for u in profile.units if u.kind == ZONE],
             "dispatch": profile.zones.dispatch,
         },
+        "analysis": {**vars(profile.analysis), "candidate_weights": vars(profile.analysis.candidate_weights)},
+        "warn": vars(profile.warn),
+        "topics": [t.code for t in profile.topics],
     }

@@ -16,12 +16,15 @@ Rules (profile settings where the public record is silent; see ``docs`` in the r
   others are listed after them with ``rank = None``.
 - Ties: "competition ranking" (1, 2, 2, 4) on the exact composite (a fraction of the counts, so
   9/10 and 18/20 tie), then unit id for the order of the rows.
-- Classes, each at most ``ranking.class_size`` units, everyone tied at the cut-off included:
+- Classes, each at most ``ranking.class_sizes[level]`` units (``ranking.class_size`` when the
+  level has no size of its own), everyone tied at the cut-off included:
   advanced = highest composites, rectification = lowest composites (each capped at half the
   ranked units, and never a unit that is advanced), improving = largest positive change from the
   previous month among units ranked in both months, governance = most requests (per
   ``ranking.governance_per_residents`` residents when the profile gives every unit of the level a
-  population) among units with requests, ranked or not.
+  population) among units with requests, ranked or not. With ``ranking.exclusive_classes`` a
+  unit is in at most one class: advanced, rectification, improving, governance, in that order, each
+  choosing among the units not already placed.
 """
 
 from __future__ import annotations
@@ -72,7 +75,7 @@ def rank_rows(agg: Aggregate, profile: Profile, month: int, level: str) -> list[
     """Rank the profile's units of ``level`` for ``month`` from counts by unit (or territory)."""
     units = profile.ranked_units(level)
     min_scored = profile.scoring.min_scored
-    size = profile.ranking.class_size
+    size = profile.ranking.size_for(level)
     rows: dict[str, dict[str, Any]] = {}
     exact: dict[str, Fraction] = {}
     exact_prev: dict[str, Fraction] = {}
@@ -98,12 +101,16 @@ def rank_rows(agg: Aggregate, profile: Profile, month: int, level: str) -> list[
         rows[uid]["rank"] = rk
     half = min(size, len(exact) // 2)
     advanced = _top(exact, half)
-    members = {
-        "advanced": advanced,
-        "improving": _top({k: exact[k] - exact_prev[k] for k in exact_prev if exact[k] > exact_prev[k]}, size),
-        "rectification": _top({k: v for k, v in exact.items() if k not in advanced}, half, higher_first=False),
-        "governance": _top(_governance_basis(agg, profile, month, units), size),
-    }
+    rectification = _top({k: v for k, v in exact.items() if k not in advanced}, half, higher_first=False)
+    # exclusive classes: a unit already placed (advanced, rectification, then improving) is not a
+    # candidate for the next class
+    placed = advanced | rectification if profile.ranking.exclusive_classes else set()
+    improving = _top({k: exact[k] - exact_prev[k] for k in exact_prev
+                      if exact[k] > exact_prev[k] and k not in placed}, size)
+    if profile.ranking.exclusive_classes:
+        placed |= improving
+    governance = _top({k: v for k, v in _governance_basis(agg, profile, month, units).items() if k not in placed}, size)
+    members = {"advanced": advanced, "improving": improving, "rectification": rectification, "governance": governance}
     for cls in CLASSES:
         for uid in members[cls]:
             rows[uid]["classes"].append(cls)

@@ -39,6 +39,22 @@ def profile_text(s: dict[str, Any]) -> str:
         head = f"Zones: {len(zones['ids'])} places that are not streets or townships, never ranked at street level"
         dispatch = f"  a street-tier case located in a zone below district tier goes to: {zones['dispatch']}"
         lines += ["", f"{head}: {', '.join(zones['ids'])}", dispatch + (MARK if zones["illustrative"] else "")]
+    if "class_sizes" in rk:  # issue 13: sizes per level, exclusive classes, analysis settings
+        an, wn = s["analysis"], s["warn"]
+        w = an["candidate_weights"]
+        lines += [
+            "  class size per level: " + ", ".join(f"{lv} {n}" for lv, n in rk["class_sizes"].items())
+            + f"; exclusive classes: {'yes' if rk['exclusive_classes'] else 'no'}",
+            "",
+            "Analysis (topics)" + (MARK if an["illustrative"] else ""),
+            f"  decline threshold: {an['decline_threshold']:g}; top N: {an['top_n']}; top streets: {an['top_streets']}",
+            "  candidate weights: " + ", ".join(f"{k} {v:g}" for k, v in w.items()),
+            f"  registered problems: {', '.join(s['topics']) or 'none'}",
+            "",
+            "Early warning (warn)" + (MARK if wn["illustrative"] else ""),
+            (f"  alpha {wn['alpha']:g}, {wn['baseline']} baseline ({wn['recent_periods']} periods, or {wn['years']} years"
+             f" ± {wn['half_window']}), at least {wn['min_baseline']} periods, at least {wn['min_count']} requests"),
+        ]
     if "unit_list" in s:
         lines += ["", tabulate([[u["id"], u["name"], u["level"], u["district"] or "", u.get("kind") or ""]
                                 for u in s["unit_list"]], headers=["id", "name", "level", "district", "kind"])]

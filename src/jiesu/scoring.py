@@ -356,7 +356,7 @@ class Scorer:
             key, rel = key[keep], rel[keep]
         else:
             keep = None
-        group = rel.astype(np.int64)
+        group = rel  # int64, a fresh array: changed in place
         group *= len(self.aggregate.keys)
         group += key
         return keep, group, lo
@@ -387,9 +387,20 @@ class Scorer:
             rows = rows[keep]
         if rows.size == 0:
             return
-        # one uint8 answer pattern per selected row: booleans unpacked from their bits (cheap for
-        # the whole batch) and gathered, satisfaction through a table of its dictionary
-        pattern = self._contact_state(table)[rows]
+        pattern = self.patterns(table, rows)
+        hist = self._add_block(group, lo, pattern, _PATTERNS)
+        block = hist.reshape(-1, _PATTERNS) @ _PATTERN_MATRIX
+        self.aggregate.add(lo, block.reshape(hist.shape[0], hist.shape[1], len(MEASURES)))
+
+    def patterns(self, table: pa.Table, rows: np.ndarray, *, response: bool = True) -> np.ndarray:
+        """The uint8 answer pattern (0 to 35 scored, 36 not scored) of each of ``rows`` (dispatched
+        cases with a callback); without ``response`` the contact answer is taken as unknown (its
+        columns need not be read). Booleans unpacked from their bits (cheap for the whole batch)
+        and gathered for the rows, satisfaction through a table of its dictionary."""
+        if response:
+            pattern = self._contact_state(table)[rows]
+        else:
+            pattern = np.full(rows.size, 2, np.uint8)
         pattern *= np.uint8(3)
         pattern += _state(table.column("resolved"))[rows]
         pattern *= np.uint8(4)
@@ -402,10 +413,7 @@ class Scorer:
         if ex.size:
             reason = _Dict(table.column("exclusion_reason"))
             scored[ex] &= ~reason.lookup(reason.table(lambda v: v in self.reasons, bool), rows[ex])
-        pattern = np.where(scored, pattern, np.uint8(_NOT_SCORED))
-        hist = self._add_block(group, lo, pattern, _PATTERNS)
-        block = hist.reshape(-1, _PATTERNS) @ _PATTERN_MATRIX
-        self.aggregate.add(lo, block.reshape(hist.shape[0], hist.shape[1], len(MEASURES)))
+        return np.where(scored, pattern, np.uint8(_NOT_SCORED))
 
     def _add_requests(self, table: pa.Table, dispatched: np.ndarray) -> None:
         """Dispatched cases per (month received, key): the request volume ``rank`` uses."""
@@ -575,3 +583,20 @@ def score(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Pat
     agg = aggregate(inputs, profile=profile, by=by, months=None if m is None else [m],
                     with_requests=False, naive_timezone=naive_timezone, progress=progress)
     return score_rows(agg, profile, m)
+
+
+# ---------------------------------------------------------------- for other counters (jiesu.analysis)
+# The public face of the pieces above that other batch reducers build on, so they count exactly as
+# the Scorer does (tests/test_analysis*.py check that their rates are score's).
+
+DictColumn = _Dict
+bool_parts = _bool_parts
+count_in_parallel = _count_in_parallel
+#: the number of answer patterns and their (patterns x MEASURES) 0/1 matrix
+PATTERNS, PATTERN_MATRIX = _PATTERNS, _PATTERN_MATRIX
+
+
+def timestamps_us(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
+    """(int64 UTC microseconds, valid-or-None) of a timestamp column read by jiesu.io.cases
+    (which keeps the unit the file stores: converted here when it is not µs)."""
+    return _ts_us(col)

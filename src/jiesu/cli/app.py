@@ -63,6 +63,12 @@ def _register(app: "typer.Typer") -> None:
         app.command(name, help=module.command.__doc__)(module.command)
     app.add_typer(import_cmd.app, name="import")
     app.add_typer(profile_cmd.app, name="profile")
+    # the governance loop (jiesu.analysis)
+    from . import disputes, topics, trend, warn
+
+    app.add_typer(topics.app, name="topics")
+    for name, module in (("warn", warn), ("trend", trend), ("disputes", disputes)):
+        app.command(name, help=module.command.__doc__)(module.command)
 
     from . import profile_diff_cmd, schema_cmd  # the CI kit's commands
 

@@ -64,6 +64,35 @@ def help_text(args: list[str]) -> str:
     return result.stdout.rstrip() + "\n"
 
 
+#: commands shown with real output (run on the hand-worked fixtures when cli.md is generated)
+_FIX = "fixtures/analysis"
+EXAMPLES = {
+    "topics candidates": f"{_FIX}/cases.csv --from 2024-01 --to 2024-02 -p {_FIX}/city.toml",
+    "topics track": f"{_FIX}/cases.csv --month 2024-03 -p {_FIX}/city.toml",
+    "warn": f"{_FIX}/warn.csv --month 2024-01 -p {_FIX}/city.toml",
+    "trend": f"{_FIX}/cases.csv --from 2024-01 --to 2024-02 --level district -p {_FIX}/city.toml",
+    "disputes": f"{_FIX}/cases.csv --month 2024-02 -p {_FIX}/city.toml",
+}
+
+
+def example(path: list[str]) -> str:
+    """A command's example and its real output, from the repository root ('' when it has none)."""
+    import os
+    import shlex
+    from pathlib import Path
+
+    args = EXAMPLES.get(" ".join(path))
+    if args is None:
+        return ""
+    root = Path(__file__).resolve().parents[3]
+    here = os.getcwd()
+    os.chdir(root)
+    try:
+        result = CliRunner().invoke(app, [*path, *shlex.split(args)], env={"COLUMNS": "250", "NO_COLOR": "1"})
+    finally:
+        os.chdir(here)
+    return f"Example (the hand-worked fixtures of `{_FIX}/`):\n\n```console\n$ jiesu {' '.join(path)} {args}\n" \
+           + result.stdout.rstrip("\n") + "\n```\n"
 def error_codes() -> str:
     """The table of the library's error codes, each with the exit code the command line gives it."""
     from ..errors import ERRORS
@@ -83,6 +112,8 @@ def generate() -> str:
     for path in _commands(root, []):
         parts.append(f"## jiesu {' '.join(path)}\n")
         parts.append("```text\n" + help_text(path) + "```\n")
+        if example(path):
+            parts.append(example(path))
     parts.append(CSV_RULE)
     parts.append(error_codes())
     parts.append("## Validation codes\n")

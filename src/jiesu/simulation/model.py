@@ -21,7 +21,7 @@ from .queue import HOUR, draw_durations, fifo_starts, piecewise_rates, poisson_a
 from .scenario import Scenario
 
 DAY = 24 * HOUR
-STREAMS = ("arrivals", "handle", "patience", "cases", "dispatch", "quality", "handling", "callback")
+STREAMS = ("arrivals", "handle", "patience", "cases", "dispatch", "quality", "handling", "callback", "surge")
 
 Progress = Callable[[int, int], None]
 
@@ -189,13 +189,72 @@ def expected_unit_load(scenario: Scenario, d: Directory, speed: np.ndarray) -> n
     return load * speed
 
 
-def simulate_intake(scenario: Scenario, days: int, first_weekday: int,
-                    rngs: dict[str, np.random.Generator]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Arrivals, service starts (NaN: abandoned) and handle times of the intake queue, in seconds."""
+@dataclass
+class Surge:
+    """A scenario surge as indices: from ``first`` to ``last`` (seconds from the start), the
+    intensity of ``category`` in ``streets`` times ``factor``."""
+
+    category: int
+    streets: np.ndarray
+    street_p: np.ndarray  # the streets' weights, summing to 1
+    share: float  # the category's share times the streets' share of all requests
+    first: float
+    last: float
+    factor: float
+
+
+def surges_of(scenario: Scenario, d: Directory, days: int) -> list[Surge]:
+    """The scenario's surges (in the order of their names) as index arrays."""
+    out = []
+    run_start = date.fromisoformat(scenario.get("scenario.start"))
+    sw = street_weights(scenario, d)
+    cat_p = _shares(scenario.get("cases.category_weights"), d.categories)
+    for _, spec in sorted(scenario.get("surges").items()):
+        streets = np.array([d.street_ids.index(s) for s in spec["streets"]] or range(len(d.street_ids)), dtype=np.int64)
+        c = d.categories.index(spec["category"])
+        first = (date.fromisoformat(spec["start"]) - run_start).days * DAY
+        last = first + spec["days"] * DAY if spec["days"] else days * DAY
+        p = sw[streets]
+        out.append(Surge(c, streets, p / p.sum() if p.sum() > 0 else np.full(p.size, 1 / p.size),
+                         float(cat_p[c] * p.sum()), float(first), float(last), float(spec["factor"])))
+    return out
+
+
+def surge_arrivals(rng: np.random.Generator, rates: np.ndarray, surges: list[Surge]) -> list[np.ndarray]:
+    """Extra arrivals of each surge above 1: a Poisson process of (factor - 1) x the matching share
+    of the intake rate, within the surge's hours."""
+    hours = np.arange(rates.size) * HOUR
+    out = []
+    for sg in surges:
+        extra = np.where((hours >= sg.first) & (hours < sg.last), rates * max(sg.factor - 1, 0) * sg.share, 0.0)
+        out.append(poisson_arrivals(rng, extra))
+    return out
+
+
+def intake_arrivals(scenario: Scenario, days: int, first_weekday: int, rngs: dict[str, np.random.Generator],
+                    surges: list[Surge] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """Arrival times (seconds, sorted) and each arrival's surge (-1: none); surges draw from
+    their own stream, so a scenario without one draws exactly what it always did."""
     it = scenario.params["intake"]
     rates = piecewise_rates(days, it["arrival_rate_per_hour"], it["hourly_profile"],
                             it["weekday_profile"], first_weekday)
     arrivals = poisson_arrivals(rngs["arrivals"], rates)
+    tag = np.full(arrivals.size, -1, dtype=np.int64)
+    if surges:
+        extra = surge_arrivals(rngs["surge"], rates, list(surges))
+        tag = np.concatenate([tag, *(np.full(e.size, k) for k, e in enumerate(extra))])
+        arrivals = np.concatenate([arrivals, *extra])
+        order = np.argsort(arrivals, kind="stable")
+        arrivals, tag = arrivals[order], tag[order]
+    return arrivals, tag
+
+
+def simulate_intake(scenario: Scenario, days: int, first_weekday: int, rngs: dict[str, np.random.Generator],
+                    arrivals: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Arrivals, service starts (NaN: abandoned) and handle times of the intake queue, in seconds."""
+    it = scenario.params["intake"]
+    if arrivals is None:
+        arrivals, _ = intake_arrivals(scenario, days, first_weekday, rngs)
     handle = draw_durations(rngs["handle"], it["mean_handle_seconds"], arrivals.size,
                             it["handle_distribution"], it["handle_cv"])
     patience = None
@@ -203,6 +262,22 @@ def simulate_intake(scenario: Scenario, days: int, first_weekday: int,
         patience = rngs["patience"].exponential(it["mean_patience_seconds"], arrivals.size)
     starts = fifo_starts(arrivals, handle, it["agents"], patience)
     return arrivals, starts, handle
+
+
+def _apply_surges(rng: np.random.Generator, surges: list[Surge], surge_of: np.ndarray, received: np.ndarray,
+                  category: np.ndarray, street: np.ndarray) -> np.ndarray:
+    """Give each surge's extra cases its category and one of its streets; for a surge below 1 (a
+    fall), keep each matching case with probability ``factor``. Returns the cases kept."""
+    keep = np.ones(received.size, dtype=bool)
+    for k, sg in enumerate(surges):
+        mine = np.flatnonzero(surge_of == k)
+        category[mine] = sg.category
+        street[mine] = sg.streets[_choice(rng, sg.street_p, mine.size)]
+        if sg.factor < 1:
+            match = ((received >= sg.first) & (received < sg.last) & (category == sg.category)
+                     & np.isin(street, sg.streets))
+            keep &= ~match | (rng.random(received.size) < sg.factor)
+    return keep
 
 
 def run_month(received: np.ndarray, start: date) -> np.ndarray:
@@ -229,8 +304,11 @@ def simulate_cases(scenario: Scenario, profile: Profile, days: int, seed: int,
     step(0, total)
 
     # 1. intake
-    arrivals, starts, handle = simulate_intake(scenario, days, start.weekday(), rngs)
+    surges = surges_of(scenario, d, days)
+    arrivals, surge_of = intake_arrivals(scenario, days, start.weekday(), rngs, surges)
+    arrivals, starts, handle = simulate_intake(scenario, days, start.weekday(), rngs, arrivals)
     served = ~np.isnan(starts)
+    surge_of = surge_of[served]
     n = int(served.sum())
     waited = int(np.count_nonzero(~served) + np.count_nonzero(starts[served] > arrivals[served]))
     received = arrivals[served]
@@ -246,6 +324,12 @@ def simulate_cases(scenario: Scenario, profile: Profile, days: int, seed: int,
     rtype = _choice(rng, _shares(p["cases"]["request_type_shares"], REQUEST_TYPES), n)
     category = _choice(rng, _shares(p["cases"]["category_weights"], d.categories), n)
     street = _choice(rng, street_weights(scenario, d), n)
+    if surges:
+        keep = _apply_surges(rngs["surge"], surges, surge_of, received, category, street)
+        if not keep.all():  # a fall: the cases never came (the intake queue above still saw them)
+            received, answered, call_end = received[keep], answered[keep], call_end[keep]
+            channel, rtype, category, street = channel[keep], rtype[keep], category[keep], street[keep]
+            n = int(keep.sum())
     district = d.street_district[street]
     shares = dispatch_shares(scenario, d)  # [request type, category, 3]
     thresholds = np.cumsum(shares, axis=2)[rtype, category]

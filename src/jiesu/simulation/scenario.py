@@ -97,6 +97,7 @@ DEFAULTS: dict[str, Any] = {
         "unreasonable_share": 0.005,  # dispatched cases excluded as unreasonable
         "duplicate_share": 0.005,  # dispatched cases excluded as duplicates
     },
+    "surges": {},  # name -> SURGE table; none by default
 }
 
 #: Tables whose keys are open (ids from the profile), with the type of their values.
@@ -105,7 +106,13 @@ OPEN_TABLES: dict[str, type] = {
     "cases.district_weights": float,
     "disposition.category_dispatch_factor": float,
     "handling.capacity": int,
+    "surges": dict,
 }
+
+#: One surge (``[surges.NAME]`` in a scenario file): from the local day ``start`` on, for ``days``
+#: days (0: to the end of the run), requests of ``category`` in ``streets`` (none named: every
+#: street) come ``factor`` times as often; a factor below 1 is a fall. Only scenario files set them.
+SURGE: dict[str, Any] = {"category": "", "streets": [], "start": "", "days": 0, "factor": 1.0}
 
 
 @dataclass
@@ -131,7 +138,10 @@ class Scenario:
         return dict(_flatten(self.params))
 
     def to_json(self) -> str:
-        return json.dumps(self.params, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        """The parameters as JSON (without ``surges`` when there is none, so runs without a surge
+        carry the same metadata as before surges existed)."""
+        params = self.params if self.params.get("surges") else {k: v for k, v in self.params.items() if k != "surges"}
+        return json.dumps(params, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def _flatten(node: Mapping[str, Any], prefix: str = "") -> Iterable[tuple[str, Any]]:
@@ -209,7 +219,8 @@ def _merge(into: dict[str, Any], data: Mapping[str, Any], prefix: str, source: s
     for key, value in data.items():
         path = f"{prefix}{key}"
         if prefix[:-1] in OPEN_TABLES:
-            into[key] = _coerce(value, OPEN_TABLES[prefix[:-1]], path, ProfileError, source)
+            kind = OPEN_TABLES[prefix[:-1]]
+            into[key] = _surge(value, path, source) if kind is dict else _coerce(value, kind, path, ProfileError, source)
             continue
         if key not in into:
             raise ProfileError(f"scenario {source}: unknown key {path!r}{_suggest(key, into, prefix[:-1])}")
@@ -219,6 +230,23 @@ def _merge(into: dict[str, Any], data: Mapping[str, Any], prefix: str, source: s
             _merge(into[key], value, path + ".", source)
         else:
             into[key] = _coerce(value, into[key], path, ProfileError, source)
+
+
+def _surge(value: Any, path: str, source: str) -> dict[str, Any]:
+    """One ``[surges.NAME]`` table, every key known and typed."""
+    if not isinstance(value, dict):
+        raise ProfileError(f"scenario {source}: {path!r} must be a table")
+    out = copy.deepcopy(SURGE)
+    for key, v in value.items():
+        if key not in SURGE:
+            raise ProfileError(f"scenario {source}: unknown key {path + '.' + key!r}{_suggest(key, SURGE, path)}")
+        if key == "streets":
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise ProfileError(f"scenario {source}: {path + '.streets'!r} must be a list of street ids")
+            out[key] = list(v)
+        else:
+            out[key] = _coerce(v, SURGE[key], f"{path}.{key}", ProfileError, f"scenario {source}")
+    return out
 
 
 def _coerce(value: Any, like: Any, path: str, error: type[Exception], where: str) -> Any:
@@ -350,12 +378,23 @@ def check_scenario(scenario: Scenario) -> None:
     for k, v in scenario.get("handling.capacity").items():
         if v < 1:
             fail(f"handling.capacity.{k}", "must be 1 or more")
-    try:
-        from datetime import date
+    from datetime import date
 
+    try:
         date.fromisoformat(flat["scenario.start"])
     except ValueError:
         fail("scenario.start", "must be a date, YYYY-MM-DD")
+    for name, sg in scenario.get("surges").items():
+        if not sg["category"]:
+            fail(f"surges.{name}.category", "must name a category")
+        try:
+            date.fromisoformat(sg["start"])
+        except ValueError:
+            fail(f"surges.{name}.start", "must be a date, YYYY-MM-DD")
+        if sg["days"] < 0:
+            fail(f"surges.{name}.days", "must be 0 (to the end) or more")
+        if sg["factor"] <= 0:
+            fail(f"surges.{name}.factor", "must be more than 0")
     prefix = flat["scenario.case_id_prefix"]
     if not prefix or not prefix[0].isalnum() or not all(ch.isalnum() or ch in "._-" for ch in prefix) \
             or not prefix.isascii() or len(prefix) > 40:
@@ -380,5 +419,11 @@ def check_against_profile(scenario: Scenario, profile: Any) -> None:
     for u in scenario.get("handling.capacity"):
         if u not in profile.unit_by_id:
             fail(f"handling.capacity.{u}", f"is not a unit of profile {profile.id!r}")
+    for name, sg in scenario.get("surges").items():
+        if sg["category"] not in cats:
+            fail(f"surges.{name}.category", f"{sg['category']!r} is not a category of profile {profile.id!r}")
+        for s in sg["streets"]:
+            if s not in profile.street_ids:
+                fail(f"surges.{name}.streets", f"{s!r} is not a street of profile {profile.id!r}")
     if not profile.street_ids:
         raise ProfileError(f"profile {profile.id!r}: the simulation needs at least one street unit")

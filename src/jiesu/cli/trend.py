@@ -1,0 +1,32 @@
+"""`jiesu trend`: the monthly ranking of a level over a period, in one pass."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from . import governance, scorecard
+from .options import OutputOpt, Paths, ProfileOpt
+
+
+def command(
+    paths: Paths,
+    first: governance.FromOpt,
+    last: governance.ToOpt,
+    level: Annotated[str, typer.Option("--level", help="street, district (territorial), department or enterprise.")] = "district",
+    profile: ProfileOpt = None,
+    fmt: governance.FormatOpt = "table",
+    output: OutputOpt = None,
+    lang: scorecard.LangOpt = None,
+) -> None:
+    """Per unit of a level and month: requests, the three rates, the composite, the rank, the
+    change and the classes, exactly as `jiesu rank` gives them month by month, read in one pass."""
+    from ..analysis.trend import COLUMNS, trend
+    from ..schema import UNIT_LEVELS
+
+    scorecard.check_choice(level, UNIT_LEVELS, "--level")
+    p, lang = governance.prepare(fmt, output, profile, lang, {"--from": first, "--to": last})
+    rows = scorecard.run("counting", trend, paths, profile=p, first=first, last=last, level=level)
+    what = f"{'趋势' if lang == 'zh' else 'trend'} · {level}"
+    governance.write(rows, fmt, output, columns=COLUMNS, lang=lang, title=scorecard.title(p, lang, what, f"{first}..{last}"))
