@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from jiesu.cli.app import app
-from jiesu.errors import InputError
+from jiesu.errors import InputError, OutputError
 from jiesu.importers import import_boston311
 from jiesu.importers.boston311 import assign_codes, slug
 from jiesu.profile import load_profile
@@ -212,7 +212,7 @@ def test_unreadable_inputs(tmp_path: Path):
     broken.write_bytes(b"\x1f\x8b" + b"not really gzip" * 10)
     with pytest.raises(InputError):
         import_boston311(broken, tmp_path / "o.parquet")
-    with pytest.raises(InputError, match="does not exist"):
+    with pytest.raises(OutputError, match="does not exist"):
         import_boston311(write_csv(tmp_path / "ok.csv"), tmp_path / "no" / "o.parquet")
     assert not list(tmp_path.glob("*.parquet")) and not list(tmp_path.glob(".*.tmp"))
 

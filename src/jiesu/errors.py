@@ -33,8 +33,9 @@ class InputError(JiesuError):
     """An input could not be read: missing, unreadable, truncated, not a case export."""
 
     code = "unreadable-input"
-    meaning = ("an input is missing, unreadable, truncated, of an unknown format, too deeply nested, "
-               "not a regular file, or has columns in types that cannot hold their field")
+    meaning = ("an input is missing, unreadable, truncated, of an unknown format, not a regular file "
+               "(a FIFO or device), named in bytes that are not UTF-8, has two columns of one name, or "
+               "has columns in types that cannot hold their field")
 
 
 class OutputError(JiesuError):

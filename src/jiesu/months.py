@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from .errors import ArgumentError, DataError
+from .schema import date_time_range
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -70,8 +71,12 @@ def months_of(values: np.ndarray, zone: ZoneInfo, unit: str = "us") -> tuple[np.
     if values.size == 0:
         return np.zeros(0, dtype=np.int64), 0
     mul, div = _UNIT_PER_US[unit]  # ticks = us * mul // div
-    lo = _local_month(int(values.min()) * div // mul, zone)
-    hi = _local_month(int(values.max()) * div // mul, zone)
+    first, last = int(values.min()) * div // mul, int(values.max()) * div // mul
+    span = date_time_range()
+    if first < span.minimum_us or last >= span.before_us:
+        raise DataError(f"a date-time is outside the supported range, {span}; run `jiesu validate` first")
+    lo = _local_month(first, zone)
+    hi = _local_month(last, zone)
     starts_us = np.array([_month_start_us(m, zone) for m in range(lo, hi + 2)], dtype=np.int64)
     starts = starts_us * mul // div
     quarter = _QUARTER_US * mul // div

@@ -254,6 +254,14 @@ def load_profile(name_or_path: Profile | str | Path | None = None) -> Profile:
 
 
 def _profile_text(path: Path) -> str:
+    from .errors import InputError
+    from .io.sources import check_regular
+
+    if path.exists() and not path.is_dir():
+        try:
+            check_regular(path)  # a FIFO would block, a device never end
+        except InputError as exc:
+            raise ProfileError(f"profile {exc.message}") from None
     try:
         return path.read_text(encoding="utf-8-sig")  # a byte-order mark is allowed
     except FileNotFoundError:

@@ -82,11 +82,40 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+class Stopped(BaseException):
+    """Raised in the main thread by SIGINT or SIGTERM, so that every ``with`` block unwinds (temporary
+    files removed, scratch folders deleted) before the process exits 128 + the signal number. Not a
+    KeyboardInterrupt: typer would turn that into a silent exit."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal stops at once
+        signal.signal(sig, signal.SIG_DFL)
+    raise Stopped(signum)
+
+
+def _handle_signals() -> None:
+    """SIGTERM (what CI runners and ``timeout`` send) is handled like SIGINT (Ctrl-C)."""
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler):
+            signal.signal(sig, _stop)
+
+
 def main() -> None:
-    """Entry point: unexpected failures become one line (exit 3), never a traceback with records."""
+    """Entry point: unexpected failures become one line (exit 3), never a traceback with records;
+    SIGINT and SIGTERM one line each (exit 130 and 143), leaving no temporary file behind."""
     if sys.argv[1:] == ["--version"]:  # answered before typer and the commands are imported
         sys.stdout.write(f"jiesu {__version__}\n")
         return
+    _handle_signals()
     import typer
 
     app = _application()
@@ -94,6 +123,9 @@ def main() -> None:
         app()
     except SystemExit:
         raise
+    except Stopped as stop:
+        typer.echo(f"jiesu: {'interrupted' if stop.signum == 2 else 'terminated'}", err=True)
+        sys.exit(128 + stop.signum)
     except KeyboardInterrupt:
         typer.echo("jiesu: interrupted", err=True)
         sys.exit(130)

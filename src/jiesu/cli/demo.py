@@ -24,6 +24,7 @@ def command(
     (weights, time limits, class size) are not Beijing's published rules: see `jiesu profile show`.
     """
     from ..demo import run_demo
+    from ..io.atomic import temp_folder_prefix
     from ..output import level_label, render
     from ..ranking import COLUMNS
     from ..schema import UNIT_LEVELS
@@ -33,7 +34,7 @@ def command(
     if keep is not None and not keep.is_dir():
         raise typer.BadParameter(f"{keep} is not a folder", param_hint="--keep")
     bar = ProgressBar("simulating")
-    with tempfile.TemporaryDirectory(prefix="jiesu-demo-") as tmp, guarded():
+    with tempfile.TemporaryDirectory(prefix=temp_folder_prefix("demo")) as tmp, guarded():
         try:
             result = run_demo(keep or tmp, days=days, seed=seed, level=level, stage=lambda s: message(f"jiesu demo: {s}"), progress=bar)
         finally:

@@ -15,9 +15,9 @@ app = typer.Typer(help="Import real citizen-hotline exports of other cities as c
 @app.command("boston311")
 def boston311(
     csv: Annotated[Path, typer.Argument(help="Boston 311 CSV export (plain or .gz).", show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Parquet file to write the case records to (atomically).")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Parquet file to write the case records to (atomically; - is stdout).")],
     profile_out: Annotated[
-        Path | None, typer.Option("--profile-out", help="Also write a Boston city profile TOML built from the data.")
+        str | None, typer.Option("--profile-out", help="Also write a Boston city profile TOML built from the data (- is stdout).")
     ] = None,
     default_limit_hours: Annotated[
         float, typer.Option("--default-limit-hours", min=0.001, help="Deadline after receipt for cases without TARGET_DT.")

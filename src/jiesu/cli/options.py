@@ -13,8 +13,9 @@ ProfileOpt = Annotated[
     typer.Option("--profile", "-p", help="City profile: a built-in name (beijing) or a profile TOML file. Default: beijing."),
 ]
 OutputOpt = Annotated[
-    Path | None,
-    typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
+    str | None,
+    typer.Option("--output", "-o", help="Write to this file (atomically; - is stdout) instead of stdout.",
+                 show_default=False),
 ]
 NaiveTimezoneOpt = Annotated[
     str | None,

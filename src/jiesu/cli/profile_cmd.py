@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..safe import mask, printable
+from ..safe import mask, masked, printable
 from .common import call, message
 from .options import ProfileOpt
 
@@ -34,11 +34,11 @@ def show(
         summary["unit_list"] = [{"id": u.id, "name": u.name, "level": u.level, "district": u.district, "kind": u.kind}
                                 for u in p.units]
     if fmt == "json":
-        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(masked(summary), ensure_ascii=False, indent=2))
         return
     from ..render_profile import profile_text
 
-    typer.echo(profile_text(summary))
+    typer.echo(profile_text(masked(summary, terminal=True)))
 
 
 @app.command("check")

@@ -26,15 +26,16 @@ def command(
 ) -> None:
     """Score cases: response, resolution and satisfaction rates and the composite per month (of the
     callback, in the profile's time zone) and group. Formats: table, csv, json, jsonl, markdown,
-    parquet (needs --output). A rate the data cannot give (no callback answers) is empty, not 0."""
+    parquet (to --output, or to stdout when it is not a terminal). A rate the data cannot give (no
+    callback answers) is empty, not 0."""
     from ..scoring import BY_KEYS, score
 
     scorecard.check_choice(by, BY_KEYS, "--by")
-    p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang)
+    p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang, paths)
     rows = scorecard.run("scoring", score, paths, profile=p, by=by, month=month, naive_timezone=naive_timezone)
     if not rows:
         message("jiesu: no dispatched case has a callback in the period: there is nothing to score")
     columns = ["month", by, "scored", "contacted", "resolved", "satisfied", "basically_satisfied",
                "response_rate", "resolution_rate", "satisfaction_rate", "composite"]
     title = scorecard.title(p, lang, "三率" if lang == "zh" else "three rates", month)
-    scorecard.write(rows, fmt, output, columns=columns, lang=lang, title=title)
+    scorecard.write(rows, fmt, output, paths, columns=columns, lang=lang, title=title)

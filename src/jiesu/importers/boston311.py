@@ -71,8 +71,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import InputError
-from ..io.atomic import atomic_path
+from ..errors import InputError, OutputError
+from ..io.atomic import output_target, write_bytes_atomic
 from ..records import arrow_schema, parquet_writer, timestamps
 from ..records import codes as code_column
 from ..schema import EXCLUSION_REASONS, REQUEST_TYPES
@@ -528,12 +528,6 @@ def _parquet_metadata(source_name: str, default_limit_hours: float) -> dict[str,
     }
 
 
-def _check_folder(target: Path) -> None:
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"{target}: the folder {folder} does not exist")
-
-
 def import_boston311(
     csv_path: str | Path,
     output_parquet: str | Path,
@@ -545,7 +539,9 @@ def import_boston311(
     """Map a Boston 311 CSV export to case records (zstd Parquet) and, optionally, a profile TOML.
 
     See the module docstring for the mapping. Raises InputError (exit 3) for a missing or
-    unreadable file or a CSV without the Boston columns. Both outputs are written atomically.
+    unreadable file or a CSV without the Boston columns, OutputError (exit 2) for an output that
+    ``jiesu.io.atomic.output_target`` refuses (a folder, a device, the input itself, a missing
+    folder). Both outputs are written atomically; ``-`` is stdout.
     """
 
     from ..profile import write_profile
@@ -556,9 +552,9 @@ def import_boston311(
     if not default_limit_hours > 0:
         raise ValueError("default_limit_hours must be positive")
     _check_input(src)
-    _check_folder(out)
-    if prof_path is not None:
-        _check_folder(prof_path)
+    out_target = output_target(output_parquet, [src], binary=True)
+    if profile_out is not None and output_target(profile_out, [src]) == out_target and out_target.kind != "null":
+        raise OutputError(f"{profile_out}: the profile and the case records cannot go to the same place")
 
     total, queues, hoods, types, type_missing = _scan(src)
     if total == 0:
@@ -573,7 +569,7 @@ def import_boston311(
     schema = arrow_schema().with_metadata(_parquet_metadata(src.name, default_limit_hours))
     mapper = _Mapper(codes, result, schema)
     done = 0
-    with parquet_writer(out, schema) as writer:
+    with parquet_writer(output_parquet, schema, inputs=[src]) as writer:
         pending: list[pa.Table] = []
         pending_rows = 0
         for block in _batches(src, BOSTON_COLUMNS):
@@ -590,8 +586,7 @@ def import_boston311(
         if pending_rows or result.rows_written == 0:
             writer.write_table(pa.concat_tables(pending) if pending else schema.empty_table(),
                                row_group_size=ROW_GROUP_ROWS)
-    if prof_path is not None:
-        with atomic_path(prof_path) as tmp:
-            tmp.write_text(profile_text, encoding="utf-8")
+    if profile_out is not None:
+        write_bytes_atomic(profile_out, profile_text.encode("utf-8"), [src])
     result.seconds = time.perf_counter() - started
     return result

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from ..errors import DataError, InputError, brief
 from ..schema import field_kinds
-from .batch import ARROW_FOR_KIND, BATCH_ROWS, empty_table
+from .batch import ARROW_FOR_KIND, BATCH_ROWS, UTC_US, empty_table, timestamps_from_text
 from .parquet_reader import (
     COMPATIBLE,
     check_arrow_types,
@@ -83,7 +83,7 @@ def canonical(table: pa.Table, columns: Sequence[str], kinds: dict[str, str], so
             if kind == "date-time":
                 t = col.type
                 if not pa.types.is_timestamp(t):
-                    col = col.cast(pa.timestamp("us", tz="UTC"))
+                    col = pa.chunked_array([timestamps_from_text(c) for c in _chunks(col)], UTC_US)
                 elif t.tz != "UTC":  # the same instants: only the type changes (no copy)
                     utc = pa.timestamp(t.unit, tz="UTC")
                     col = pa.chunked_array([c.view(utc) for c in col.chunks], type=utc)
@@ -95,6 +95,10 @@ def canonical(table: pa.Table, columns: Sequence[str], kinds: dict[str, str], so
             raise DataError(f"{source.path}: column {c!r} holds values that are not {COMPATIBLE[kind]}; run `jiesu validate` first") from None
         out[c] = col
     return pa.table(out) if out else empty_table(n)
+
+
+def _chunks(col: pa.ChunkedArray | pa.Array) -> list[pa.Array]:
+    return list(col.chunks) if isinstance(col, pa.ChunkedArray) else [col]
 
 
 def prefetch(batches: Iterator[T]) -> Iterator[T]:

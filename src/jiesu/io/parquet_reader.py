@@ -27,6 +27,7 @@ from ..errors import ArgumentError, InputError, brief
 from ..schema import field_kinds
 from .batch import RawBatch
 from .sources import Source
+from .text import check_unique_columns
 
 #: how to name the zone of zone-less timestamps, for messages
 NAIVE_HINT = "--naive-timezone ZONE (library: naive_timezone=)"
@@ -59,6 +60,7 @@ def open_parquet(source: Source, columns: Sequence[str] | None = None):
         kinds = field_kinds().kind
         arrow_schema = pf.schema_arrow
         names = arrow_schema.names
+        check_unique_columns(source.path, names)
         wanted = [c for c in (columns if columns is not None else names) if c in names]
         dict_cols = [c for c in wanted if kinds.get(c) == "string" and c != "case_id"
                      and _is_text(arrow_schema.field(c).type)]

@@ -200,8 +200,8 @@ def compile_schema(schema: dict[str, Any]) -> CompiledSchema:
 
     kinds = field_kinds().kind
     defs = schema.get("$defs", {})
-    known_top = {"$schema", "$id", "title", "description", "x-schema-version", "type", "required",
-                 "additionalProperties", "properties", "allOf", "$defs"}
+    known_top = {"$schema", "$id", "title", "description", "x-schema-version", "x-date-time-range", "type",
+                 "required", "additionalProperties", "properties", "allOf", "$defs"}
     unknown = set(schema) - known_top
     if unknown:
         raise SchemaCompileError(f"top-level keywords not implemented: {sorted(unknown)}")
