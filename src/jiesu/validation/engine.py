@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..arrays import as_bool_np, fixed_values, int_array, text_array, valid_np
+from ..arrays import as_bool_np, int_array, text_array, valid_np
 from ..io.batch import BATCH_ROWS, RawBatch
 from ..io.cases import prefetch
 from ..io.parquet_reader import naive_zone
@@ -300,7 +300,7 @@ def _check_batch(batch: RawBatch, profile: Profile, book: NoticeBook) -> np.ndar
         missing = absent(name)
         if missing is not None:
             record("missing-required", name, "is required", missing, schema_check=True)
-    times = _times(table, names)
+    times = {f: epoch_us(table.column(f)) for f in DATE_TIME_FIELDS if f in names}
     for name, rule in schema.rules.items():
         if name not in names:
             continue
@@ -331,22 +331,6 @@ def _check_batch(batch: RawBatch, profile: Profile, book: NoticeBook) -> np.ndar
     for code, name, message, mask in semantic_failures(table, profile, times):
         record(code, name, message, mask, schema_check=False)
     return invalid
-
-
-def _times(table: pa.Table, names: set[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """(ticks since the epoch in UTC, valid) of every date-time column, for the time-order checks,
-    which only compare: when every one is a timestamp of the same unit (a Parquet file), its values
-    are used as stored, else all are read as microseconds."""
-    fields = [f for f in DATE_TIME_FIELDS if f in names]
-    types = [table.column(f).type for f in fields]
-    if types and all(pa.types.is_timestamp(t) for t in types) and len({t.unit for t in types}) == 1:
-        out = {}
-        for f in fields:
-            col = table.column(f)
-            arr = col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
-            out[f] = fixed_values(arr, np.int64), valid_np(arr)
-        return out
-    return {f: epoch_us(table.column(f)) for f in fields}
 
 
 def _explain(table: pa.Table, pos: int, field_name: str | None) -> str | None:
