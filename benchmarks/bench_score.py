@@ -30,7 +30,7 @@ JIESU = """
 import json, sys, time
 t = time.perf_counter()
 from jiesu.scoring import score
-rows = score([sys.argv[1]], None, "unit")
+rows = score([sys.argv[1]], by="unit")
 seconds = time.perf_counter() - t
 print(json.dumps({"seconds": seconds, "counts": sorted(
     [r["month"], r["unit"], r["scored"], r["contacted"], r["resolved"], r["satisfied"], r["basically_satisfied"]]

@@ -17,4 +17,10 @@ OutputOpt = Annotated[
     typer.Option("--output", "-o", help="Write to this file (atomically; - is stdout) instead of stdout.",
                  show_default=False),
 ]
+NaiveTimezoneOpt = Annotated[
+    str | None,
+    typer.Option("--naive-timezone", metavar="ZONE",
+                 help="Read Parquet timestamps stored without a time zone (Spark's INT96, Hive, pandas) as times "
+                      "in ZONE, e.g. UTC (Spark's INT96) or Asia/Shanghai. Without it such files are refused."),
+]
 MonthOpt = Annotated[str | None, typer.Option("--month", help="Only this month, YYYY-MM (in the profile's time zone).")]

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from . import scorecard
-from .options import OutputOpt, Paths, ProfileOpt
+from .options import NaiveTimezoneOpt, OutputOpt, Paths, ProfileOpt
 
 FORMATS = ("table", "csv", "json", "jsonl", "markdown", "parquet", "xlsx", "html")
 
@@ -21,6 +21,7 @@ def command(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json, jsonl, markdown, parquet, xlsx or html.")] = "table",
     output: OutputOpt = None,
     lang: scorecard.LangOpt = None,
+    naive_timezone: NaiveTimezoneOpt = None,
 ) -> None:
     """Rank the units of a level for a month by composite, with last month's composite, the change,
     the request volume and the classes advanced, improving, rectification and governance. Formats:
@@ -35,7 +36,8 @@ def command(
 
     scorecard.check_choice(level, UNIT_LEVELS, "--level")
     p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang, paths)
-    rows = scorecard.run("ranking", rank, paths, profile=p, month=month, level=level)
+    rows = scorecard.run("ranking", rank, paths, profile=p, month=month, level=level,
+                         naive_timezone=naive_timezone)
     title = scorecard.title(p, lang, f"{word('ranking', lang)} · {level_label(level, lang)}", month)
     columns, chart = list(COLUMNS), ("name", "composite")
     if p.scoring.metrics == "timeliness":  # the profile ranks on the on-time rate (data without callbacks)

@@ -88,13 +88,14 @@ def write(rows: list[dict[str, Any]], fmt: str, output: str | None, paths: Seque
 
 
 def timeliness(paths: list[Path], profile: Profile, by: str, month: str | None, as_of: str | None, fmt: str,
-               output: str | None, lang: str) -> None:
+               output: str | None, lang: str, *, naive_timezone: str | None = None) -> None:
     """``score --metrics timeliness``: the rows, then which figures the data cannot give."""
     from ..timeliness import COLUMNS, missing_columns
     from ..timeliness import timeliness as measure
     from .common import message
 
-    rows = run("timeliness", measure, paths, profile=profile, by=by, month=month, as_of=as_of)
+    rows = run("timeliness", measure, paths, profile=profile, by=by, month=month, as_of=as_of,
+               naive_timezone=naive_timezone)
     if not rows:
         message("jiesu: no dispatched case was received in the period: there is nothing to measure")
     for name, needs in missing_columns(rows).items():
