@@ -30,10 +30,12 @@ JIESU = """
 import json, sys, time
 t = time.perf_counter()
 from jiesu.scoring import score
-rows = score([sys.argv[1]], None, "unit")
+rows = score([sys.argv[1]], by="unit")
 seconds = time.perf_counter() - t
 print(json.dumps({"seconds": seconds, "counts": sorted(
     [r["month"], r["unit"], r["scored"], r["contacted"], r["resolved"], r["satisfied"], r["basically_satisfied"]]
+    for r in rows if r["scored"]), "rates": sorted(
+    [r["month"], r["unit"], r["response_rate"], r["resolution_rate"], r["satisfaction_rate"], r["composite"]]
     for r in rows if r["scored"])}))
 """
 
@@ -63,7 +65,8 @@ rows = con.execute('''
 ''', [sys.argv[1]]).fetchall()
 seconds = time.perf_counter() - t
 print(json.dumps({"seconds": seconds, "counts": sorted(
-    [r[0].strftime("%Y-%m"), r[1], *r[2:7]] for r in rows)}))
+    [r[0].strftime("%Y-%m"), r[1], *r[2:7]] for r in rows), "rates": sorted(
+    [r[0].strftime("%Y-%m"), r[1], *map(float, r[7:11])] for r in rows)}))
 """
 
 
@@ -112,7 +115,10 @@ def test_targets_same_numbers_no_slower_than_duckdb_under_500_mb(year):
     for _ in range(ROUNDS):
         runs["jiesu"].append(run_child(JIESU, year))
         runs["duckdb"].append(run_child(DUCKDB, year))
-    assert runs["jiesu"][0]["counts"] == runs["duckdb"][0]["counts"], "the engines disagree"
+    assert runs["jiesu"][0]["counts"] == runs["duckdb"][0]["counts"], "the engines disagree on the counts"
+    for mine, theirs in zip(runs["jiesu"][0]["rates"], runs["duckdb"][0]["rates"], strict=True):
+        assert mine[:2] == theirs[:2] and all(abs(a - b) < 1e-9 for a, b in zip(mine[2:], theirs[2:])), \
+            f"the engines disagree on the rates of {mine[:2]}"
     summary = {name: {"seconds": median(r["seconds"] for r in rs), "wall": median(r["wall"] for r in rs),
                       "peak_mb": max(r["peak_mb"] for r in rs)} for name, rs in runs.items()}
     ratio = summary["jiesu"]["seconds"] / summary["duckdb"]["seconds"]

@@ -149,3 +149,29 @@ with atomic_path(path) as tmp:
         writer.write_table(table)
     writer.close()
 """
+
+
+WRITE_STYLE = """
+import sys
+sys.path.insert(0, sys.argv[4])
+import pyarrow.parquet as pq
+from writers import write
+src, style, dst = sys.argv[1], sys.argv[2], sys.argv[3]
+pf = pq.ParquetFile(src)
+write(style, dst, (pf.read_row_group(g) for g in range(pf.num_row_groups)))
+"""
+
+
+def writer_cases(style: str, n: int, seed: int = 1) -> Path:
+    """``parquet_cases(n, seed)`` written again as another tool writes Parquet (tools/writers.py)."""
+    if style == "jiesu":
+        return parquet_cases(n, seed)
+    path = DATA / f"cases-{n}-s{seed}-{style}.parquet"
+    if not path.exists():
+        from jiesu.io.atomic import atomic_path
+
+        tools = Path(__file__).resolve().parents[1] / "tools"
+        with atomic_path(path) as tmp:
+            subprocess.run([sys.executable, "-c", WRITE_STYLE, str(parquet_cases(n, seed)), style, str(tmp), str(tools)],
+                           check=True)
+    return path

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 pytest.importorskip("distributed")
@@ -167,6 +168,22 @@ def test_the_hand_worked_fixture_scores_the_same(cluster):
     city = load_profile(FIXTURES / "scoring" / "profile.toml")
     inputs = [str(FIXTURES / "scoring" / "cases.csv")]
     assert score(inputs, profile=city, scheduler=cluster) == score(inputs, profile=city)
+
+
+def test_zone_less_timestamps_with_naive_timezone(cluster, cases, tmp_path):
+    """Parquet without time zones (Hive, pandas): read in --naive-timezone on the workers too."""
+    naive = cases.cast(pa.schema([pa.field(f.name, pa.timestamp("us")) if pa.types.is_timestamp(f.type) else f
+                                  for f in cases.schema]))
+    path = tmp_path / "naive.parquet"
+    pq.write_table(naive, path, row_group_size=500)
+    single = score([str(path)], naive_timezone="UTC")
+    assert score([str(path)], naive_timezone="UTC", scheduler=cluster) == single == score([_write(
+        tmp_path / "aware.parquet", cases, 500).as_posix()])
+    for scheduler in (None, cluster):
+        with pytest.raises(InputError):
+            score([str(path)], scheduler=scheduler)
+    assert validate([str(path)], naive_timezone="UTC", scheduler=cluster).to_dict() == validate(
+        [str(path)], naive_timezone="UTC").to_dict()
 
 
 def test_an_empty_input_scores_nothing(cluster, cases, tmp_path):

@@ -131,7 +131,26 @@ def main() -> None:
     naive = table.set_column(table.column_names.index("received_at"), "received_at",
                              table.column("received_at").cast(pa.timestamp("us")))
     pq.write_table(naive, invalid / "naive-timestamp.parquet")
+    write_writer_fixtures()
     print(f"wrote fixtures under {ROOT}")
+
+
+def write_writer_fixtures() -> None:
+    """fixtures/writers/<style>.parquet: the 60 valid cases (whole seconds, so every unit holds them
+    exactly) as each common writer stores them (tools/writers.py)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from writers import STYLES, write
+
+    table = generate(60, seed=12345, start="2024-03-01", days=30)
+    seconds = pa.timestamp("s", tz="UTC")
+    table = pa.table({n: (c.cast(seconds, safe=False).cast(c.type) if pa.types.is_timestamp(c.type) else c)
+                      for n, c in zip(table.column_names, table.columns)}, schema=table.schema)
+    out = ROOT / "writers"
+    out.mkdir(exist_ok=True)
+    for style in STYLES:
+        write(style, out / f"{style}.parquet", [table])
 
 
 if __name__ == "__main__":

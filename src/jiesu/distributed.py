@@ -172,8 +172,19 @@ def connect(scheduler: Scheduler) -> Iterator[Runner]:
 
 # ---------------------------------------------------------------- inputs
 
-def find_sources(inputs: Sequence[str | Path | Source]) -> list[Source]:
-    """Files, folders, glob patterns and fsspec URLs, in the order given, as sources."""
+def find_sources(inputs: Sequence[str | Path | Source], *, naive_timezone: str | None = None) -> list[Source]:
+    """Files, folders, glob patterns and fsspec URLs, in the order given, as sources (zone-less
+    Parquet timestamps read in ``naive_timezone``, as ``jiesu.io.sources.as_sources`` does)."""
+    from dataclasses import replace
+
+    from .io.sources import naive_zone
+
+    zone = naive_zone(naive_timezone)
+    found = _find_sources(inputs)
+    return found if zone is None else [replace(s, naive_timezone=zone) for s in found]
+
+
+def _find_sources(inputs: Sequence[str | Path | Source]) -> list[Source]:
     if not inputs:
         raise InputError("no input given: name one or more files, folders, patterns or URLs")
     out: list[Source] = []
@@ -317,12 +328,13 @@ def _count(spec: tuple[Callable[[], Any], Callable[[Any], Any]], source: Source,
 
 
 def map_reduce(inputs: Sequence[str | Path | Source], *, columns: Sequence[str], make: Callable[[], Any],
-               finish: Callable[[Any], Any], merge: Callable[..., Any], scheduler: Scheduler) -> Any:
+               finish: Callable[[Any], Any], merge: Callable[..., Any], naive_timezone: str | None = None,
+               scheduler: Scheduler) -> Any:
     """Count every row group of the inputs in its own task (``make()`` then ``add(table)``, then
     ``finish``), merge the partial results in a tree on the workers, return the merged one."""
     import dask
 
-    sources = for_workers(find_sources(inputs))
+    sources = for_workers(find_sources(inputs, naive_timezone=naive_timezone))
     with connect(scheduler) as run:
         sizes = run.compute(*[dask.delayed(_row_groups, pure=False)(s, list(columns)) for s in sources])
         spec = dask.delayed((make, finish), traverse=False)
@@ -371,13 +383,13 @@ def merge_aggregates(*parts: Any) -> Any:
 
 
 def aggregate(inputs: Sequence[str | Path | Source], *, profile: Any, by: str, months: Sequence[int] | None,
-              with_requests: bool, scheduler: Scheduler) -> Any:
+              with_requests: bool, naive_timezone: str | None = None, scheduler: Scheduler) -> Any:
     """``jiesu.scoring.aggregate`` on a cluster: the same counts, key by key."""
     from .scoring import Scorer
 
     make = partial(Scorer, profile, by, months=months, with_requests=with_requests)
     return map_reduce(inputs, columns=make().columns, make=make, finish=_aggregate_of,
-                      merge=merge_aggregates, scheduler=scheduler)
+                      merge=merge_aggregates, naive_timezone=naive_timezone, scheduler=scheduler)
 
 
 # ---------------------------------------------------------------- validation
@@ -440,7 +452,7 @@ def _size(source: Source) -> int:
 
 
 def validate(paths: Sequence[str | Path | Source], *, profile: Any, max_samples: int, encoding: str | None,
-             strict: bool, batch_rows: int, scheduler: Scheduler) -> Any:
+             strict: bool, batch_rows: int, naive_timezone: str | None = None, scheduler: Scheduler) -> Any:
     """``jiesu.validation.validate`` on a cluster: the same report (``to_dict()`` equal)."""
     import dask
     import numpy as np
@@ -452,7 +464,7 @@ def validate(paths: Sequence[str | Path | Source], *, profile: Any, max_samples:
     from .validation.engine import book_duplicates, scan_source
     from .validation.report import FileInfo, NoticeBook, Report
 
-    sources = find_sources(paths)
+    sources = find_sources(paths, naive_timezone=naive_timezone)
     for s in sources:
         s.encoding = encoding if s.format == "csv" else None
     given = sources

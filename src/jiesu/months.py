@@ -55,28 +55,39 @@ _QUARTER_US = 900_000_000  # 15 minutes: every month start of today's zones fall
 _LUT_LIMIT = 1 << 22  # quarter-hours in a lookup table (about 120 years)
 
 
-def months_of(us: np.ndarray, zone: ZoneInfo) -> tuple[np.ndarray, int]:
-    """Month index (relative to the returned first month) of each UTC microsecond timestamp.
+#: microseconds in one tick of each Arrow timestamp unit (ns: a thousandth)
+_UNIT_PER_US = {"s": (1, 1_000_000), "ms": (1, 1_000), "us": (1, 1), "ns": (1_000, 1)}
+
+
+def months_of(values: np.ndarray, zone: ZoneInfo, unit: str = "us") -> tuple[np.ndarray, int]:
+    """Month index (relative to the returned first month) of each UTC timestamp (int64 ticks of
+    ``unit``: s, ms, us or ns since the epoch).
 
     Month starts are computed once per batch in the zone (exact across daylight-saving changes);
     each timestamp then finds its month through a table of quarter-hours (one division and one
     lookup), or by binary search when a month start is not on a quarter-hour (historical offsets).
     No string is formatted per row.
     """
-    if us.size == 0:
+    if values.size == 0:
         return np.zeros(0, dtype=np.int64), 0
-    first, last = int(us.min()), int(us.max())
+    mul, div = _UNIT_PER_US[unit]  # ticks = us * mul // div
+    first, last = int(values.min()) * div // mul, int(values.max()) * div // mul
     span = date_time_range()
     if first < span.minimum_us or last >= span.before_us:
         raise DataError(f"a date-time is outside the supported range, {span}; run `jiesu validate` first")
     lo = _local_month(first, zone)
     hi = _local_month(last, zone)
-    starts = np.array([_month_start_us(m, zone) for m in range(lo, hi + 2)], dtype=np.int64)
+    starts_us = np.array([_month_start_us(m, zone) for m in range(lo, hi + 2)], dtype=np.int64)
+    starts = starts_us * mul // div
+    quarter = _QUARTER_US * mul // div
     offsets = starts - starts[0]
-    if offsets[-1] // _QUARTER_US <= _LUT_LIMIT and not (offsets % _QUARTER_US).any():
-        table = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(offsets) // _QUARTER_US)
-        return table[(us - starts[0]) // _QUARTER_US], lo
-    return np.searchsorted(starts[1:-1], us, side="right").astype(np.int64), lo
+    exact = not (starts_us % div).any() if div > 1 else True
+    if exact and offsets[-1] // quarter <= _LUT_LIMIT and not (offsets % quarter).any():
+        table = np.repeat(np.arange(len(starts) - 1, dtype=np.int64), np.diff(offsets) // quarter)
+        return table[(values - starts[0]) // quarter], lo
+    if not exact:  # a month start inside a tick (historical offsets in seconds): compare in µs
+        return months_of(values * (div // mul), zone, "us")
+    return np.searchsorted(starts[1:-1], values, side="right").astype(np.int64), lo
 
 
 # ---------------------------------------------------------------- days (for daily early warning)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .cache import loads_toml
 from .errors import ProfileError
 from .schema import EXCLUSION_REASONS, REQUEST_TYPES, UNIT_LEVELS
 
@@ -244,7 +245,7 @@ def load_profile(name_or_path: Profile | str | Path | None = None) -> Profile:
     if name_or_path is None or str(name_or_path) in BUILT_IN:
         name = str(name_or_path or "beijing")
         text = resources.files("jiesu").joinpath("profiles", f"{name}.toml").read_text("utf-8")
-        return build_profile(tomllib.loads(text), f"built-in:{name}")
+        return build_profile(loads_toml(text), f"built-in:{name}")  # tomllib.loads, cached (jiesu.cache)
     path = Path(name_or_path)
     data = read_profile_file(path)
     problems = profile_problems(data)
@@ -278,7 +279,7 @@ def _profile_text(path: Path) -> str:
 def read_profile_file(path: Path) -> dict[str, Any]:
     """A profile file's TOML; ProfileError when it cannot be read or is not TOML."""
     try:
-        return tomllib.loads(_profile_text(path))
+        return loads_toml(_profile_text(path))
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"profile {path}: not valid TOML ({exc})") from None
 

@@ -144,13 +144,14 @@ def uses_population(profile: Profile, level: str) -> bool:
 
 
 def rank(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
-         month: str | int, level: str = "street", scheduler: Any = None,
+         month: str | int, level: str = "street", naive_timezone: str | None = None, scheduler: Any = None,
          progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
     """Rank the profile's units of ``level`` for ``month`` (``YYYY-MM``) from case files, folders
     or sources, with the four classes of the monthly notice.
 
     Rows carry ``rank, unit, name, level, scored, requests, response_rate, resolution_rate,
     satisfaction_rate, composite, previous_composite, change, classes``; ranked units first.
+    ``naive_timezone`` names the zone of zone-less Parquet timestamps (see :func:`jiesu.score`).
     ``scheduler`` counts on a Dask cluster (:mod:`jiesu.distributed`); the ranking is the same.
     """
     profile = load_profile(profile)
@@ -161,10 +162,11 @@ def rank(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path
     if profile.scoring.metrics == "timeliness":  # a profile without callbacks ranks on timeliness
         from .timeliness import rank_timeliness
 
-        return rank_timeliness(inputs, profile=profile, month=m, level=level, scheduler=scheduler, progress=progress)
+        return rank_timeliness(inputs, profile=profile, month=m, level=level, naive_timezone=naive_timezone,
+                               scheduler=scheduler, progress=progress)
     by = TERRITORY if level == "district" else "unit"
     agg = aggregate(inputs, profile=profile, by=by, months=[m - 1, m], with_requests=True,
-                    scheduler=scheduler, progress=progress)
+                    naive_timezone=naive_timezone, scheduler=scheduler, progress=progress)
     return rank_rows(agg, profile, m, level)
 
 

@@ -32,7 +32,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from .arrays import bits, fixed_values, integer_values, validity
 from .errors import ArgumentError
@@ -200,6 +199,8 @@ class _Dict:
     def __init__(self, col: pa.ChunkedArray | pa.Array) -> None:
         arr = _array(col)
         if not pa.types.is_dictionary(arr.type):
+            import pyarrow.compute as pc  # text formats only: Parquet code fields are dictionaries
+
             arr = pc.dictionary_encode(arr.cast(pa.string()) if pa.types.is_null(arr.type) else arr)
             arr = _array(arr)
         self.values: list[str | None] = arr.dictionary.to_pylist()
@@ -210,7 +211,9 @@ class _Dict:
         """``table[value]`` per row (or per selected row); ``table`` has one more entry, for null."""
         idx = self.idx if rows is None else self.idx[rows]
         if self.valid is not None:  # a null slot may hold any index
-            idx = np.where(self.valid if rows is None else self.valid[rows], idx, len(self.values))
+            valid = self.valid if rows is None else self.valid[rows]
+            if not valid.all():
+                idx = np.where(valid, idx, len(self.values))
         return np.take(table, idx)
 
     def equals(self, value: str) -> np.ndarray:
@@ -236,12 +239,24 @@ def _bool_parts(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray
     return (true if valid is None else true & valid), valid
 
 
-def _ts_parts(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
-    """(int64 microseconds, valid-or-None) of a timestamp[us, UTC] column; null slots hold anything."""
+def _ts_parts(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray | None, str]:
+    """(int64 ticks since the epoch, valid-or-None, unit) of a UTC timestamp column, as stored
+    (no cast: a month is found in any unit); null slots hold anything."""
     arr = _array(col)
     if pa.types.is_null(arr.type):
-        return np.zeros(len(arr), dtype=np.int64), np.zeros(len(arr), dtype=bool)
-    return fixed_values(arr, np.int64), validity(arr)
+        return np.zeros(len(arr), dtype=np.int64), np.zeros(len(arr), dtype=bool), "us"
+    return fixed_values(arr, np.int64), validity(arr), arr.type.unit
+
+
+_US_FACTOR = {"s": 1_000_000, "ms": 1_000, "us": 1}
+
+
+def _ts_us(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
+    """(int64 microseconds, valid-or-None) of a UTC timestamp column of any unit."""
+    values, valid, unit = _ts_parts(col)
+    if unit == "ns":
+        return values // 1000, valid
+    return (values * _US_FACTOR[unit] if unit != "us" else values), valid
 
 
 def _state(col: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -323,8 +338,8 @@ class Scorer:
         rtype = _Dict(table.column("request_type"))
         limit_us = rtype.lookup(rtype.table(lambda v: hours.get(v, math.nan) if v else math.nan, np.float64))
         limit_us *= US_PER_HOUR
-        d_us, d_ok = _ts_parts(table.column("dispatched_at"))
-        f_us, f_ok = _ts_parts(table.column("first_contact_at"))
+        d_us, d_ok = _ts_us(table.column("dispatched_at"))
+        f_us, f_ok = _ts_us(table.column("first_contact_at"))
         known = ~np.isnan(limit_us)
         if d_ok is not None:
             known &= d_ok
@@ -333,22 +348,34 @@ class Scorer:
         within = known & ((f_us - d_us) <= np.nan_to_num(limit_us))
         return np.where(known, within.view(np.uint8), np.uint8(2))
 
-    def _groups(self, table: pa.Table, rows: np.ndarray, us: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
-        """(selected rows, their group code month x key, first month) for rows with a group."""
+    def groups(self, table: pa.Table, rows: np.ndarray, ticks: np.ndarray, unit: str
+                ) -> tuple[np.ndarray | None, np.ndarray, int]:
+        """(kept positions within ``rows`` or None for all, group code month x key of the kept
+        rows, first month) for the selected rows that have a group."""
         key = self._keys(table, rows)
-        rel, lo = months_of(us[rows], self.zone)
-        keep = key >= 0
+        rel, lo = months_of(ticks[rows], self.zone, unit)
+        keep = None if self.by != TERRITORY else key >= 0
         if self.months is not None:
-            keep &= np.isin(rel + lo, self.months)
-        if not keep.all():
-            rows, key, rel = rows[keep], key[keep], rel[keep]
-        return rows, rel * len(self.aggregate.keys) + key, lo
+            inside = np.isin(rel + lo, self.months)
+            keep = inside if keep is None else keep & inside
+        if keep is not None and not keep.all():
+            key, rel = key[keep], rel[keep]
+        else:
+            keep = None
+        group = rel  # int64, a fresh array: changed in place
+        group *= len(self.aggregate.keys)
+        group += key
+        return keep, group, lo
 
-    def _add_block(self, group: np.ndarray, lo: int, weights: np.ndarray, n_codes: int) -> np.ndarray:
-        """bincount of ``group * n_codes + code``, shaped (months, keys, codes)."""
+    def add_block(self, group: np.ndarray, lo: int, weights: np.ndarray, n_codes: int) -> np.ndarray:
+        """bincount of ``group * n_codes + code``, shaped (months, keys, codes); ``group`` is
+        reused for the codes (changed in place)."""
         K = len(self.aggregate.keys)
         nm = int(group.max()) // K + 1
-        hist = np.bincount(group * n_codes + weights, minlength=nm * K * n_codes)
+        if n_codes > 1:
+            group *= n_codes
+            group += weights
+        hist = np.bincount(group, minlength=nm * K * n_codes)
         return hist.reshape(nm, K, n_codes)
 
     def add(self, table: pa.Table) -> None:
@@ -358,42 +385,53 @@ class Scorer:
         dispatched = _Dict(table.column("disposition")).equals("dispatched")
         if self.with_requests:
             self._add_requests(table, dispatched)
-        cb_us, cb_ok = _ts_parts(table.column("callback_at"))
-        callbacks = dispatched if cb_ok is None else dispatched & cb_ok
-        rows, group, lo = self._groups(table, np.flatnonzero(callbacks), cb_us)
+        cb, cb_ok, unit = _ts_parts(table.column("callback_at"))
+        rows = np.flatnonzero(dispatched if cb_ok is None else dispatched & cb_ok)
+        if rows.size == 0:
+            return
+        keep, group, lo = self.groups(table, rows, cb, unit)
+        if keep is not None:
+            rows = rows[keep]
         if rows.size == 0:
             return
         pattern = self.patterns(table, rows)
-        hist = self._add_block(group, lo, pattern, _PATTERNS)
+        hist = self.add_block(group, lo, pattern, _PATTERNS)
         block = hist.reshape(-1, _PATTERNS) @ _PATTERN_MATRIX
         self.aggregate.add(lo, block.reshape(hist.shape[0], hist.shape[1], len(MEASURES)))
 
     def patterns(self, table: pa.Table, rows: np.ndarray, *, response: bool = True) -> np.ndarray:
         """The uint8 answer pattern (0 to 35 scored, 36 not scored) of each of ``rows`` (dispatched
         cases with a callback); without ``response`` the contact answer is taken as unknown (its
-        columns need not be read). Bit-derived states over the whole batch (cheap), the
-        dictionary-coded satisfaction on the selected rows only."""
-        contact = self._contact_state(table) if response else np.uint8(2)
-        pattern = ((contact * np.uint8(3) + _state(table.column("resolved"))) * np.uint8(4))[rows]
+        columns need not be read). Booleans unpacked from their bits (cheap for the whole batch)
+        and gathered for the rows, satisfaction through a table of its dictionary."""
+        if response:
+            pattern = self._contact_state(table)[rows]
+        else:
+            pattern = np.full(rows.size, 2, np.uint8)
+        pattern *= np.uint8(3)
+        pattern += _state(table.column("resolved"))[rows]
+        pattern *= np.uint8(4)
         sat = _Dict(table.column("satisfaction"))
         pattern += sat.lookup(sat.table(lambda v: _SAT_CODES.get(v, 3), np.uint8), rows)
-        valid, _ = _bool_parts(table.column("callback_valid"))
+        scored, _ = _bool_parts(table.column("callback_valid"))
+        scored = scored[rows]
         excluded, _ = _bool_parts(table.column("excluded"))
-        not_scored = ~valid[rows]
         ex = np.flatnonzero(excluded[rows])  # few: look their reasons up only
         if ex.size:
             reason = _Dict(table.column("exclusion_reason"))
-            not_scored[ex] |= reason.lookup(reason.table(lambda v: v in self.reasons, bool), rows[ex])
-        pattern[not_scored] = _NOT_SCORED
-        return pattern
+            scored[ex] &= ~reason.lookup(reason.table(lambda v: v in self.reasons, bool), rows[ex])
+        return np.where(scored, pattern, np.uint8(_NOT_SCORED))
 
     def _add_requests(self, table: pa.Table, dispatched: np.ndarray) -> None:
         """Dispatched cases per (month received, key): the request volume ``rank`` uses."""
-        rc_us, rc_ok = _ts_parts(table.column("received_at"))
-        rows, group, lo = self._groups(table, np.flatnonzero(dispatched if rc_ok is None else dispatched & rc_ok), rc_us)
+        rc, rc_ok, unit = _ts_parts(table.column("received_at"))
+        rows = np.flatnonzero(dispatched if rc_ok is None else dispatched & rc_ok)
         if rows.size == 0:
             return
-        hist = self._add_block(group, lo, np.zeros(1, dtype=np.int64), 1)
+        _, group, lo = self.groups(table, rows, rc, unit)
+        if group.size == 0:
+            return
+        hist = self.add_block(group, lo, np.zeros(1, dtype=np.int64), 1)
         block = np.zeros((*hist.shape[:2], len(MEASURES)), dtype=np.int64)
         block[:, :, _M["requests"]] = hist[:, :, 0]
         self.aggregate.add(lo, block)
@@ -401,26 +439,28 @@ class Scorer:
 
 def aggregate(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
               by: str = "unit", months: Sequence[int] | None = None, with_requests: bool = True,
-              workers: int = 2, scheduler: Any = None, progress: ProgressCallback | None = None) -> Aggregate:
+              workers: int = 2, naive_timezone: str | None = None, scheduler: Any = None,
+              progress: ProgressCallback | None = None) -> Aggregate:
     """Stream the inputs (paths or sources) and count them by (month, ``by``) under the profile.
 
     Parquet row groups are read and counted by ``workers`` threads at once, each into its own
     partial :class:`Aggregate`; the partials are merged at the end (the same merge a distributed
-    run would use). Other formats are read in one stream. With ``scheduler`` (``"local"``, a
-    ``tcp://`` address or a ``distributed.Client``; see :mod:`jiesu.distributed`) every row group is
-    a task on a Dask cluster and the partials merge there; the counts are the same.
+    run would use). Other formats are read in one stream. ``naive_timezone``: see :func:`score`.
+    With ``scheduler`` (``"local"``, a ``tcp://`` address or a ``distributed.Client``; see
+    :mod:`jiesu.distributed`) every row group is a task on a Dask cluster and the partials merge
+    there; the counts are the same.
     """
     profile = load_profile(profile)
     if scheduler is not None:
         from . import distributed
 
-        return distributed.aggregate(inputs, profile=profile, by=by, months=months,
-                                     with_requests=with_requests, scheduler=scheduler)
+        return distributed.aggregate(inputs, profile=profile, by=by, months=months, with_requests=with_requests,
+                                     naive_timezone=naive_timezone, scheduler=scheduler)
 
     def scorer() -> Scorer:
         return Scorer(profile, by, months=months, with_requests=with_requests)
 
-    return reduce_sources(as_sources(inputs), scorer, lambda result, part: result.aggregate.merge(part),
+    return reduce_sources(as_sources(inputs, naive_timezone=naive_timezone), scorer, lambda result, part: result.aggregate.merge(part),
                           workers=workers, progress=progress).aggregate
 
 
@@ -549,7 +589,8 @@ def score_rows(agg: Aggregate, profile: Profile, month: int | None = None) -> li
 
 
 def score(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
-          by: str = "unit", month: str | int | None = None, scheduler: Any = None,
+          by: str = "unit", month: str | int | None = None, naive_timezone: str | None = None,
+          scheduler: Any = None,
           progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
     """Score cases: the three rates and the composite per (callback month, ``by``) group.
 
@@ -559,13 +600,17 @@ def score(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Pat
     resolution_rate, satisfaction_rate, composite`` (rates as fractions, the composite 0-100, None
     where the data cannot give them). ``scheduler`` runs the counting on a Dask cluster
     (:mod:`jiesu.distributed`; inputs may then also be glob patterns and fsspec URLs).
+
+    Parquet timestamps without a time zone (Spark's INT96, Hive's and pandas' naive timestamps)
+    are read as wall-clock times in ``naive_timezone`` (an IANA name; Spark's INT96 hold UTC);
+    without it such a file is refused (InputError), never guessed.
     """
     profile = load_profile(profile)
     if by not in BY_KEYS:
         raise ArgumentError(f"cannot group by {by!r}: choose one of {', '.join(BY_KEYS)}")
     m = parse_month(month) if isinstance(month, str) else month
     agg = aggregate(inputs, profile=profile, by=by, months=None if m is None else [m],
-                    with_requests=False, scheduler=scheduler, progress=progress)
+                    with_requests=False, naive_timezone=naive_timezone, scheduler=scheduler, progress=progress)
     return score_rows(agg, profile, m)
 
 
@@ -581,5 +626,6 @@ PATTERNS, PATTERN_MATRIX = _PATTERNS, _PATTERN_MATRIX
 
 
 def timestamps_us(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
-    """(int64 UTC microseconds, valid-or-None) of a timestamp column read by jiesu.io.cases."""
-    return _ts_parts(col)
+    """(int64 UTC microseconds, valid-or-None) of a timestamp column read by jiesu.io.cases
+    (which keeps the unit the file stores: converted here when it is not µs)."""
+    return _ts_us(col)

@@ -252,7 +252,12 @@ class TimelinessScorer(Scorer):
         chosen = dispatched & (rc_us <= self.as_of)
         if rc_ok is not None:
             chosen &= rc_ok
-        rows, group, lo = self._groups(table, np.flatnonzero(chosen), rc_us)
+        rows = np.flatnonzero(chosen)
+        if rows.size == 0:
+            return
+        keep, group, lo = self.groups(table, rows, rc_us, "us")
+        if keep is not None:
+            rows = rows[keep]
         if rows.size == 0:
             return
         dl_us, dl_ok = self._times(table, "deadline_at", rows)
@@ -266,11 +271,11 @@ class TimelinessScorer(Scorer):
         fc_us, fc_ok = self._times(table, "first_contact_at", rows)
         contacted = ds_ok & fc_ok & (fc_us >= ds_us)
         pattern = verdict.astype(np.int64) * 4 + closed * 2 + contacted
-        hist = self._add_block(group, lo, pattern, len(VERDICTS) * 4)
+        k = len(self.aggregate.keys)
+        month, key = lo + group // k, group % k  # before add_block, which reuses ``group``
+        hist = self.add_block(group, lo, pattern, len(VERDICTS) * 4)
         block = hist.reshape(-1, len(VERDICTS) * 4) @ _PATTERN_MATRIX
         self.aggregate.add(lo, block.reshape(hist.shape[0], hist.shape[1], len(MEASURES)))
-        k = len(self.aggregate.keys)
-        month, key = lo + group // k, group % k
         agg = self.aggregate
         agg.close_hours.add(month[closed], key[closed], (cl_us[closed] - received[closed]) / US_PER_HOUR)
         agg.contact_hours.add(month[contacted], key[contacted], (fc_us[contacted] - ds_us[contacted]) / US_PER_HOUR)
@@ -338,17 +343,18 @@ def parse_as_of(text: str, profile: Profile) -> int:
 
 def aggregate_timeliness(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
                          by: str = "unit", months: Sequence[int] | None = None, as_of: int | None = None,
-                         workers: int = 2, scheduler: Any = None,
+                         workers: int = 2, naive_timezone: str | None = None, scheduler: Any = None,
                          progress: ProgressCallback | None = None) -> TimelinessAggregate:
     """Stream the inputs and count timeliness by (month received, ``by``); partial aggregates of
-    Parquet row groups are counted on ``workers`` threads and merged, as the three rates are."""
+    Parquet row groups are counted on ``workers`` threads and merged, as the three rates are.
+    ``naive_timezone``: the zone of zone-less timestamps (see ``jiesu.score``)."""
     profile = load_profile(profile)
     if scheduler is not None:  # workers read the inputs: patterns and URLs too (jiesu.distributed)
         from .distributed import find_sources
 
-        sources = find_sources(inputs)
+        sources = find_sources(inputs, naive_timezone=naive_timezone)
     else:
-        sources = as_sources(inputs)
+        sources = as_sources(inputs, naive_timezone=naive_timezone)
     if as_of is None:
         as_of = latest_time(sources, scheduler=scheduler)
         if as_of is None:
@@ -402,7 +408,8 @@ def missing_columns(rows: Iterable[dict[str, Any]]) -> dict[str, str]:
 
 def timeliness(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
                by: str = "unit", month: str | int | None = None, as_of: str | int | None = None,
-               scheduler: Any = None, progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
+               naive_timezone: str | None = None, scheduler: Any = None,
+               progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
     """Timeliness per (month received, ``by``): cases, due, closed on time, closed late, open past
     deadline, open not yet due, the on-time rate, and median / p90 hours to close and to first
     contact (None where the data cannot give them: :func:`missing_columns` says which column they
@@ -417,7 +424,7 @@ def timeliness(inputs: Sequence[str | Path | Source], *, profile: Profile | str 
     m = parse_month(month) if isinstance(month, str) else month
     cut = parse_as_of(as_of, profile) if isinstance(as_of, str) else as_of
     agg = aggregate_timeliness(inputs, profile=profile, by=by, months=None if m is None else [m], as_of=cut,
-                               scheduler=scheduler, progress=progress)
+                               naive_timezone=naive_timezone, scheduler=scheduler, progress=progress)
     return timeliness_rows(agg, m)
 
 
@@ -469,13 +476,14 @@ def rank_timeliness_rows(agg: TimelinessAggregate, profile: Profile, month: int,
 
 def rank_timeliness(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
                     month: str | int, level: str = "department", as_of: str | int | None = None,
-                    scheduler: Any = None, progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
+                    naive_timezone: str | None = None, scheduler: Any = None,
+                    progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
     """Rank the profile's units of ``level`` for ``month`` on the on-time rate (``jiesu.rank`` does
     this when the profile's ``scoring.metrics`` is timeliness)."""
     profile = load_profile(profile)
     m = parse_month(month) if isinstance(month, str) else month
     cut = parse_as_of(as_of, profile) if isinstance(as_of, str) else as_of
     by = TERRITORY if level == "district" else "unit"
-    agg = aggregate_timeliness(inputs, profile=profile, by=by, months=[m - 1, m], as_of=cut, scheduler=scheduler,
-                               progress=progress)
+    agg = aggregate_timeliness(inputs, profile=profile, by=by, months=[m - 1, m], as_of=cut,
+                               naive_timezone=naive_timezone, scheduler=scheduler, progress=progress)
     return rank_timeliness_rows(agg, profile, m, level)

@@ -44,3 +44,38 @@ def test_profile_show(tmp_path):
     assert "units ranked: 343 street, 17 district" in text
     assert "goes to: district [illustrative: not published by the city]" in text
     assert runner.invoke(app, ["profile", "show", "--profile", str(tmp_path / "none.toml")]).exit_code == 3
+
+
+def _modules_after(argv: list[str]) -> set[str]:
+    """The modules a fresh process has imported after running ``jiesu ARGV``."""
+    code = ("import sys; sys.argv = ['jiesu', *sys.argv[1:]]\n"
+            "from jiesu.cli.app import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "sys.stderr.write('\\n' + ' '.join(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=ROOT, check=False)
+    return set(out.stderr.strip().splitlines()[-1].split())
+
+
+def test_version_is_answered_before_typer_is_imported():
+    mods = _modules_after(["--version"])
+    assert not {m for m in mods if m.split(".")[0] in ("typer", "click", "pyarrow", "numpy")}
+    assert not {m for m in mods if m.startswith("jiesu.") and m not in ("jiesu.cli", "jiesu.cli.app")}
+    out = subprocess.run([sys.executable, "-c", ("import sys; sys.argv = ['jiesu', '--version']\n"
+                          "from jiesu.cli.app import main; main()")], capture_output=True, text=True, check=True)
+    assert out.stdout == f"jiesu {__version__}\n" and out.returncode == 0
+
+
+def test_validating_a_small_file_imports_only_what_it_needs():
+    mods = _modules_after(["validate", str(ROOT / "fixtures" / "valid" / "cases.parquet")])
+    assert "jiesu.validation.engine" in mods  # it did run
+    # pydantic (typer >= 0.29 checks options with it), pandas, the table renderer for a report
+    # without notices, python-jsonschema when no sample needs explaining, Dask: none is needed
+    for name in ("pydantic", "pandas", "tabulate", "jsonschema", "dask", "rich", "duckdb"):
+        assert name not in mods, name
+
+
+def test_scoring_parquet_needs_neither_arrow_compute_nor_the_text_readers():
+    mods = _modules_after(["score", str(ROOT / "fixtures" / "writers" / "pyarrow.parquet"), "--format", "csv"])
+    assert "jiesu.scoring" in mods
+    for name in ("pyarrow.compute", "jiesu.io.json_reader", "jiesu.io.csv_reader", "pydantic", "pandas"):
+        assert name not in mods, name

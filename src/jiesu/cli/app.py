@@ -1,45 +1,60 @@
-"""The `jiesu` application: registers one module per command; heavy imports happen inside commands."""
+"""The `jiesu` application: registers one module per command; heavy imports happen inside commands.
 
-from __future__ import annotations
+Start-up is kept short: ``jiesu --version`` is answered before typer is imported, and the typer
+application is built on first use (``app`` is looked up lazily: ``from jiesu.cli.app import app``).
+"""
 
+# No ``from __future__ import annotations`` here: typer reads the root callback's annotations,
+# which name objects local to _application().
 import os
 import sys
-from typing import Annotated
-
-import typer
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 
-app = typer.Typer(
-    name="jiesu",
-    help="Validate, score, rank and simulate 12345 citizen-hotline case records (接诉即办).",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    context_settings={"max_content_width": 100, "terminal_width": 100, "help_option_names": ["--help", "-h"]},
-)
+if TYPE_CHECKING:
+    import typer
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"jiesu {__version__}")
-        raise typer.Exit(0)
+@lru_cache(maxsize=1)
+def _application() -> "typer.Typer":
+    """The typer application with every command registered (built once)."""
+    from typing import Annotated
+
+    import typer
+
+    app = typer.Typer(
+        name="jiesu",
+        help="Validate, score, rank and simulate 12345 citizen-hotline case records (接诉即办).",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"max_content_width": 100, "terminal_width": 100, "help_option_names": ["--help", "-h"]},
+    )
+
+    def _version(value: bool) -> None:
+        if value:
+            typer.echo(f"jiesu {__version__}")
+            raise typer.Exit(0)
+
+    @app.callback()
+    def root(
+        version: Annotated[
+            bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        ] = None,
+    ) -> None:
+        """Validate, score, rank and simulate 12345 citizen-hotline case records (接诉即办).
+
+        Exit codes: 0 ok, 1 data invalid or check failed, 2 usage error, 3 could not run.
+        """
+
+    _register(app)
+    return app
 
 
-@app.callback()
-def root(
-    version: Annotated[
-        bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
-    ] = None,
-) -> None:
-    """Validate, score, rank and simulate 12345 citizen-hotline case records (接诉即办).
-
-    Exit codes: 0 ok, 1 data invalid or check failed, 2 usage error, 3 could not run.
-    """
-
-
-def _register() -> None:
+def _register(app: "typer.Typer") -> None:
     """One module per command; each imports its heavy libraries only when it runs."""
     from . import (
         demo,
@@ -71,7 +86,10 @@ def _register() -> None:
     app.add_typer(schema_cmd.app, name="schema")
 
 
-_register()
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return _application()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Stopped(BaseException):
@@ -104,7 +122,13 @@ def _handle_signals() -> None:
 def main() -> None:
     """Entry point: unexpected failures become one line (exit 3), never a traceback with records;
     SIGINT and SIGTERM one line each (exit 130 and 143), leaving no temporary file behind."""
+    if sys.argv[1:] == ["--version"]:  # answered before typer and the commands are imported
+        sys.stdout.write(f"jiesu {__version__}\n")
+        return
     _handle_signals()
+    import typer
+
+    app = _application()
     try:
         app()
     except SystemExit:

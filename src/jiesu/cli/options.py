@@ -29,4 +29,10 @@ SchedulerOpt = Annotated[
                       "workers) or tcp://HOST:PORT of a running scheduler; empty: in this process. "
                       "Needs jiesu[dask]; see docs/scale.md."),
 ]
+NaiveTimezoneOpt = Annotated[
+    str | None,
+    typer.Option("--naive-timezone", metavar="ZONE",
+                 help="Read Parquet timestamps stored without a time zone (Spark's INT96, Hive, pandas) as times "
+                      "in ZONE, e.g. UTC (Spark's INT96) or Asia/Shanghai. Without it such files are refused."),
+]
 MonthOpt = Annotated[str | None, typer.Option("--month", help="Only this month, YYYY-MM (in the profile's time zone).")]

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from . import scorecard
-from .options import Inputs, OutputOpt, ProfileOpt, SchedulerOpt
+from .options import Inputs, NaiveTimezoneOpt, OutputOpt, ProfileOpt, SchedulerOpt
 
 FORMATS = ("table", "csv", "json", "jsonl", "markdown", "parquet", "xlsx", "html")
 
@@ -21,6 +21,7 @@ def command(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv, json, jsonl, markdown, parquet, xlsx or html.")] = "table",
     output: OutputOpt = None,
     lang: scorecard.LangOpt = None,
+    naive_timezone: NaiveTimezoneOpt = None,
     scheduler: SchedulerOpt = None,
 ) -> None:
     """Rank the units of a level for a month by composite, with last month's composite, the change,
@@ -36,7 +37,8 @@ def command(
 
     scorecard.check_choice(level, UNIT_LEVELS, "--level")
     p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang, paths)
-    rows = scorecard.run("ranking", rank, paths, profile=p, month=month, level=level, scheduler=scheduler or None)
+    rows = scorecard.run("ranking", rank, paths, profile=p, month=month, level=level,
+                         naive_timezone=naive_timezone, scheduler=scheduler or None)
     title = scorecard.title(p, lang, f"{word('ranking', lang)} · {level_label(level, lang)}", month)
     columns, chart = list(COLUMNS), ("name", "composite")
     if p.scoring.metrics == "timeliness":  # the profile ranks on the on-time rate (data without callbacks)

@@ -8,7 +8,7 @@ import typer
 
 from . import scorecard
 from .common import message
-from .options import Inputs, MonthOpt, OutputOpt, ProfileOpt, SchedulerOpt
+from .options import Inputs, MonthOpt, NaiveTimezoneOpt, OutputOpt, ProfileOpt, SchedulerOpt
 
 FORMATS = ("table", "csv", "json", "jsonl", "markdown", "parquet")
 
@@ -28,6 +28,7 @@ def command(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Timeliness: judge open cases at this date "
                                               "(YYYY-MM-DD, end of day) or local time; default: the latest "
                                               "time received or closed in the data.")] = None,
+    naive_timezone: NaiveTimezoneOpt = None,
     scheduler: SchedulerOpt = None,
 ) -> None:
     """Score cases: response, resolution and satisfaction rates and the composite per month (of the
@@ -42,9 +43,11 @@ def command(
     scorecard.check_choice(by, BY_KEYS, "--by")
     p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang, paths)
     if scorecard.check_choice(metrics or p.scoring.metrics, ("rates", "timeliness"), "--metrics") == "timeliness":
-        scorecard.timeliness(paths, p, by, month, as_of, fmt, output, lang, scheduler=scheduler or None)
+        scorecard.timeliness(paths, p, by, month, as_of, fmt, output, lang, naive_timezone=naive_timezone,
+                             scheduler=scheduler or None)
         return
-    rows = scorecard.run("scoring", score, paths, profile=p, by=by, month=month, scheduler=scheduler or None)
+    rows = scorecard.run("scoring", score, paths, profile=p, by=by, month=month, naive_timezone=naive_timezone,
+                         scheduler=scheduler or None)
     if not rows:
         message("jiesu: no dispatched case has a callback in the period: there is nothing to score "
                 "(the three rates need callback_at and callback_valid; without callbacks use --metrics timeliness)")

@@ -88,13 +88,15 @@ def write(rows: list[dict[str, Any]], fmt: str, output: str | None, paths: Seque
 
 
 def timeliness(paths: list[Path], profile: Profile, by: str, month: str | None, as_of: str | None, fmt: str,
-               output: str | None, lang: str, *, scheduler: str | None = None) -> None:
+               output: str | None, lang: str, *, naive_timezone: str | None = None,
+               scheduler: str | None = None) -> None:
     """``score --metrics timeliness``: the rows, then which figures the data cannot give."""
     from ..timeliness import COLUMNS, missing_columns
     from ..timeliness import timeliness as measure
     from .common import message
 
-    rows = run("timeliness", measure, paths, profile=profile, by=by, month=month, as_of=as_of, scheduler=scheduler)
+    rows = run("timeliness", measure, paths, profile=profile, by=by, month=month, as_of=as_of,
+               naive_timezone=naive_timezone, scheduler=scheduler)
     if not rows:
         message("jiesu: no dispatched case was received in the period: there is nothing to measure")
     for name, needs in missing_columns(rows).items():

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from .common import EXIT_INVALID, EXIT_OK, ProgressBar, call, emit, output_target, use_color
-from .options import Inputs, OutputOpt, ProfileOpt, SchedulerOpt
+from .options import Inputs, NaiveTimezoneOpt, OutputOpt, ProfileOpt, SchedulerOpt
 
 
 def command(
@@ -18,6 +18,7 @@ def command(
     encoding: Annotated[str | None, typer.Option("--encoding", help="Text encoding of CSV input; default: detect UTF-8 or GB18030.")] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
     output: OutputOpt = None,
+    naive_timezone: NaiveTimezoneOpt = None,
     save: Annotated[list[str] | None, typer.Option("--save", metavar="FORMAT:FILE", help="Also write the report in another format to a file (atomically), from the same run; repeatable, e.g. --save json:report.json --save junit:junit.xml.")] = None,
     scheduler: SchedulerOpt = None,
 ) -> None:
@@ -41,7 +42,7 @@ def command(
     progress = ProgressBar("validating")
     try:
         report = call(validate, paths, profile=profile, max_samples=max_samples, encoding=encoding, strict=strict,
-                      scheduler=scheduler or None, progress=progress)
+                      naive_timezone=naive_timezone, scheduler=scheduler or None, progress=progress)
     finally:
         progress.close()  # an error message then starts on a line of its own
     emit(render(report, fmt, color=use_color() and fmt == "table" and target.is_stdout), output, paths)

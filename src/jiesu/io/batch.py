@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..schema import field_kinds
 from .sources import Source
@@ -42,6 +41,8 @@ ARROW_FOR_KIND = {"string": pa.string(), "date-time": pa.string(), "boolean": pa
 def encode_codes(table: pa.Table) -> pa.Table:
     """Dictionary-encode the schema's text fields (all low-cardinality but case_id), so checks run
     once per distinct value, as they do on Parquet read with dictionaries."""
+    import pyarrow.compute as pc  # here, not at import: reading Parquet needs none of it
+
     kinds = field_kinds().kind
     for i, name in enumerate(table.column_names):
         if kinds.get(name) == "string" and name != "case_id" and is_plain_text(table.column(i).type):
@@ -71,6 +72,8 @@ def timestamps_from_text(values: pa.Array) -> pa.Array:
     try:
         return values.cast(UTC_US)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        import pyarrow.compute as pc
+
         norm = pc.replace_substring_regex(pc.utf8_rtrim(pc.utf8_upper(values), "\n"), r"(\.[0-9]{6})[0-9]+", r"\1")
         return norm.cast(UTC_US)
 

@@ -1,5 +1,5 @@
 """Typed reading for scoring and ranking: only the columns asked for, in canonical types
-(timestamps as timestamp[us, UTC], booleans, int64, strings or dictionaries), in bounded memory."""
+(timestamps as UTC in the unit stored, booleans, int64, strings or dictionaries), in bounded memory."""
 
 from __future__ import annotations
 
@@ -12,8 +12,13 @@ import pyarrow as pa
 from ..errors import DataError, InputError, brief
 from ..schema import field_kinds
 from .batch import ARROW_FOR_KIND, BATCH_ROWS, UTC_US, empty_table, timestamps_from_text
-from .parquet_reader import COMPATIBLE, check_arrow_types, open_parquet
-from .raw import iter_raw
+from .parquet_reader import (
+    COMPATIBLE,
+    check_arrow_types,
+    needs_normalizing,
+    normalize,
+    open_parquet,
+)
 from .sources import Source
 
 T = TypeVar("T")
@@ -23,7 +28,8 @@ ROW_GROUP_LIMIT = 1 << 22  # read bigger Parquet row groups in slices so memory 
 def iter_cases(sources: Sequence[Source], columns: Sequence[str], batch_rows: int = BATCH_ROWS) -> Iterator[pa.Table]:
     """Stream the named columns of every source with canonical types; absent columns are all-null.
 
-    Timestamps become timestamp[us, UTC]; strings stay strings or dictionaries. A value that cannot
+    Timestamps become UTC timestamps in the unit they are stored in (s, ms, us or ns; text is read
+    as us); strings stay strings or dictionaries. A value that cannot
     be read in its field's type is a DataError naming the file and column (run ``jiesu validate``).
     """
     kinds = field_kinds().kind
@@ -38,16 +44,30 @@ def iter_cases(sources: Sequence[Source], columns: Sequence[str], batch_rows: in
                     it = (empty_table(min(batch_rows, pf.metadata.num_rows - s))
                           for s in range(0, pf.metadata.num_rows, batch_rows))
                 for table in it:
-                    yield canonical(table, columns, kinds, source)
+                    yield canonical(_normalized(table, source), columns, kinds, source)
             except (pa.ArrowInvalid, OSError) as exc:
                 raise InputError(f"{source.path}: cannot read as PARQUET: {brief(exc)}") from None
         else:
+            from .raw import iter_raw  # the text readers, only for text inputs
+
             for raw in iter_raw(source, batch_rows):
                 problems = [f for f in raw.type_errors if f in columns]
                 if problems or raw.bad_rows:
                     what = problems[0] if problems else "a record"
                     raise DataError(f"{source.path}: {what!r} holds values of the wrong type; run `jiesu validate` first")
                 yield canonical(raw.table, columns, kinds, source)
+
+
+def _normalized(table: pa.Table, source: Source) -> pa.Table:
+    """A Parquet table as the checks read it (parquet_reader.normalize); a value that is not an
+    integer where the schema wants one is a DataError here."""
+    if not needs_normalizing(table.schema, source):
+        return table
+    table, errors = normalize(table, source)
+    if errors:
+        name = next(iter(errors))
+        raise DataError(f"{source.path}: column {name!r} holds values that are not integers; run `jiesu validate` first")
+    return table
 
 
 def canonical(table: pa.Table, columns: Sequence[str], kinds: dict[str, str], source: Source) -> pa.Table:
@@ -60,10 +80,13 @@ def canonical(table: pa.Table, columns: Sequence[str], kinds: dict[str, str], so
         else:
             col = pa.nulls(n, ARROW_FOR_KIND[kind] if kind != "date-time" else pa.timestamp("us", tz="UTC"))
         try:
-            if kind == "date-time" and not pa.types.is_timestamp(col.type):
-                col = pa.chunked_array([timestamps_from_text(c) for c in _chunks(col)], UTC_US)
-            elif kind == "date-time":
-                col = col.cast(UTC_US) if col.type.tz != "UTC" or col.type.unit != "us" else col
+            if kind == "date-time":
+                t = col.type
+                if not pa.types.is_timestamp(t):
+                    col = pa.chunked_array([timestamps_from_text(c) for c in _chunks(col)], UTC_US)
+                elif t.tz != "UTC":  # the same instants: only the type changes (no copy)
+                    utc = pa.timestamp(t.unit, tz="UTC")
+                    col = pa.chunked_array([c.view(utc) for c in col.chunks], type=utc)
             elif kind == "boolean" and not pa.types.is_boolean(col.type):
                 col = col.cast(pa.bool_())
             elif kind == "integer" and not pa.types.is_int64(col.type):
@@ -119,7 +142,8 @@ def row_group_tasks(source: Source, columns: Sequence[str]) -> list[Callable[[],
     if max(sizes, default=0) > ROW_GROUP_LIMIT:
         return None
     threads = len(sizes) == 1
-    return [partial(_read_row_group, source, columns, i, rows, threads) for i, rows in enumerate(sizes)]
+    reader = _RowGroupReader(source, columns, pf, wanted)
+    return [partial(reader.read, i, rows, threads) for i, rows in enumerate(sizes)]
 
 
 def sequential_tables(source: Source, columns: Sequence[str]) -> Iterator[pa.Table]:
@@ -129,14 +153,46 @@ def sequential_tables(source: Source, columns: Sequence[str]) -> Iterator[pa.Tab
     return prefetch(iter_cases([source], columns))
 
 
-def _read_row_group(source: Source, columns: Sequence[str], index: int, rows: int, threads: bool) -> pa.Table:
-    """One row group of a Parquet file as a canonical table (its own reader: safe across threads)."""
-    pf, wanted = open_parquet(source, columns)
-    try:
-        table = pf.read_row_group(index, columns=wanted, use_threads=threads) if wanted else empty_table(rows)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"{source.path}: cannot read as PARQUET: {brief(exc)}") from None
-    return canonical(table, columns, field_kinds().kind, source)
+class _RowGroupReader:
+    """Reads row groups of one Parquet file as canonical tables, from any thread: each thread
+    gets its own ParquetFile (a reader is not shared across threads), opened with the footer
+    already parsed."""
+
+    def __init__(self, source: Source, columns: Sequence[str], pf, wanted: list[str]) -> None:
+        import threading
+
+        self.source, self.columns, self.wanted = source, list(columns), wanted
+        self.meta, self.options = pf.metadata, _reader_options(pf)
+        self.kinds = field_kinds().kind
+        self.fix = needs_normalizing(pa.schema([pf.schema_arrow.field(c) for c in wanted]), source)
+        self.local = threading.local()
+
+    def _file(self):
+        pf = getattr(self.local, "pf", None)
+        if pf is None:
+            import pyarrow.parquet as pq
+
+            fs = self.source.filesystem  # an object store's file (jiesu.distributed), else the disk
+            pf = self.local.pf = pq.ParquetFile(self.source.path if fs is None else str(self.source.path),
+                                                metadata=self.meta, filesystem=fs, **self.options)
+        return pf
+
+    def read(self, index: int, rows: int, threads: bool) -> pa.Table:
+        try:
+            table = self._file().read_row_group(index, columns=self.wanted, use_threads=threads) \
+                if self.wanted else empty_table(rows)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputError(f"{self.source.path}: cannot read as PARQUET: {brief(exc)}") from None
+        if self.fix:
+            table = _normalized(table, self.source)
+        return canonical(table, self.columns, self.kinds, self.source)
+
+
+def _reader_options(pf) -> dict:
+    """The options a ParquetFile was opened with (code fields as dictionaries, INT96 as µs)."""
+    schema = pf.schema_arrow
+    return {"read_dictionary": [f.name for f in schema if pa.types.is_dictionary(f.type)] or None,
+            "coerce_int96_timestamp_unit": "us"}
 
 
 def _sliced_row_groups(source: Source, columns: Sequence[str]) -> Iterator[pa.Table]:
@@ -148,7 +204,7 @@ def _sliced_row_groups(source: Source, columns: Sequence[str]) -> Iterator[pa.Ta
                 yield canonical(empty_table(pf.metadata.row_group(i).num_rows), columns, kinds, source)
                 continue
             for b in pf.iter_batches(batch_size=BATCH_ROWS, row_groups=[i], columns=wanted, use_threads=True):
-                yield canonical(pa.Table.from_batches([b]), columns, kinds, source)
+                yield canonical(_normalized(pa.Table.from_batches([b]), source), columns, kinds, source)
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"{source.path}: cannot read as PARQUET: {brief(exc)}") from None
 

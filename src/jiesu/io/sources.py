@@ -6,11 +6,11 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import ArgumentError, InputError
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".csv.gz": "csv",
            ".ndjson": "ndjson", ".jsonl": "ndjson", ".json": "json"}
@@ -23,6 +23,7 @@ class Source:
     path: Path
     format: str
     encoding: str | None = None  # CSV: the text encoding used
+    naive_timezone: str | None = None  # Parquet: the zone of zone-less timestamps (None: refuse them)
     rows: int = 0
     #: an fsspec filesystem holding ``path`` (an object store, ``memory://``); None: the local disk.
     #: Only Parquet is read through one (``jiesu.distributed`` finds such sources).
@@ -94,8 +95,29 @@ def check_name(path: Path) -> None:
                          "convmv -f gbk -t utf-8)") from None
 
 
-def as_sources(inputs: Sequence[str | Path | Source]) -> list[Source]:
-    """Sources as given, or discovered from paths (a mix of both is read as paths)."""
+def as_sources(inputs: Sequence[str | Path | Source], *, naive_timezone: str | None = None) -> list[Source]:
+    """Sources as given, or discovered from paths (a mix of both is read as paths); with
+    ``naive_timezone`` (checked) zone-less timestamps of every source are read in that zone."""
     if inputs and all(isinstance(s, Source) for s in inputs):
-        return list(inputs)  # type: ignore[arg-type]
-    return discover([s.path if isinstance(s, Source) else s for s in inputs])
+        sources = list(inputs)  # type: ignore[arg-type]
+    else:
+        sources = discover([s.path if isinstance(s, Source) else s for s in inputs])
+    zone = naive_zone(naive_timezone)
+    if zone is not None:
+        sources = [replace(s, naive_timezone=zone) for s in sources]
+    return sources
+
+
+def naive_zone(name: str | None) -> str | None:
+    """A time-zone name for zone-less timestamps, checked (ArgumentError when unknown)."""
+    if name is None:
+        return None
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ArgumentError(f"unknown time zone {name!r} for zone-less timestamps (an IANA name such as "
+                            "Asia/Shanghai or UTC)") from None
+    return name
+

@@ -18,7 +18,7 @@ from ..arrays import as_bool_np, int_array, text_array, valid_np
 from ..io.batch import BATCH_ROWS, RawBatch
 from ..io.cases import prefetch
 from ..io.raw import iter_raw
-from ..io.sources import Source, discover
+from ..io.sources import Source, discover, naive_zone
 from ..io.text import check_encoding
 from ..memory import streaming_memory
 from ..profile import Profile, load_profile
@@ -56,6 +56,7 @@ def validate(
     encoding: str | None = None,
     strict: bool = False,
     batch_rows: int = BATCH_ROWS,
+    naive_timezone: str | None = None,
     scheduler: Any = None,
     progress: ProgressCallback | None = None,
 ) -> Report:
@@ -64,16 +65,19 @@ def validate(
     :class:`jiesu.errors.InputError` when an input cannot be read at all.
 
     ``max_samples`` rows are kept per (code, field); ``encoding`` forces a CSV encoding; with
-    ``strict`` warnings make the report invalid too. ``scheduler`` checks each file in a task on a
-    Dask cluster (:mod:`jiesu.distributed`); the report is the same.
+    ``strict`` warnings make the report invalid too; ``naive_timezone`` names the zone of Parquet
+    timestamps stored without one (Spark's INT96: UTC; Hive, pandas: the exporting city's), which
+    are refused (InputError) without it. ``scheduler`` checks each file in a task on a Dask cluster
+    (:mod:`jiesu.distributed`); the report is the same.
     """
     if scheduler is not None:
         from .. import distributed
 
         prof = profile if isinstance(profile, Profile) else load_profile(profile)
         return distributed.validate(paths, profile=prof, max_samples=max_samples, encoding=encoding,
-                                    strict=strict, batch_rows=batch_rows, scheduler=scheduler)
-    return _run(paths, profile, max_samples, encoding, strict, batch_rows, progress, None)
+                                    strict=strict, batch_rows=batch_rows, naive_timezone=naive_timezone,
+                                    scheduler=scheduler)
+    return _run(paths, profile, max_samples, encoding, strict, batch_rows, progress, None, naive_timezone)
 
 
 def schema_invalid_rows(paths: Sequence[str | Path], *, profile: Profile | str | Path | None = None,
@@ -87,13 +91,15 @@ def schema_invalid_rows(paths: Sequence[str | Path], *, profile: Profile | str |
 
 def _run(paths: Sequence[str | Path], profile: Profile | str | Path | None, max_samples: int,
          encoding: str | None, strict: bool, batch_rows: int, progress: ProgressCallback | None,
-         schema_invalid_rows: dict[str, list[int]] | None) -> Report:
+         schema_invalid_rows: dict[str, list[int]] | None, naive_timezone: str | None = None) -> Report:
     if encoding is not None:
         check_encoding(encoding)
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
+    zone = naive_zone(naive_timezone)
     sources = discover(paths)
     for s in sources:
         s.encoding = encoding if s.format == "csv" else None
+        s.naive_timezone = zone
     book = NoticeBook(max_samples)
     sources_seen: list[Source] = []
 

@@ -36,8 +36,6 @@ def _sample_text(s: Sample) -> str:
 
 
 def render_table(report: Report, color: bool = False) -> str:
-    from tabulate import tabulate
-
     lines = [
         f"jiesu validate: {_verdict(report, color)} — {_headline(report)}",
         f"schema {report.schema_version} ({report.schema_id}); profile {report.profile}",
@@ -46,6 +44,8 @@ def render_table(report: Report, color: bool = False) -> str:
         enc = f", encoding {f.encoding}" if f.encoding else ""
         lines.append(f"  {f.path}: {f.format}, {f.rows:,} rows{enc}")
     if report.notices:
+        from tabulate import tabulate  # only when there is a table to draw (start-up)
+
         lines.append("")
         lines.append(tabulate(
             [[n.severity, n.code, n.field or "", f"{n.count:,}", n.message] for n in report.notices],
