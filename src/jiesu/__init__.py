@@ -17,6 +17,9 @@ options, ``progress`` last)::
     alarms = jiesu.warn(["cases.parquet"], month="2024-05")            # or days=7
     history = jiesu.trend(["cases.parquet"], first="2024-01", last="2024-12", level="district")
     objections = jiesu.disputes(["cases.parquet"], month="2024-05", by="unit")
+    # the monthly report (jiesu.report): one self-contained page, or the same as a workbook
+    month = jiesu.monthly_report(["cases.parquet"], month="2024-05")
+    page = jiesu.render_report(month, "html")                          # or "xlsx" (bytes)
 
 Errors are :class:`JiesuError` subclasses with a stable ``code``; see ``docs/library.md``.
 Importing jiesu is cheap: each function imports its engine (pyarrow, numpy) when first used.
@@ -42,6 +45,9 @@ _LAZY = {
     "warn": ("jiesu.analysis.warn", "warn"),
     "trend": ("jiesu.analysis.trend", "trend"),
     "disputes": ("jiesu.analysis.disputes", "disputes"),
+    "monthly_report": ("jiesu.report", "monthly_report"),
+    "render_report": ("jiesu.report", "render"),
+    "MonthlyReport": ("jiesu.report", "MonthlyReport"),
     "Cube": ("jiesu.analysis.cube", "Cube"),
     "Profile": ("jiesu.profile", "Profile"),
     "Report": ("jiesu.validation.report", "Report"),
@@ -65,6 +71,7 @@ __all__ = [
     "DataError",
     "InputError",
     "JiesuError",
+    "MonthlyReport",
     "Notice",
     "OutputError",
     "Profile",
@@ -77,7 +84,9 @@ __all__ = [
     "aggregate",
     "disputes",
     "load_profile",
+    "monthly_report",
     "rank",
+    "render_report",
     "score",
     "simulate",
     "topic_candidates",

@@ -1,0 +1,298 @@
+"""The numbers of the monthly report, from one streaming pass over the cases.
+
+One pass (``jiesu.analysis.cube.count``) fills four cubes over the months the page needs (the
+twelve of the trends, the month before them and the early-warning baseline):
+
+- the scorecard cube, (unit, street, district) x (requests, scores): the per-unit counts ``rank``
+  ranks (rolled up by unit) and the territorial counts of the district ranking (rolled up by
+  :func:`jiesu.scoring.territory_keys`), and the city's three rates; every level is then ranked
+  by :func:`jiesu.ranking.rank_rows`, the function ``rank`` and ``trend`` use;
+- the volume cube of ``jiesu warn`` (:data:`jiesu.analysis.warn.VOLUME`): every case received per
+  category, street and district: the volume trends, the district x category heat map, the rising
+  categories, and the early warnings (:func:`jiesu.analysis.warn.evaluate`);
+- the two cubes of ``jiesu topics track`` (:data:`jiesu.analysis.tracking.VOLUME` and
+  ``ANSWERS``), read by :func:`jiesu.analysis.tracking.tracking_rows`.
+
+No rule is computed here a second time: rates, ranks, classes, tracking and warnings come from
+the functions the commands use, on the same counts.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..analysis import tracking as tracking_mod
+from ..analysis import warn as warn_mod
+from ..analysis.cube import Cube, count
+from ..analysis.tracking import Tracking, tracking_rows
+from ..analysis.warn import Warnings
+from ..errors import ArgumentError
+from ..io.cases import total_rows
+from ..io.sources import Source, as_sources
+from ..months import month_label, parse_month
+from ..profile import Profile, load_profile
+from ..progress import ProgressCallback
+from ..ranking import class_tables, rank_rows
+from ..schema import schema_version
+from ..scoring import MEASURES, TERRITORY, Aggregate, rates, territory_keys
+
+#: the cube the scorecard (ranking, three rates) is rolled up from
+SCORECARD = Cube(("unit", "street", "district"), ("requests", "scores"))
+#: months of the trend charts
+TREND_MONTHS = 12
+RATES = ("response_rate", "resolution_rate", "satisfaction_rate")
+#: the headline figures, in the order the page shows them
+HEADLINE = ("received", "dispatched", "dispatched_share", *RATES, "composite")
+
+
+@dataclass
+class InputFile:
+    path: str
+    format: str
+    rows: int
+
+
+@dataclass
+class MonthlyReport:
+    """Everything the monthly page and workbook show, independent of the language.
+
+    Rows are flat dicts; rates are fractions, composites 0-100, ``None`` where the data cannot
+    give a value (a month without data, a rate without answers)."""
+
+    profile: Profile
+    month: str
+    #: the trend months, oldest first (the report's month last)
+    months: list[str]
+    #: one row per headline figure: measure, value, previous, change
+    headline: list[dict[str, Any]]
+    #: one row per trend month: the city's volume and rates
+    city: list[dict[str, Any]]
+    #: one row per (district-tier unit, trend month): dispatched requests and the rates, counted
+    #: territorially as the district ranking counts them
+    districts: list[dict[str, Any]]
+    #: per ranked level: ``rank``'s rows for the month
+    rankings: dict[str, list[dict[str, Any]]]
+    #: per ranked level: the members of each class, as the notice lists them
+    classes: dict[str, dict[str, list[dict[str, Any]]]]
+    #: cases received in the month per (district, category), every pair with a case
+    heat: list[dict[str, Any]]
+    #: the categories whose daily volume rose most since the month before
+    rising: list[dict[str, Any]]
+    tracking: Tracking
+    #: per registered problem: dispatched requests per trend month (None: no dispatched case at all)
+    topic_series: dict[str, list[int | None]]
+    warnings: Warnings
+    inputs: list[InputFile]
+    schema_version: str
+    #: months of the trend without any case in the data
+    missing_months: list[str] = field(default_factory=list)
+
+
+def needed_months(profile: Profile, month: int) -> list[int]:
+    """The months the report counts: the trend months and the month before them (for the first
+    change and for tracking's year-ago month), and the early-warning check's baseline."""
+    return sorted(set(range(month - TREND_MONTHS, month + 1)) | set(warn_mod.periods_needed(profile, month)))
+
+
+def monthly_report(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
+                   month: str | int, progress: ProgressCallback | None = None) -> MonthlyReport:
+    """The monthly report of ``month`` (YYYY-MM): headline figures with the month before, the
+    four classes and the ranking of every ranked level, twelve-month trends for the city and each
+    district, a district x category heat map, the rising categories, the 每月一题 tracking and the
+    early warnings; from one pass over the inputs (files, folders or sources)."""
+    profile = load_profile(profile)
+    m = parse_month(month) if isinstance(month, str) else month
+    sources = as_sources(inputs)
+    cubes, inputs_read = _count(sources, profile, needed_months(profile, m), progress)
+    scorecard, volume, topic_volume, topic_answers = cubes
+    months = list(range(m - TREND_MONTHS + 1, m + 1))
+    covered = set(volume.periods()) | set(scorecard.periods())
+    if m not in covered:
+        before = [p for p in covered if p < m]
+        hint = (f"the latest month before it with cases is {month_label(max(before))}" if before
+                else f"nor in the {TREND_MONTHS} months before it")
+        raise ArgumentError(f"no case was received or called back in {month_label(m)} in these inputs ({hint})")
+
+    by_unit = _rolled_up(scorecard, "unit", scorecard.column("unit"))
+    by_territory = _rolled_up(scorecard, TERRITORY, territory_keys(
+        profile, scorecard.column("unit"), scorecard.column("street"), scorecard.column("district")))
+    rankings = {level: rank_rows(by_territory if level == "district" else by_unit, profile, m, level)
+                for level in profile.ranking.levels}
+    city = _city_rows(scorecard, volume, profile, [m - 1, *months], covered)
+    tracked = tracking_rows(topic_volume, topic_answers, profile, m)
+    return MonthlyReport(
+        profile=profile,
+        month=month_label(m),
+        months=[month_label(p) for p in months],
+        headline=_headline(city[-1], city[-2]),
+        city=city[1:],
+        districts=_district_rows(by_territory, profile, months, covered),
+        rankings=rankings,
+        classes={level: class_tables(rows, profile) for level, rows in rankings.items()},
+        heat=_heat(volume, m),
+        rising=_rising(volume, profile, m),
+        tracking=tracked,
+        topic_series=_topic_series(topic_volume, profile, months),
+        warnings=warn_mod.evaluate(volume, profile, end=m),
+        inputs=inputs_read,
+        schema_version=schema_version(),
+        missing_months=[month_label(p) for p in months if p not in covered],
+    )
+
+
+def _count(sources: list[Source], profile: Profile, periods: list[int],
+           progress: ProgressCallback | None) -> tuple[list[Cube], list[InputFile]]:
+    """One pass: each source counted into the four cubes (their rows counted on the way), merged."""
+    templates = [SCORECARD, warn_mod.VOLUME, tracking_mod.VOLUME, tracking_mod.ANSWERS]
+    total = total_rows(sources)
+    done = 0
+    merged: list[Cube] | None = None
+    files = []
+    for source in sources:
+        rows = 0
+
+        def seen(n: int, _total: int | None = None, before: int = done) -> None:
+            nonlocal rows
+            rows = n
+            if progress is not None:
+                progress(before + n, total)
+
+        cubes = count([source], templates, profile=profile, periods=periods, progress=seen)
+        done += rows
+        files.append(InputFile(str(source.path), source.format, rows))
+        merged = cubes if merged is None else [a.merge(b) for a, b in zip(merged, cubes)]
+    assert merged is not None  # as_sources never returns an empty list
+    return merged, files
+
+
+def _rolled_up(cube: Cube, by: str, keys: Sequence[str | None]) -> Aggregate:
+    """The scorecard cube's counts summed per key of each cell (a key of None counts for no one
+    when ``by`` is the territory; for ``unit`` it is the group of cases without a unit, as in
+    ``score``), as the :class:`jiesu.scoring.Aggregate` that ``rank`` builds from rows."""
+    agg = Aggregate(by)
+    keep = np.array([by != TERRITORY or k is not None for k in keys], dtype=bool)
+    kept = [k for k, ok in zip(keys, keep) if ok]
+    ids = np.full(len(keys), -1, dtype=np.int64)
+    ids[keep] = agg.key_ids(kept) if kept else np.zeros(0, np.int64)
+    columns = [(j, cube.measures.index(name)) for j, name in enumerate(MEASURES) if name in cube.measures]
+    for p in cube.periods():
+        arr = cube.counts[p]
+        n = arr.shape[0]
+        rows = np.flatnonzero(keep[:n])
+        block = np.zeros((1, len(agg.keys), len(MEASURES)), dtype=np.int64)
+        for j, c in columns:
+            block[0, :, j] = np.bincount(ids[rows], weights=arr[rows, c], minlength=len(agg.keys)).round()
+        agg.add(p, block)
+    return agg
+
+
+def _with_rates(counts: dict[str, int], profile: Profile) -> dict[str, Any]:
+    return {"scored": counts["scored"], **rates(counts, profile)}
+
+
+def _city_rows(scorecard: Cube, volume: Cube, profile: Profile, months: list[int], covered: set[int]
+               ) -> list[dict[str, Any]]:
+    """Per month: cases received, dispatched, their share, scored, the three rates, composite."""
+    received = volume.matrix(months, "cases").sum(axis=0)
+    out = []
+    for k, p in enumerate(months):
+        arr = scorecard.counts.get(p)
+        sums = np.zeros(len(scorecard.measures), np.int64) if arr is None else arr.sum(axis=0)
+        counts = dict.fromkeys(MEASURES, 0)
+        counts.update(zip(scorecard.measures, map(int, sums)))
+        known = p in covered
+        n = int(received[k])
+        out.append({
+            "month": month_label(p),
+            "received": n if known else None,
+            "dispatched": counts["requests"] if known else None,
+            "dispatched_share": counts["requests"] / n if known and n else None,
+            **_with_rates(counts, profile),
+        })
+    return out
+
+
+def _headline(cur: dict[str, Any], prev: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for measure in HEADLINE:
+        v, p = cur.get(measure), prev.get(measure)
+        if v is None or p is None:
+            change = None
+        elif measure in ("received", "dispatched"):  # counts: relative change
+            change = (v - p) / p if p else None
+        else:  # shares, rates and the composite: the difference
+            change = v - p
+        out.append({"measure": measure, "value": v, "previous": p, "change": change})
+    return out
+
+
+def _district_rows(by_territory: Aggregate, profile: Profile, months: list[int], covered: set[int]
+                   ) -> list[dict[str, Any]]:
+    """Per district-tier unit and month, as the district ranking counts them (territorially):
+    dispatched requests received, scored cases, the three rates and the composite."""
+    out = []
+    for u in profile.ranked_units("district"):
+        for p in months:
+            counts = by_territory.get(p, u.id)
+            out.append({"unit": u.id, "name": u.name, "month": month_label(p),
+                        "dispatched": counts["requests"] if p in covered else None,
+                        **_with_rates(counts, profile)})
+    return out
+
+
+def _heat(volume: Cube, m: int) -> list[dict[str, Any]]:
+    table = volume.totals([m], ("district", "category"))
+    return [{"district": d, "category": c, "received": v["cases"]}
+            for (d, c), v in sorted(table.items(), key=lambda kv: (kv[0][0] is None, kv[0][0] or "",
+                                                                   kv[0][1] is None, kv[0][1] or ""))
+            if v["cases"]]
+
+
+def _days(m: int) -> int:
+    return calendar.monthrange(m // 12, m % 12 + 1)[1]
+
+
+def days_in_month(label: str) -> int:
+    """Days of a ``YYYY-MM`` month."""
+    return _days(parse_month(label))
+
+
+def _rising(volume: Cube, profile: Profile, m: int) -> list[dict[str, Any]]:
+    """The ``analysis.top_n`` categories whose cases received per day rose fastest (relative change)
+    since the month before: per day, so that a longer month is no rise; only categories with at
+    least ``warn.min_count`` cases in each month (a handful moving is noise; ``jiesu warn`` judges
+    surges against a longer history)."""
+    if m - 1 not in set(volume.periods()):
+        return []
+    cur, prev = (volume.totals([p], ("category",)) for p in (m, m - 1))
+    floor = profile.warn.min_count
+    out = []
+    for (cat,), c in cur.items():
+        before = prev.get((cat,), {"cases": 0})["cases"]
+        if cat is None or before < floor or c["cases"] < floor:
+            continue
+        per_day, per_day_before = c["cases"] / _days(m), before / _days(m - 1)
+        if per_day > per_day_before:
+            out.append({"category": cat, "received": c["cases"], "previous_received": before,
+                        "per_day": per_day, "previous_per_day": per_day_before,
+                        "change_mom": (per_day - per_day_before) / per_day_before})
+    out.sort(key=lambda r: (-r["change_mom"], r["category"]))
+    return out[: profile.analysis.top_n]
+
+
+def _topic_series(topic_volume: Cube, profile: Profile, months: list[int]) -> dict[str, list[int | None]]:
+    mat = topic_volume.matrix(months, "requests")
+    cats = topic_volume.column("category")
+    covered = set(topic_volume.periods())
+    out = {}
+    for t in profile.topics:
+        rows = [i for i, c in enumerate(cats) if c in set(t.categories)]
+        sums = mat[rows].sum(axis=0) if rows else np.zeros(len(months), np.int64)
+        out[t.code] = [int(v) if p in covered else None for v, p in zip(sums, months)]
+    return out
