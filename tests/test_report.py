@@ -136,23 +136,46 @@ def test_rising_categories_per_day_with_enough_cases():
 
 
 def test_one_pass_over_each_input(monkeypatch, tmp_path):
-    from jiesu.report import data
+    from jiesu.report import counting
 
-    calls = []
-    real = data.count
+    reads = []
+    real = counting.sequential_tables
 
-    def counting(inputs, cubes, **kw):
-        calls.append(list(inputs))
-        return real(inputs, cubes, **kw)
+    def reading(source, columns):
+        reads.append(source.path.name)
+        yield from real(source, columns)
 
-    monkeypatch.setattr(data, "count", counting)
+    monkeypatch.setattr(counting, "sequential_tables", reading)
     second = tmp_path / "more.csv"
     shutil.copy(WARN, second)
     report = monthly_report([CASES, second], profile=CITY, month="2024-01")
-    assert [len(c) for c in calls] == [1, 1]  # each file read once, all cubes filled together
+    assert reads == ["cases.csv", "more.csv"]  # each file read once, everything counted together
     assert [f.rows for f in report.inputs] == [len(csv_rows(CASES)), len(csv_rows(WARN))]
     both = Counter(local_month(r["received_at"]) for r in csv_rows(CASES) + csv_rows(WARN))
     assert {r["month"]: r["received"] for r in report.city}["2024-01"] == both["2024-01"]
+
+
+def test_parquet_row_groups_are_read_once(tmp_path, monkeypatch):
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from jiesu.io import cases as io_cases
+
+    path = tmp_path / "cases.parquet"
+    pq.write_table(pacsv.read_csv(WARN), path, row_group_size=20)  # several row groups
+    groups = pq.ParquetFile(path).num_row_groups
+    reads = []
+    real = io_cases._read_row_group
+
+    def reading(source, columns, index, rows, threads):
+        reads.append(index)
+        return real(source, columns, index, rows, threads)
+
+    monkeypatch.setattr(io_cases, "_read_row_group", reading)
+    report = monthly_report([path], profile=CITY, month="2024-01")
+    assert sorted(reads) == list(range(groups)) and groups > 3
+    assert report.warnings.rows == jiesu.warn([WARN], profile=CITY, month="2024-01").rows
+    assert report.inputs[0].rows == len(csv_rows(WARN))
 
 
 def test_a_month_without_data_is_a_clear_error():
@@ -309,3 +332,39 @@ def test_the_page_for_349_streets_stays_under_2_mb(beijing_month, tmp_path):
     assert page.count('<tr><td data-v="') >= 343  # every street's row in the sortable table
     assert report.rankings["street"] == jiesu.rank([beijing_month], month="2024-05", level="street")
     (tmp_path / "beijing.html").write_text(page, encoding="utf-8")
+
+
+def same_counts(path: Path, profile, month: str) -> None:
+    """The report's one pass counts what score's aggregate and the analysis cubes count, each in
+    its own pass (the same rules, so the same numbers)."""
+    from jiesu.analysis import tracking, warn
+    from jiesu.analysis.cube import count
+    from jiesu.io.sources import as_sources
+    from jiesu.months import parse_month
+    from jiesu.profile import load_profile
+    from jiesu.report.counting import count_report
+    from jiesu.report.data import needed_months
+    from jiesu.scoring import TERRITORY, aggregate
+
+    def rows(records):
+        return sorted(tuple(sorted((k, str(v)) for k, v in r.items())) for r in records)
+
+    profile, m = load_profile(profile), parse_month(month)
+    months = needed_months(profile, m)
+    counts, _ = count_report(as_sources([path]), profile, months, m)
+    volume, topic_volume = count([path], [warn.VOLUME, tracking.VOLUME], profile=profile, periods=months)
+    assert rows(counts.volume.to_records()) == rows(volume.to_records())
+    assert rows(counts.topic_volume.to_records()) == rows(topic_volume.to_records())
+    for by, agg in (("unit", counts.by_unit), (TERRITORY, counts.by_territory)):
+        assert rows(agg.to_records()) == rows(aggregate([path], profile=profile, by=by, months=months).to_records())
+    answers = aggregate([path], profile=profile, by="category", months=[m], with_requests=False)
+    assert rows(counts.by_category.to_records()) == rows(answers.to_records())
+
+
+def test_the_one_pass_counts_what_the_commands_count(tmp_path):
+    same_counts(CASES, CITY, "2024-02")
+    same_counts(WARN, CITY, "2024-01")
+
+
+def test_the_one_pass_counts_a_simulated_beijing_month_as_the_commands_do(beijing_month):
+    same_counts(beijing_month, None, "2024-05")

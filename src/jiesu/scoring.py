@@ -308,6 +308,12 @@ class Scorer:
         ok = (h >= 0) & ((st == -2) | (st == h)) & ((dc == -2) | (dc == h) | (dc == hp))
         return np.where(ok, h, -1)
 
+    def keys(self, table: pa.Table, rows: np.ndarray) -> np.ndarray:
+        """The key id (into ``aggregate.keys``) of each of ``rows`` under this scorer's grouping
+        (territorially for ``territory``; -1 where a row counts for no one): for other reducers
+        that count by the same keys."""
+        return self._keys(table, rows)
+
     def _contact_state(self, table: pa.Table) -> np.ndarray:
         """0 no, 1 yes, 2 unknown for every row, as uint8."""
         if not self.timestamp_method:
@@ -553,16 +559,3 @@ PATTERNS, PATTERN_MATRIX = _PATTERNS, _PATTERN_MATRIX
 def timestamps_us(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray | None]:
     """(int64 UTC microseconds, valid-or-None) of a timestamp column read by jiesu.io.cases."""
     return _ts_parts(col)
-
-
-def territory_keys(profile: Profile, units: Sequence[str | None], streets: Sequence[str | None],
-                   districts: Sequence[str | None]) -> list[str | None]:
-    """The district-tier unit each (unit, street, district) combination counts for in the
-    territorial ranking (``rank --level district``), None for none: the rule of ``Scorer``, applied
-    to combinations already counted (e.g. the cells of a cube) instead of to rows."""
-    scorer = Scorer(profile, TERRITORY, with_requests=False)
-    table = pa.table({name: pa.array(list(values), pa.string())
-                      for name, values in (("unit", units), ("street", streets), ("district", districts))})
-    ids = scorer._keys(table, np.arange(table.num_rows))
-    keys = scorer.aggregate.keys
-    return [keys[i] if i >= 0 else None for i in ids.tolist()]

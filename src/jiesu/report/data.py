@@ -1,17 +1,12 @@
 """The numbers of the monthly report, from one streaming pass over the cases.
 
-One pass (``jiesu.analysis.cube.count``) fills four cubes over the months the page needs (the
-twelve of the trends, the month before them and the early-warning baseline):
-
-- the scorecard cube, (unit, street, district) x (requests, scores): the per-unit counts ``rank``
-  ranks (rolled up by unit) and the territorial counts of the district ranking (rolled up by
-  :func:`jiesu.scoring.territory_keys`), and the city's three rates; every level is then ranked
-  by :func:`jiesu.ranking.rank_rows`, the function ``rank`` and ``trend`` use;
-- the volume cube of ``jiesu warn`` (:data:`jiesu.analysis.warn.VOLUME`): every case received per
-  category, street and district: the volume trends, the district x category heat map, the rising
-  categories, and the early warnings (:func:`jiesu.analysis.warn.evaluate`);
-- the two cubes of ``jiesu topics track`` (:data:`jiesu.analysis.tracking.VOLUME` and
-  ``ANSWERS``), read by :func:`jiesu.analysis.tracking.tracking_rows`.
+One pass over the inputs (:func:`jiesu.report.counting.count_report`) counts, over the months
+the page needs (the twelve of the trends, the month before them and the early-warning baseline),
+the scorecard ``rank`` ranks (per unit and per district-tier unit), the answers per category that
+``topics track`` rates, and the volume cubes of ``topics track`` and ``warn``. Every level is then
+ranked by :func:`jiesu.ranking.rank_rows` (what ``rank`` and ``trend`` use), the problems tracked by
+:func:`jiesu.analysis.tracking.tracking_rows` and the warnings found by
+:func:`jiesu.analysis.warn.evaluate`, on those counts.
 
 No rule is computed here a second time: rates, ranks, classes, tracking and warnings come from
 the functions the commands use, on the same counts.
@@ -29,33 +24,24 @@ import numpy as np
 
 from ..analysis import tracking as tracking_mod
 from ..analysis import warn as warn_mod
-from ..analysis.cube import Cube, count
+from ..analysis.cube import Cube
 from ..analysis.tracking import Tracking, tracking_rows
 from ..analysis.warn import Warnings
 from ..errors import ArgumentError
-from ..io.cases import total_rows
 from ..io.sources import Source, as_sources
 from ..months import month_label, parse_month
 from ..profile import Profile, load_profile
 from ..progress import ProgressCallback
 from ..ranking import class_tables, rank_rows
 from ..schema import schema_version
-from ..scoring import MEASURES, TERRITORY, Aggregate, rates, territory_keys
+from ..scoring import MEASURES, Aggregate, rates
+from .counting import InputFile, count_report
 
-#: the cube the scorecard (ranking, three rates) is rolled up from
-SCORECARD = Cube(("unit", "street", "district"), ("requests", "scores"))
 #: months of the trend charts
 TREND_MONTHS = 12
 RATES = ("response_rate", "resolution_rate", "satisfaction_rate")
 #: the headline figures, in the order the page shows them
 HEADLINE = ("received", "dispatched", "dispatched_share", *RATES, "composite")
-
-
-@dataclass
-class InputFile:
-    path: str
-    format: str
-    rows: int
 
 
 @dataclass
@@ -109,23 +95,20 @@ def monthly_report(inputs: Sequence[str | Path | Source], *, profile: Profile | 
     profile = load_profile(profile)
     m = parse_month(month) if isinstance(month, str) else month
     sources = as_sources(inputs)
-    cubes, inputs_read = _count(sources, profile, needed_months(profile, m), progress)
-    scorecard, volume, topic_volume, topic_answers = cubes
+    counts, inputs_read = count_report(sources, profile, needed_months(profile, m), m, progress)
+    by_unit, by_territory, volume = counts.by_unit, counts.by_territory, counts.volume
     months = list(range(m - TREND_MONTHS + 1, m + 1))
-    covered = set(volume.periods()) | set(scorecard.periods())
+    covered = set(volume.periods()) | set(by_unit.months())
     if m not in covered:
         before = [p for p in covered if p < m]
         hint = (f"the latest month before it with cases is {month_label(max(before))}" if before
                 else f"nor in the {TREND_MONTHS} months before it")
         raise ArgumentError(f"no case was received or called back in {month_label(m)} in these inputs ({hint})")
 
-    by_unit = _rolled_up(scorecard, "unit", scorecard.column("unit"))
-    by_territory = _rolled_up(scorecard, TERRITORY, territory_keys(
-        profile, scorecard.column("unit"), scorecard.column("street"), scorecard.column("district")))
     rankings = {level: rank_rows(by_territory if level == "district" else by_unit, profile, m, level)
                 for level in profile.ranking.levels}
-    city = _city_rows(scorecard, volume, profile, [m - 1, *months], covered)
-    tracked = tracking_rows(topic_volume, topic_answers, profile, m)
+    city = _city_rows(by_unit, volume, profile, [m - 1, *months], covered)
+    tracked = tracking_rows(counts.topic_volume, answers_cube(counts.by_category), profile, m)
     return MonthlyReport(
         profile=profile,
         month=month_label(m),
@@ -138,7 +121,7 @@ def monthly_report(inputs: Sequence[str | Path | Source], *, profile: Profile | 
         heat=_heat(volume, m),
         rising=_rising(volume, profile, m),
         tracking=tracked,
-        topic_series=_topic_series(topic_volume, profile, months),
+        topic_series=_topic_series(counts.topic_volume, profile, months),
         warnings=warn_mod.evaluate(volume, profile, end=m),
         inputs=inputs_read,
         schema_version=schema_version(),
@@ -146,66 +129,32 @@ def monthly_report(inputs: Sequence[str | Path | Source], *, profile: Profile | 
     )
 
 
-def _count(sources: list[Source], profile: Profile, periods: list[int],
-           progress: ProgressCallback | None) -> tuple[list[Cube], list[InputFile]]:
-    """One pass: each source counted into the four cubes (their rows counted on the way), merged."""
-    templates = [SCORECARD, warn_mod.VOLUME, tracking_mod.VOLUME, tracking_mod.ANSWERS]
-    total = total_rows(sources)
-    done = 0
-    merged: list[Cube] | None = None
-    files = []
-    for source in sources:
-        rows = 0
-
-        def seen(n: int, _total: int | None = None, before: int = done) -> None:
-            nonlocal rows
-            rows = n
-            if progress is not None:
-                progress(before + n, total)
-
-        cubes = count([source], templates, profile=profile, periods=periods, progress=seen)
-        done += rows
-        files.append(InputFile(str(source.path), source.format, rows))
-        merged = cubes if merged is None else [a.merge(b) for a, b in zip(merged, cubes)]
-    assert merged is not None  # as_sources never returns an empty list
-    return merged, files
-
-
-def _rolled_up(cube: Cube, by: str, keys: Sequence[str | None]) -> Aggregate:
-    """The scorecard cube's counts summed per key of each cell (a key of None counts for no one
-    when ``by`` is the territory; for ``unit`` it is the group of cases without a unit, as in
-    ``score``), as the :class:`jiesu.scoring.Aggregate` that ``rank`` builds from rows."""
-    agg = Aggregate(by)
-    keep = np.array([by != TERRITORY or k is not None for k in keys], dtype=bool)
-    kept = [k for k, ok in zip(keys, keep) if ok]
-    ids = np.full(len(keys), -1, dtype=np.int64)
-    ids[keep] = agg.key_ids(kept) if kept else np.zeros(0, np.int64)
-    columns = [(j, cube.measures.index(name)) for j, name in enumerate(MEASURES) if name in cube.measures]
-    for p in cube.periods():
-        arr = cube.counts[p]
-        n = arr.shape[0]
-        rows = np.flatnonzero(keep[:n])
-        block = np.zeros((1, len(agg.keys), len(MEASURES)), dtype=np.int64)
-        for j, c in columns:
-            block[0, :, j] = np.bincount(ids[rows], weights=arr[rows, c], minlength=len(agg.keys)).round()
-        agg.add(p, block)
-    return agg
+def answers_cube(by_category: Aggregate) -> Cube:
+    """The answers per category as the cube ``topics track`` rates (:data:`tracking.ANSWERS`)."""
+    template = tracking_mod.ANSWERS
+    cube = Cube(template.dims, template.groups)
+    cells = cube.cell_ids(cube.value_ids(0, by_category.keys))
+    columns = [MEASURES.index(m) for m in cube.measures]
+    for p in by_category.months():
+        arr = by_category.counts[p]
+        cube.add(p, cells[: arr.shape[0]], arr[:, columns][None])
+    return cube
 
 
 def _with_rates(counts: dict[str, int], profile: Profile) -> dict[str, Any]:
     return {"scored": counts["scored"], **rates(counts, profile)}
 
 
-def _city_rows(scorecard: Cube, volume: Cube, profile: Profile, months: list[int], covered: set[int]
+def _city_rows(by_unit: Aggregate, volume: Cube, profile: Profile, months: list[int], covered: set[int]
                ) -> list[dict[str, Any]]:
-    """Per month: cases received, dispatched, their share, scored, the three rates, composite."""
+    """Per month: cases received, dispatched, their share, scored, the three rates, composite (the
+    counts of every unit, and of the cases without one, added up)."""
     received = volume.matrix(months, "cases").sum(axis=0)
     out = []
     for k, p in enumerate(months):
-        arr = scorecard.counts.get(p)
-        sums = np.zeros(len(scorecard.measures), np.int64) if arr is None else arr.sum(axis=0)
-        counts = dict.fromkeys(MEASURES, 0)
-        counts.update(zip(scorecard.measures, map(int, sums)))
+        arr = by_unit.counts.get(p)
+        sums = np.zeros(len(MEASURES), np.int64) if arr is None else arr.sum(axis=0)
+        counts = dict(zip(MEASURES, map(int, sums)))
         known = p in covered
         n = int(received[k])
         out.append({
