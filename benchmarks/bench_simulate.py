@@ -136,3 +136,35 @@ def test_targets() -> None:
         speedup = RATES[f"jiesu-{queue}"] / max(rivals)
         print(f"\n{queue}: jiesu is {speedup:.1f}x the faster of SimPy and Ciw")
         assert speedup >= 10
+
+
+_PEAK = """
+import resource, sys
+from jiesu.simulation import simulate
+s = simulate("beijing-baseline", days=int(sys.argv[1]), seed=1, output=sys.argv[2])
+print(s["requests"], resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def test_memory_per_request(tmp_path: Path) -> None:
+    """Peak memory of a run per request (the slope between two run lengths, each in its own
+    process): what ``jiesu.simulation.run.BYTES_PER_REQUEST`` must stay above for the size estimate
+    to refuse runs that cannot fit. Measured while writing the estimate: about 160 bytes a request
+    between 128 and 256 days of the Beijing baseline (7.7 and 15.5 million requests), a little
+    more between short runs. ``JIESU_BENCH_MEMORY_DAYS=128,256`` repeats that."""
+    import subprocess
+    import sys
+
+    from jiesu.simulation.run import BYTES_PER_REQUEST
+
+    days = [int(d) for d in __import__("os").environ.get("JIESU_BENCH_MEMORY_DAYS", "32,128").split(",")]
+    points = []
+    for d in days:
+        out = subprocess.run([sys.executable, "-c", _PEAK, str(d), str(tmp_path / "m.parquet")],
+                             capture_output=True, text=True, check=True).stdout.split()
+        points.append((int(out[0]), int(out[1])))
+        print(f"\n{d} days: {points[-1][0]:,} requests, peak {points[-1][1] / 2**20:,.0f} MiB")
+    (r1, m1), (r2, m2) = points[0], points[-1]
+    slope = (m2 - m1) / (r2 - r1)
+    print(f"peak memory per request: {slope:.0f} bytes (the estimate uses {BYTES_PER_REQUEST})")
+    assert slope < BYTES_PER_REQUEST

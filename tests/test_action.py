@@ -66,7 +66,7 @@ def test_valid_exports_pass_with_a_summary_and_a_report(workspace, tmp_path):
     run = run_action({"paths": "exports/", "version": "none"}, workspace, tmp_path / "runner", jiesu_path())
     assert run.code == 0, run.stderr
     assert run.skipped == ["actions/setup-python@v6"]
-    assert run.annotations() == ["::notice title=jiesu validate::valid: 60 rows, 0 errors, 0 warnings (schema 1.0.0)"]
+    assert run.annotations() == ["::notice title=jiesu validate::valid: 60 rows, 0 errors, 0 warnings (schema 1.0.1)"]
     assert run.summary.startswith("## jiesu validate: valid\n")
     assert "| exports/march.ndjson | ndjson | 60 |  |" in run.summary
     assert run.outputs == {"report": "jiesu-report.json", "exit-code": "0"}
@@ -94,7 +94,7 @@ def test_invalid_exports_fail_with_annotations_on_the_lines(workspace, tmp_path)
     assert sum(a.startswith("::error file=exports/a.ndjson,line=3,title=not-in-enum channel::") for a in errors) == 1
     assert sum(a.startswith("::error file=exports/a.ndjson,line=10,title=not-in-enum channel::") for a in errors) == 1
     assert sum(a.startswith("::error file=more/b.ndjson,line=5,title=missing-required received_at::") for a in errors) == 1
-    assert run.annotations()[-1] == "::notice title=jiesu validate::invalid: 120 rows, 3 errors, 0 warnings (schema 1.0.0)"
+    assert run.annotations()[-1] == "::notice title=jiesu validate::invalid: 120 rows, 3 errors, 0 warnings (schema 1.0.1)"
     assert run.summary.startswith("## jiesu validate: INVALID\n")
     assert "| error | not-in-enum | channel | 2 |" in run.summary
     assert "| error | missing-required | received\\_at | 1 |" in run.summary  # escaped for Markdown

@@ -194,3 +194,14 @@ def test_profile_check_cli_lists_every_problem_and_exits_1(tmp_path):
     assert ok.exit_code == 0 and ok.stdout == ""
     missing = CliRunner().invoke(app, ["profile", "check", str(tmp_path / "none.toml")])
     assert missing.exit_code == 3 and "not found" in missing.stderr
+
+
+def test_a_profile_that_is_a_fifo_or_a_device_is_refused_without_blocking(tmp_path):
+    import os
+
+    fifo = tmp_path / "city.toml"
+    os.mkfifo(fifo)  # no writer: reading it would block for ever
+    with pytest.raises(ProfileError, match=r"is a FIFO \(named pipe\); jiesu reads regular files"):
+        load_profile(fifo)
+    with pytest.raises(ProfileError, match="is a device"):
+        load_profile("/dev/zero")

@@ -141,8 +141,8 @@ def test_markdown_of_a_valid_run():
     rep = validate([FIX / "valid" / "cases.ndjson"])
     text = render(rep, "markdown")
     assert text.splitlines()[:3] == ["## jiesu validate: valid", "",
-                                     ("60 rows in 1 file; 0 errors, 0 warnings. Schema 1.0.0 "
-                                      "(https://jiesu.dev/schemas/1.0.0/case-record.schema.json); profile built-in:beijing.")]
+                                     ("60 rows in 1 file; 0 errors, 0 warnings. Schema 1.0.1 "
+                                      "(https://jiesu.dev/schemas/1.0.1/case-record.schema.json); profile built-in:beijing.")]
     assert text.endswith("Every check passed.\n")
 
 

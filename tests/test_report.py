@@ -199,7 +199,9 @@ def test_page_is_self_contained_and_complete(february):
         assert f"level-{level}" in page
     assert "@page{size:A4" in page and "@media print" in page
     assert '<code id="command">jiesu report --month 2024-02 x.csv</code>' in page
-    assert "1.0.0" in page and "cases.csv" in page  # schema version and the input
+    from jiesu.schema import schema_version
+
+    assert f"<dd>{schema_version()}</dd>" in page and "cases.csv" in page  # schema version and the input
 
 
 def test_the_script_hash_in_the_policy_is_the_scripts():
@@ -294,7 +296,9 @@ def test_cli_writes_page_and_workbook_and_the_footer_command_reproduces_it(tmp_p
 def test_cli_usage_errors(tmp_path):
     base = ["report", str(CASES), "-p", str(CITY)]
     assert runner.invoke(app, [*base, "--month", "2024-13"]).exit_code == 2
-    assert runner.invoke(app, [*base, "--month", "2024-02", "--format", "xlsx"]).exit_code == 2  # needs --output
+    piped = runner.invoke(app, [*base, "--month", "2024-02", "--format", "xlsx"])  # stdout is no terminal here
+    assert piped.exit_code == 0 and piped.stdout_bytes[:2] == b"PK"
+    assert runner.invoke(app, [*base, "--month", "2024-02", "--output", str(tmp_path)]).exit_code == 2  # a folder
     assert runner.invoke(app, [*base, "--month", "2024-02", "--format", "pdf"]).exit_code == 2
     result = runner.invoke(app, [*base, "--month", "2030-01", "--output", str(tmp_path / "x.html")])
     assert result.exit_code == 2 and "no case was received or called back in 2030-01" in result.stderr

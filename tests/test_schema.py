@@ -21,7 +21,7 @@ def test_schema_is_draft_2020_12_with_versioned_absolute_id():
     jsonschema.Draft202012Validator.check_schema(s)
     assert s["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert s["$id"].startswith("https://") and f"/{schema_version()}/" in s["$id"]
-    assert schema_version() == "1.0.0"
+    assert schema_version() == "1.0.1"
 
 
 def test_published_file_is_the_packaged_file():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from jiesu.profile import load_profile
 from jiesu.records import json_records
 from jiesu.simulation import erlang_c, fifo_starts, load_scenario, simulate
 from jiesu.simulation.run import littles_law
-from jiesu.simulation.scenario import DEFAULTS, apply_override
+from jiesu.simulation.scenario import DEFAULTS, MAXIMA, apply_override
 
 ROOT = Path(__file__).resolve().parents[1]
 MMC = ROOT / "fixtures" / "scenarios" / "mmc.toml"
@@ -478,3 +479,71 @@ def test_override_parser_never_crashes(item: str) -> None:
         apply_override(copy.deepcopy(DEFAULTS), item)
     except ArgumentError:
         pass
+
+
+# ---------------------------------------------------------------- limits (issue 8)
+
+def _over(key: str, limit: float) -> str:
+    """A --set just past a parameter's bound (an open table's key named from the profile)."""
+    from jiesu.simulation.scenario import SYMMETRIC
+
+    name = {"cases.category_weights.*": "cases.category_weights.ENV-SANIT",
+            "cases.district_weights.*": "cases.district_weights.110101",
+            "disposition.category_dispatch_factor.*": "disposition.category_dispatch_factor.ENV-SANIT",
+            "handling.capacity.*": "handling.capacity.110101001",
+            "intake.channel_shares.*": "intake.channel_shares.web",
+            "cases.request_type_shares.*": "cases.request_type_shares.help"}.get(key, key)
+    if key in ("intake.hourly_profile", "intake.weekday_profile"):
+        n = 24 if key.endswith("hourly_profile") else 7
+        return f"{name}=[{', '.join([repr(float(limit) * 2)] + ['1.0'] * (n - 1))}]"
+    value = -2 * limit if name in SYMMETRIC else 2 * limit
+    return f"{name}={int(value) if isinstance(limit, int) else repr(float(value))}"
+
+
+@pytest.mark.parametrize("key", sorted(k for k in MAXIMA if not k.startswith("surges.")))
+def test_every_bounded_parameter_refuses_a_value_past_its_bound(key: str) -> None:
+    with pytest.raises(ArgumentError, match="must be"):
+        load_scenario("beijing-baseline", [_over(key, MAXIMA[key])])
+
+
+def test_a_surge_is_bounded_and_counted_in_the_size_estimate(tmp_path: Path) -> None:
+    from jiesu.simulation.run import BASE_BYTES, BYTES_PER_REQUEST, size_estimate
+
+    surge = ('[intake]\narrival_rate_per_hour = 1000.0\n[surges.flood]\ncategory = "ENV-SANIT"\n'
+             'start = "2024-01-03"\ndays = 2\nfactor = {}\n')
+    path = tmp_path / "s.toml"
+    path.write_text(surge.format(1001.0), encoding="utf-8")
+    with pytest.raises(ProfileError, match="factor must be more than 0 and at most 1,000"):
+        load_scenario(path)
+    path.write_text(surge.format(11.0), encoding="utf-8")
+    scenario = load_scenario(path)
+    # 10 more times the category's share of 1000 an hour, for the surge's 48 hours (in 10 days)
+    weights = scenario.get("cases.category_weights")
+    share = weights.get("ENV-SANIT", 1.0) / sum(weights.get(c.code, 1.0) for c in load_profile().categories)
+    assert size_estimate(scenario, 10)[0] == math.ceil(240_000 + 10 * share * 1000 * 48)
+    assert size_estimate(scenario, 2)[0] == 48_000  # the run ends before the surge starts (day 3)
+    extra = math.ceil(72_000 + 10 * share * 1000 * 24)  # 3 days: the surge's first day only
+    assert size_estimate(scenario, 3) == (extra, BASE_BYTES + BYTES_PER_REQUEST * extra)
+
+
+def test_size_estimate_is_rate_times_hours() -> None:
+    from jiesu.errors import TooLargeError
+    from jiesu.simulation.run import BASE_BYTES, BYTES_PER_REQUEST, check_size, size_estimate
+
+    scenario = load_scenario("beijing-baseline", ["intake.arrival_rate_per_hour=1000"])
+    assert size_estimate(scenario, 10) == (240_000, BASE_BYTES + 240_000 * BYTES_PER_REQUEST)
+    check_size(scenario, 10, available=BASE_BYTES + 240_000 * BYTES_PER_REQUEST)  # fits exactly
+    with pytest.raises(TooLargeError, match="240,000 requests"):
+        check_size(scenario, 10, available=BASE_BYTES + 240_000 * BYTES_PER_REQUEST - 1)
+
+
+def test_simulate_never_writes_over_its_scenario_or_profile(tmp_path: Path) -> None:
+    from jiesu.errors import OutputError
+
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(MMC.read_text(encoding="utf-8"), encoding="utf-8")
+    before = scenario.read_bytes()
+    for kw in ({"output": scenario}, {"summary": scenario}, {"output": tmp_path / "x.parquet", "summary": tmp_path / "x.parquet"}):
+        with pytest.raises(OutputError):
+            simulate(scenario, days=1, **kw)
+    assert scenario.read_bytes() == before and not (tmp_path / "x.parquet").exists()

@@ -36,6 +36,8 @@ EXPECTED: dict[str, list[tuple[str, str | None, int, list[int]]]] = {
     "invalid-json": [("invalid-json", None, 1, [61])],  # the 60 valid lines, then a broken 61st
     "duplicate-case-id": [("duplicate-case-id", "case_id", 1, [12])],  # r[10] takes r[11]'s id
     "time-order": [("time-order", "dispatched_at", 1, [2])],
+    # the first case with a callback (row 2) is called back at 9999-12-31T23:59:59-14:00
+    "date-time-out-of-range": [("date-time-out-of-range", "callback_at", 1, [2])],
     "unknown-unit": [("unknown-unit", "unit", 1, [2])],
     "unknown-category": [("unknown-category", "category", 1, [13])],
     "unknown-district": [("unknown-district", "district", 1, [1])],

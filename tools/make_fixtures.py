@@ -67,6 +67,7 @@ def mutations(base: list[dict]) -> dict[str, list]:
     r = copy(); r[9] = ["not", "an", "object"]; out["not-an-object"] = r
     r = copy(); r[10]["case_id"] = r[11]["case_id"]; out["duplicate-case-id"] = r
     r = copy(); x = first(r, dispatched); x["dispatched_at"] = "2000-01-01T00:00:00+08:00"; out["time-order"] = r
+    r = copy(); x = first(r, lambda x: "callback_at" in x); x["callback_at"] = "9999-12-31T23:59:59-14:00"; out["date-time-out-of-range"] = r
     r = copy(); first(r, dispatched)["unit"] = "NO-SUCH-UNIT"; out["unknown-unit"] = r
     r = copy(); r[12]["category"] = "NO-SUCH-CAT"; out["unknown-category"] = r
     r = copy(); first(r, lambda x: "district" in x)["district"] = "999999"; out["unknown-district"] = r

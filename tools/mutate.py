@@ -43,7 +43,7 @@ MUTATIONS: tuple[Mutation, ...] = (
       "if exact[k] > exact_prev[k] and k not in placed}", "if k not in placed}",
       ("tests/test_ranking.py",)),
     M("exclusive classes ignored", "ranking.py",
-      "placed = advanced | rectification if profile.ranking.exclusive_classes else set()", "placed = set()",
+      "placed = advanced | rectification if exclusive else set()", "placed = set()",
       ("tests/test_ranking.py",)),
     M("a level's own class size ignored", "ranking.py",
       "size = profile.ranking.size_for(level)", "size = profile.ranking.class_size", ("tests/test_ranking.py",)),

@@ -11,6 +11,8 @@ options, ``progress`` last)::
     ranking = jiesu.rank(["cases.parquet"], month="2024-03")    # the monthly ranking, four classes
     summary = jiesu.simulate("beijing-baseline", days=7, output="cases.parquet")
     profile = jiesu.load_profile("beijing")                     # units, categories, rules
+    report = jiesu.import_cases(["export.csv"], mapping="nyc-311", output="cases.parquet")
+    rows = jiesu.score_timeliness(["cases.parquet"], profile="city.toml")  # on time, hours to close
     # the governance loop (jiesu.analysis): 每月一题, 未诉先办, trends, disputes
     picks = jiesu.topic_candidates(["cases.parquet"], first="2024-01", last="2024-12")
     tracked = jiesu.track_topics(["cases.parquet"], month="2024-05")   # rows and a summary line
@@ -40,6 +42,14 @@ _LAZY = {
     "simulate": ("jiesu.simulation.run", "simulate"),
     "aggregate": ("jiesu.scoring", "aggregate"),
     "load_profile": ("jiesu.profile", "load_profile"),
+    "import_cases": ("jiesu.importers.run", "import_cases"),
+    "infer_profile": ("jiesu.importers.infer", "infer_profile"),
+    "load_mapping": ("jiesu.importers.mapping", "load_mapping"),
+    "export_open311": ("jiesu.export.open311", "export_open311"),
+    "score_timeliness": ("jiesu.timeliness", "timeliness"),  # jiesu.timeliness is the module
+    "ImportReport": ("jiesu.importers.engine", "ImportReport"),
+    "Mapping": ("jiesu.importers.mapping", "Mapping"),
+    "TimelinessAggregate": ("jiesu.timeliness", "TimelinessAggregate"),
     "topic_candidates": ("jiesu.analysis.candidates", "candidates"),
     "track_topics": ("jiesu.analysis.tracking", "track"),
     "warn": ("jiesu.analysis.warn", "warn"),
@@ -69,8 +79,10 @@ __all__ = [
     "ArgumentError",
     "Cube",
     "DataError",
+    "ImportReport",
     "InputError",
     "JiesuError",
+    "Mapping",
     "MonthlyReport",
     "Notice",
     "OutputError",
@@ -79,15 +91,21 @@ __all__ = [
     "Report",
     "Sample",
     "Summary",
+    "TimelinessAggregate",
     "TooLargeError",
     "__version__",
     "aggregate",
     "disputes",
+    "export_open311",
+    "import_cases",
+    "infer_profile",
+    "load_mapping",
     "load_profile",
     "monthly_report",
     "rank",
     "render_report",
     "score",
+    "score_timeliness",
     "simulate",
     "topic_candidates",
     "track_topics",

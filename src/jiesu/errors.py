@@ -33,8 +33,9 @@ class InputError(JiesuError):
     """An input could not be read: missing, unreadable, truncated, not a case export."""
 
     code = "unreadable-input"
-    meaning = ("an input is missing, unreadable, truncated, of an unknown format, too deeply nested, "
-               "not a regular file, or has columns in types that cannot hold their field")
+    meaning = ("an input is missing, unreadable, truncated, of an unknown format, not a regular file "
+               "(a FIFO or device), named in bytes that are not UTF-8, has two columns of one name, or "
+               "has columns in types that cannot hold their field")
 
 
 class OutputError(JiesuError):
@@ -48,7 +49,8 @@ class ProfileError(JiesuError):
     """A city profile, scenario or mapping is missing or broken."""
 
     code = "broken-profile"
-    meaning = "a profile or scenario file is missing, not TOML, or breaks the profile schema or its rules"
+    meaning = ("a profile, scenario or import mapping is missing, not TOML, or breaks its schema or rules "
+               "(a mapping that takes time limits from a profile also needs --profile)")
 
 
 class DataError(JiesuError):

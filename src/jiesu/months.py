@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from .errors import ArgumentError, DataError
+from .schema import date_time_range
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -64,8 +65,12 @@ def months_of(us: np.ndarray, zone: ZoneInfo) -> tuple[np.ndarray, int]:
     """
     if us.size == 0:
         return np.zeros(0, dtype=np.int64), 0
-    lo = _local_month(int(us.min()), zone)
-    hi = _local_month(int(us.max()), zone)
+    first, last = int(us.min()), int(us.max())
+    span = date_time_range()
+    if first < span.minimum_us or last >= span.before_us:
+        raise DataError(f"a date-time is outside the supported range, {span}; run `jiesu validate` first")
+    lo = _local_month(first, zone)
+    hi = _local_month(last, zone)
     starts = np.array([_month_start_us(m, zone) for m in range(lo, hi + 2)], dtype=np.int64)
     offsets = starts - starts[0]
     if offsets[-1] // _QUARTER_US <= _LUT_LIMIT and not (offsets % _QUARTER_US).any():

@@ -90,6 +90,19 @@ LABELS: dict[str, tuple[str, str]] = {
     "excluded_unreasonable": ("核减·不合理诉求", "excluded: unreasonable"),
     "excluded_duplicate": ("核减·重复诉求", "excluded: duplicate"),
     "excluded_other": ("核减·其他", "excluded: other"),
+    # timeliness (jiesu.timeliness)
+    "cases": ("工单量", "cases"),
+    "due": ("有时限", "due"),
+    "closed_on_time": ("按时办结", "closed on time"),
+    "closed_late": ("超时办结", "closed late"),
+    "open_past_deadline": ("超期未办结", "open past deadline"),
+    "open_not_due": ("未到期", "open, not yet due"),
+    "on_time_rate": ("按时办结率", "on-time rate"),
+    "previous_on_time_rate": ("上月按时办结率", "previous on-time rate"),
+    "median_hours_to_close": ("办结时长中位数(小时)", "median hours to close"),
+    "p90_hours_to_close": ("办结时长P90(小时)", "p90 hours to close"),
+    "median_hours_to_first_contact": ("首次联系时长中位数(小时)", "median hours to first contact"),
+    "p90_hours_to_first_contact": ("首次联系时长P90(小时)", "p90 hours to first contact"),
 }
 CLASS_LABELS = {
     "advanced": ("先进类", "advanced"),
@@ -111,13 +124,17 @@ LEVEL_LABELS = {
 #: columns whose values are unit levels
 LEVEL_COLUMNS = {"level", "unit_level"}
 
-RATE_COLUMNS = {"response_rate", "resolution_rate", "satisfaction_rate", "share", "upheld_share"}
+RATE_COLUMNS = {"response_rate", "resolution_rate", "satisfaction_rate", "share", "upheld_share", "on_time_rate",
+                "previous_on_time_rate"}
 SIGNED_RATE_COLUMNS = {"change_mom", "change_yoy"}
 SCORE_COLUMNS = {"composite", "previous_composite", "change", "score", "expected", "ratio"}
 INT_COLUMNS = {"rank", "scored", "contacted", "resolved", "satisfied", "basically_satisfied", "requests",
                "streets", "districts", "months_in_top", "repeats", "previous", "year_ago", "observed",
                "upper_bound", "baseline_periods", "objected", "objections", "repeated_objections", "upheld",
-               "excluded_objection_upheld", "excluded_unreasonable", "excluded_duplicate", "excluded_other"}
+               "excluded_objection_upheld", "excluded_unreasonable", "excluded_duplicate", "excluded_other",
+               "cases", "due", "closed_on_time", "closed_late", "open_past_deadline", "open_not_due"}
+HOURS_COLUMNS = {"median_hours_to_close", "p90_hours_to_close", "median_hours_to_first_contact",
+                 "p90_hours_to_first_contact"}
 
 
 def label(column: str, lang: str) -> str:
@@ -188,6 +205,8 @@ def _human(column: str, v: Any, row: Row, lang: str) -> str:
         return f"{v:+.2f}"
     if column in SCORE_COLUMNS:
         return f"{v:.2f}"
+    if column in HOURS_COLUMNS:
+        return f"{v:.1f}"
     return str(v)
 
 
@@ -264,7 +283,7 @@ def _arrow_type(column: str, rows: Sequence[Row]):
 
     if column in INT_COLUMNS:
         return pa.int64()
-    if column in RATE_COLUMNS or column in SCORE_COLUMNS:
+    if column in RATE_COLUMNS or column in SCORE_COLUMNS or column in HOURS_COLUMNS:
         return pa.float64()
     if column == "classes":
         return pa.list_(pa.string())

@@ -75,6 +75,8 @@ class Scoring:
     min_scored: int
     exclusion_reasons: tuple[str, ...]
     illustrative: bool
+    #: what score and rank measure: the three rates (rates) or, for data without callbacks, timeliness
+    metrics: str = "rates"
 
     @property
     def weights(self) -> Weights:
@@ -253,6 +255,14 @@ def load_profile(name_or_path: Profile | str | Path | None = None) -> Profile:
 
 
 def _profile_text(path: Path) -> str:
+    from .errors import InputError
+    from .io.sources import check_regular
+
+    if path.exists() and not path.is_dir():
+        try:
+            check_regular(path)  # a FIFO would block, a device never end
+        except InputError as exc:
+            raise ProfileError(f"profile {exc.message}") from None
     try:
         return path.read_text(encoding="utf-8-sig")  # a byte-order mark is allowed
     except FileNotFoundError:
@@ -314,7 +324,7 @@ def _profile_validator() -> Any:
     return jsonschema.Draft202012Validator(profile_schema(), registry=registry)
 
 
-def _key_path(path: Any) -> str:
+def key_path(path: Any) -> str:
     """``units[3].level`` from a JSON path (deque of keys and indices)."""
     out = ""
     for part in path:
@@ -325,9 +335,9 @@ def _key_path(path: Any) -> str:
 def profile_problems(data: dict[str, Any]) -> list[str]:
     """Every problem of a parsed profile, one line each (``key.path: what is wrong``): first what
     the published schema says, then the rules it cannot state. An empty list: the profile is fine."""
-    problems = [f"{_key_path(e.absolute_path)}: {_schema_message(e)}"
+    problems = [f"{key_path(e.absolute_path)}: {_schema_message(e)}"
                 for e in sorted(_profile_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))]
-    problems += [f"{key}: must be a number, got nan" for key in _not_a_number(data)]  # nan passes every bound
+    problems += [f"{key}: must be a number, got nan" for key in not_a_number(data)]  # nan passes every bound
     if problems:
         return problems
     return _rule_problems(data)
@@ -339,14 +349,14 @@ def _schema_message(err: Any) -> str:
     return msg if len(msg) <= 160 else msg[:157] + "..."
 
 
-def _not_a_number(node: Any, path: str = "") -> list[str]:
+def not_a_number(node: Any, path: str = "") -> list[str]:
     """Keys holding nan (TOML allows it; JSON Schema's bounds cannot catch it; inf breaks them)."""
     if isinstance(node, float):
         return [path or "(top level)"] if math.isnan(node) else []
     if isinstance(node, dict):
-        return [x for k, v in node.items() for x in _not_a_number(v, f"{path}.{k}" if path else str(k))]
+        return [x for k, v in node.items() for x in not_a_number(v, f"{path}.{k}" if path else str(k))]
     if isinstance(node, list):
-        return [x for i, v in enumerate(node) for x in _not_a_number(v, f"{path}[{i}]")]
+        return [x for i, v in enumerate(node) for x in not_a_number(v, f"{path}[{i}]")]
     return []
 
 
@@ -445,6 +455,7 @@ def build_profile(data: dict[str, Any], source: str) -> Profile:
         min_scored=sc["min_scored"],
         exclusion_reasons=tuple(sc.get("exclusion_reasons", EXCLUSION_REASONS)),
         illustrative=bool(sc.get("illustrative", False)),
+        metrics=sc.get("metrics", "rates"),
     )
     ranking = Ranking(rk["class_size"], tuple(rk.get("levels", UNIT_LEVELS)),
                       int(rk.get("governance_per_residents", 10000)), bool(rk.get("illustrative", False)),
@@ -536,6 +547,7 @@ def profile_summary(profile: Profile) -> dict[str, Any]:
             "weights": {n: vars(w) for n, w in sc.weight_sets.items()},
             "min_scored": sc.min_scored,
             "exclusion_reasons": list(sc.exclusion_reasons),
+            "metrics": sc.metrics,
         },
         "ranking": {
             "illustrative": rk.illustrative,

@@ -242,9 +242,9 @@ def _cell(value: Any) -> str:
     if value is None:
         return "—"
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value) or "—"
+        return shown(", ".join(str(v) for v in value), 200) or "—"
     if isinstance(value, dict):
-        return ", ".join(f"{k} {v}" for k, v in value.items())
+        return shown(", ".join(f"{k} {v}" for k, v in value.items()), 200) or ""
     return shown(value, 80) or ""
 
 
@@ -269,7 +269,9 @@ def render_profile_diff(diff: ProfileDiff, fmt: str = "table") -> str:
     if fmt == "json":
         import json
 
-        return json.dumps(diff.to_dict(), ensure_ascii=False, indent=2)
+        from .safe import masked
+
+        return json.dumps(masked(diff.to_dict()), ensure_ascii=False, indent=2)
     setting_rows = [[c.section, _cell(c.key), c.kind, _cell(c.old), _cell(c.new)] for c in diff.settings]
     rank_rows_ = [[r.month, r.level, r.unit, _cell(r.name), f"{_rank(r.old_rank)} → {_rank(r.new_rank)}",
                    f"{_cell(r.old_classes)} → {_cell(r.new_classes)}"] for r in diff.ranks or []]

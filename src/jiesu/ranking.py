@@ -97,6 +97,14 @@ def rank_rows(agg: Aggregate, profile: Profile, month: int, level: str) -> list[
             "change": None if c is None or p is None else float(c - p),
             "classes": [],
         }
+    return classify(rows, exact, exact_prev, governance_basis(agg, profile, month, units), size,
+                    profile.ranking.exclusive_classes)
+
+
+def classify(rows: dict[str, dict[str, Any]], exact: dict[str, Fraction], exact_prev: dict[str, Fraction],
+             governance_values: dict[str, Fraction], size: int, exclusive: bool = False) -> list[dict[str, Any]]:
+    """Rank the units with an exact value (higher is better) and fill in their four classes; the
+    rows sorted ranked first. The same rules whatever the value is (composite or on-time rate)."""
     for uid, rk in _competition_rank(exact).items():
         rows[uid]["rank"] = rk
     half = min(size, len(exact) // 2)
@@ -104,12 +112,12 @@ def rank_rows(agg: Aggregate, profile: Profile, month: int, level: str) -> list[
     rectification = _top({k: v for k, v in exact.items() if k not in advanced}, half, higher_first=False)
     # exclusive classes: a unit already placed (advanced, rectification, then improving) is not a
     # candidate for the next class
-    placed = advanced | rectification if profile.ranking.exclusive_classes else set()
+    placed = advanced | rectification if exclusive else set()
     improving = _top({k: exact[k] - exact_prev[k] for k in exact_prev
                       if exact[k] > exact_prev[k] and k not in placed}, size)
-    if profile.ranking.exclusive_classes:
+    if exclusive:
         placed |= improving
-    governance = _top({k: v for k, v in _governance_basis(agg, profile, month, units).items() if k not in placed}, size)
+    governance = _top({k: v for k, v in governance_values.items() if k not in placed}, size)
     members = {"advanced": advanced, "improving": improving, "rectification": rectification, "governance": governance}
     for cls in CLASSES:
         for uid in members[cls]:
@@ -117,7 +125,7 @@ def rank_rows(agg: Aggregate, profile: Profile, month: int, level: str) -> list[
     return sorted(rows.values(), key=lambda r: (r["rank"] is None, r["rank"] or 0, r["unit"]))
 
 
-def _governance_basis(agg: Aggregate, profile: Profile, month: int, units: Sequence) -> dict[str, Fraction]:
+def governance_basis(agg: Aggregate, profile: Profile, month: int, units: Sequence) -> dict[str, Fraction]:
     """Requests, or requests per N residents when every unit has a population; units with none out."""
     per = profile.ranking.governance_per_residents
     per_capita = bool(units) and all(u.population for u in units)
@@ -149,6 +157,10 @@ def rank(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path
         raise ArgumentError(f"level {level!r} is not ranked by profile {profile.id!r} "
                          f"(ranked levels: {', '.join(profile.ranking.levels)})")
     m = parse_month(month) if isinstance(month, str) else month
+    if profile.scoring.metrics == "timeliness":  # a profile without callbacks ranks on timeliness
+        from .timeliness import rank_timeliness
+
+        return rank_timeliness(inputs, profile=profile, month=m, level=level, progress=progress)
     by = TERRITORY if level == "district" else "unit"
     agg = aggregate(inputs, profile=profile, by=by, months=[m - 1, m], with_requests=True, progress=progress)
     return rank_rows(agg, profile, m, level)

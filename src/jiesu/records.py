@@ -7,6 +7,7 @@ with ``arrow_schema()``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,20 +44,30 @@ def codes(indices: np.ndarray, values: Sequence[str] | pa.Array, mask: np.ndarra
 
 
 @contextmanager
-def parquet_writer(path: str | Path, schema: pa.Schema | None = None) -> Iterator[Any]:
-    """A zstd Parquet writer for case records, renamed into place only when the block succeeds.
+def parquet_writer(path: str | Path, schema: pa.Schema | None = None, *,
+                   inputs: Sequence[str | Path] = ()) -> Iterator[Any]:
+    """A zstd Parquet writer for case records, renamed into place only when the block succeeds;
+    ``-`` writes to stdout (not a terminal). The target goes through ``jiesu.io.atomic``'s guard
+    (never a folder, a device or one of ``inputs``; a symlink is written through).
 
     Dictionary pages only for the code fields: timestamps and ids are stored plain, which makes
     files both smaller and quicker to decode than Arrow's default of trying a dictionary everywhere.
     """
     import pyarrow.parquet as pq
 
-    from .io.atomic import atomic_path
+    from .io.atomic import atomic_path, open_output, output_target
 
     schema = schema if schema is not None else arrow_schema()
     dictionary_fields = [f.name for f in schema if pa.types.is_dictionary(f.type)]
-    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema, compression="zstd",
-                                                    use_dictionary=dictionary_fields) as writer:
+    target = output_target(path, inputs, binary=True)
+    if target.path is None:  # stdout or /dev/null: a stream
+        with open_output(target) as fh, pq.ParquetWriter(fh, schema, compression="zstd",
+                                                        use_dictionary=dictionary_fields) as writer:
+            yield writer
+        return
+    # Arrow takes the file opened by name as bytes: a name that is not UTF-8 is written as it is
+    with atomic_path(target) as tmp, pa.OSFile(os.fsencode(tmp), mode="wb") as sink, \
+            pq.ParquetWriter(sink, schema, compression="zstd", use_dictionary=dictionary_fields) as writer:
         yield writer
 
 

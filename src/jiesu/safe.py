@@ -68,6 +68,18 @@ def mask(text: str) -> str:
     return _DIGIT_RUN.sub(_mask_run, _EMAIL.sub(_mask_email, text))
 
 
+def masked(value: Any, terminal: bool = False) -> Any:
+    """``value`` (text, or dicts and lists of it, as JSON holds them) with every text masked, and
+    made printable too when it goes to a ``terminal``."""
+    if isinstance(value, str):
+        return printable(mask(value)) if terminal else mask(value)
+    if isinstance(value, dict):
+        return {k: masked(v, terminal) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [masked(v, terminal) for v in value]
+    return value
+
+
 def clip(text: str, limit: int = SAMPLE_CHARS) -> str:
     """At most ``limit`` characters, an ellipsis saying that the rest was cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -98,6 +98,36 @@ def field_max_length(field: str) -> int | None:
     return _resolved(case_record_schema()["properties"][field]).get("maxLength")
 
 
+@dataclass(frozen=True)
+class DateTimeRange:
+    """The supported date-time range (``x-date-time-range`` of the schema), as text and as
+    microseconds since 1970 in UTC: ``minimum <= t < before``."""
+
+    minimum: str
+    before: str
+    minimum_us: int
+    before_us: int
+
+    def __str__(self) -> str:
+        return f"{self.minimum} to before {self.before}"
+
+
+@lru_cache(maxsize=1)
+def date_time_range() -> DateTimeRange:
+    """The range every date-time of a record must lie in, read from the schema."""
+    from datetime import UTC, datetime
+
+    spec = case_record_schema()["x-date-time-range"]
+    lo, hi = spec["minimum"], spec["exclusiveMaximum"]
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+
+    def us(text: str) -> int:
+        delta = datetime.fromisoformat(text) - epoch
+        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+    return DateTimeRange(lo, hi, us(lo), us(hi))
+
+
 @lru_cache(maxsize=1)
 def record_validator():
     """A python-jsonschema validator built once, with the date-time format really checked.

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -104,6 +104,8 @@ class Aggregate:
     keys: list[str | None] = field(default_factory=list)
     counts: dict[int, np.ndarray] = field(default_factory=dict)
     _ids: dict[str | None, int] = field(default_factory=dict, repr=False)
+    #: the measures counted (a subclass counts others in the same shape: ``jiesu.timeliness``)
+    MEASURES: ClassVar[tuple[str, ...]] = MEASURES
 
     def key_ids(self, values: Iterable[str | None]) -> np.ndarray:
         """Global ids for key values, adding the new ones."""
@@ -120,7 +122,7 @@ class Aggregate:
         arr = self.counts.get(month)
         n = len(self.keys)
         if arr is None or arr.shape[0] < n:
-            grown = np.zeros((n, len(MEASURES)), dtype=np.int64)
+            grown = np.zeros((n, len(self.MEASURES)), dtype=np.int64)
             if arr is not None:
                 grown[: arr.shape[0]] = arr
             arr = self.counts[month] = grown
@@ -149,18 +151,18 @@ class Aggregate:
         i = self._ids.get(key)
         arr = self.counts.get(month)
         if i is None or arr is None or i >= arr.shape[0]:
-            return dict.fromkeys(MEASURES, 0)
-        return {m: int(v) for m, v in zip(MEASURES, arr[i])}
+            return dict.fromkeys(self.MEASURES, 0)
+        return {m: int(v) for m, v in zip(self.MEASURES, arr[i])}
 
     def months(self) -> list[int]:
         return sorted(m for m, arr in self.counts.items() if arr.any())
 
     def total(self) -> dict[str, int]:
         """The counts summed over every month and key."""
-        sums = np.zeros(len(MEASURES), dtype=np.int64)
+        sums = np.zeros(len(self.MEASURES), dtype=np.int64)
         for arr in self.counts.values():
             sums += arr.sum(axis=0)
-        return {m: int(v) for m, v in zip(MEASURES, sums)}
+        return {m: int(v) for m, v in zip(self.MEASURES, sums)}
 
     def to_records(self) -> list[dict[str, Any]]:
         """Flat records (month, key, counts) of every non-empty group, e.g. to ship between workers."""
@@ -169,7 +171,7 @@ class Aggregate:
             arr = self.counts[month]
             for i in np.flatnonzero(arr.any(axis=1)):
                 rec: dict[str, Any] = {"month": month_label(month), "key": self.keys[i]}
-                rec.update({m: int(v) for m, v in zip(MEASURES, arr[i])})
+                rec.update({m: int(v) for m, v in zip(self.MEASURES, arr[i])})
                 out.append(rec)
         return out
 
@@ -180,7 +182,7 @@ class Aggregate:
         for rec in records:
             i = int(agg.key_ids([rec["key"]])[0])
             row = agg._row_block(parse_month(rec["month"]))
-            row[i] += np.array([int(rec.get(m, 0)) for m in MEASURES], dtype=np.int64)
+            row[i] += np.array([int(rec.get(m, 0)) for m in cls.MEASURES], dtype=np.int64)
         return agg
 
 
@@ -278,10 +280,15 @@ class Scorer:
         cols = ["callback_at", "disposition", "callback_valid", "excluded", "exclusion_reason",
                 "resolved", "satisfaction"]
         cols += ["request_type", "dispatched_at", "first_contact_at"] if self.timestamp_method else ["contacted"]
-        cols += ["unit", "district", "street"] if self.by == TERRITORY else [self.by]
+        cols += self.key_columns
         if self.with_requests:
             cols.append("received_at")
         return list(dict.fromkeys(cols))
+
+    @property
+    def key_columns(self) -> list[str]:
+        """The columns the grouping key is read from."""
+        return ["unit", "district", "street"] if self.by == TERRITORY else [self.by]
 
     def _keys(self, table: pa.Table, rows: np.ndarray) -> np.ndarray:
         """Global key id of each selected row; -1 means the row belongs to no group (territory)."""
@@ -408,11 +415,21 @@ def aggregate(inputs: Sequence[str | Path | Source], *, profile: Profile | str |
     run would use). Other formats are read in one stream.
     """
     profile = load_profile(profile)
-    sources = as_sources(inputs)
 
     def scorer() -> Scorer:
         return Scorer(profile, by, months=months, with_requests=with_requests)
 
+    return reduce_sources(as_sources(inputs), scorer, lambda result, part: result.aggregate.merge(part),
+                          workers=workers, progress=progress).aggregate
+
+
+def reduce_sources(sources: Sequence[Source], make: Callable[[], Any], merge: Callable[[Any, Any], Any], *,
+                   workers: int = 2, progress: ProgressCallback | None = None) -> Any:
+    """Stream sources through a batch reducer (``make()``: an object with ``columns``, ``add(table)``
+    and ``aggregate``): Parquet row groups are counted by ``workers`` threads, each into a reducer
+    of its own, whose partial ``aggregate``s are merged into the first one by ``merge(result,
+    part)``; other formats are read in one stream. The three rates, timeliness and the governance
+    cubes all count this way."""
     total = total_rows(sources)
     done = 0
 
@@ -422,7 +439,7 @@ def aggregate(inputs: Sequence[str | Path | Source], *, profile: Profile | str |
         if progress is not None:
             progress(done, total)
 
-    result = scorer()
+    result = make()
     with streaming_memory():  # row groups are freed and allocated again: reuse their memory
         for source in sources:
             tasks = row_group_tasks(source, result.columns)
@@ -431,9 +448,9 @@ def aggregate(inputs: Sequence[str | Path | Source], *, profile: Profile | str |
                     result.add(table)
                     counted(table.num_rows)
             else:
-                for part in _count_in_parallel(tasks, scorer, workers, counted):
-                    result.aggregate.merge(part)
-    return result.aggregate
+                for part in _count_in_parallel(tasks, make, workers, counted):
+                    merge(result, part)
+    return result
 
 
 def _count_in_parallel(tasks: Sequence[Callable[[], pa.Table]], make: Callable[[], Scorer], workers: int,

@@ -72,7 +72,8 @@ def test_markdown_reads_back():
     [], ["--month", "2024-02-01"], ["--month", "2024-02", "--level", "city"],
     ["--month", "2024-02", "-f", "xlsx"], ["--month", "2024-02", "-f", "pdf"],
 ])
-def test_bad_options_exit_2(args):
+def test_bad_options_exit_2(args, monkeypatch):
+    monkeypatch.setattr("jiesu.io.atomic.stdout_is_terminal", lambda: True)  # xlsx: not to a terminal
     assert run(CASES, "-p", PROFILE, *args).exit_code == 2
 
 

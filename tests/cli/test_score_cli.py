@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -64,12 +65,18 @@ def test_markdown_reads_back():
     assert cells[:3] == ["2024-03", "S11", "1"] and cells[-1] == "100.00"
 
 
-def test_parquet_needs_output_and_reads_back(tmp_path):
-    assert run(CASES, "-p", PROFILE, "-f", "parquet").exit_code == 2
+def test_parquet_goes_to_a_file_or_a_stdout_that_is_no_terminal(tmp_path, monkeypatch):
     out = tmp_path / "s.parquet"
     result = run(CASES, "-p", PROFILE, "-f", "parquet", "-o", str(out))
     assert result.exit_code == 0, result.stderr
-    assert pq.read_table(out).to_pylist() == score([CASES], profile=load_profile(PROFILE))
+    expected = score([CASES], profile=load_profile(PROFILE))
+    assert pq.read_table(out).to_pylist() == expected
+    for args in ([], ["-o", "-"]):  # CliRunner's stdout is no terminal: the bytes go there
+        piped = run(CASES, "-p", PROFILE, "-f", "parquet", *args)
+        assert piped.exit_code == 0 and pq.read_table(pa.BufferReader(piped.stdout_bytes)).to_pylist() == expected
+    monkeypatch.setattr("jiesu.io.atomic.stdout_is_terminal", lambda: True)
+    refused = run(CASES, "-p", PROFILE, "-f", "parquet")
+    assert refused.exit_code == 2 and "terminal" in refused.stderr and refused.stdout_bytes == b""
 
 
 @pytest.mark.parametrize("args", [

@@ -102,6 +102,6 @@ def test_profile_option_replaces_the_scenario_profile(tmp_path: Path) -> None:
     assert r.exit_code == 3 and "profile" in r.stderr
 
 
-def test_missing_output_folder_exits_3_before_simulating(tmp_path: Path) -> None:
+def test_missing_output_folder_exits_2_before_simulating(tmp_path: Path) -> None:
     r = invoke("-s", "beijing-baseline", "-d", "365", "-o", str(tmp_path / "nope" / "x.parquet"))
-    assert r.exit_code == 3 and "does not exist" in r.stderr
+    assert r.exit_code == 2 and "does not exist" in r.stderr and "[bad-output]" in r.stderr

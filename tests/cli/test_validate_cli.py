@@ -31,7 +31,7 @@ def test_invalid_exits_1_and_json_is_printed_whole_and_equals_library():
     assert result.exit_code == 1
     payload = json.loads(result.stdout)
     assert payload == validate([path]).to_dict()
-    assert payload["valid"] is False and payload["schema"]["version"] == "1.0.0"
+    assert payload["valid"] is False and payload["schema"]["version"] == "1.0.1"
     assert {n["code"] for n in payload["notices"]} == {"wrong-type"}
 
 

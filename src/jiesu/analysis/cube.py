@@ -31,9 +31,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import ArgumentError, DataError
-from ..io.cases import row_group_tasks, sequential_tables, total_rows
 from ..io.sources import Source, as_sources
-from ..memory import streaming_memory
 from ..months import day_label, days_of, month_label, months_of, parse_day, parse_month
 from ..profile import Profile, load_profile
 from ..progress import ProgressCallback
@@ -45,7 +43,7 @@ from ..scoring import (
     DictColumn,
     Scorer,
     bool_parts,
-    count_in_parallel,
+    reduce_sources,
     timestamps_us,
 )
 
@@ -520,28 +518,11 @@ def count(inputs: Sequence[str | Path | Source], cubes: Sequence[Cube], *, profi
     def counter() -> CubeCounter:
         return CubeCounter(profile, cubes, periods=periods, response=response)
 
-    total = total_rows(sources)
-    done = 0
+    def merge(result: CubeCounter, parts: list[Cube]) -> None:
+        for mine, part in zip(result.cubes, parts):
+            mine.merge(part)
 
-    def counted(rows: int) -> None:
-        nonlocal done
-        done += rows
-        if progress is not None:
-            progress(done, total)
-
-    result = counter()
-    with streaming_memory():
-        for source in sources:
-            tasks = row_group_tasks(source, result.columns)
-            if tasks is None:
-                for table in sequential_tables(source, result.columns):
-                    result.add(table)
-                    counted(table.num_rows)
-            else:
-                for parts in count_in_parallel(tasks, counter, workers, counted):  # type: ignore[arg-type]
-                    for mine, part in zip(result.cubes, parts):
-                        mine.merge(part)
-    return result.cubes
+    return reduce_sources(sources, counter, merge, workers=workers, progress=progress).cubes
 
 
 def period_range(first: int, last: int) -> list[int]:

@@ -41,13 +41,23 @@ def root(
 
 def _register() -> None:
     """One module per command; each imports its heavy libraries only when it runs."""
-    from . import demo, import_cmd, profile_cmd, rank, score, simulate, validate
+    from . import (
+        demo,
+        export_cmd,
+        import_cmd,
+        mapping_cmd,
+        profile_cmd,
+        rank,
+        score,
+        simulate,
+        validate,
+    )
 
     for name, module in (("validate", validate), ("score", score), ("rank", rank),
-                         ("simulate", simulate), ("demo", demo)):
+                         ("simulate", simulate), ("demo", demo), ("import", import_cmd), ("export", export_cmd)):
         app.command(name, help=module.command.__doc__)(module.command)
-    app.add_typer(import_cmd.app, name="import")
     app.add_typer(profile_cmd.app, name="profile")
+    app.add_typer(mapping_cmd.app, name="mapping")
     # the governance loop (jiesu.analysis)
     from . import disputes, topics, trend, warn
 
@@ -68,12 +78,44 @@ def _register() -> None:
 _register()
 
 
+class Stopped(BaseException):
+    """Raised in the main thread by SIGINT or SIGTERM, so that every ``with`` block unwinds (temporary
+    files removed, scratch folders deleted) before the process exits 128 + the signal number. Not a
+    KeyboardInterrupt: typer would turn that into a silent exit."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal stops at once
+        signal.signal(sig, signal.SIG_DFL)
+    raise Stopped(signum)
+
+
+def _handle_signals() -> None:
+    """SIGTERM (what CI runners and ``timeout`` send) is handled like SIGINT (Ctrl-C)."""
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(sig) in (signal.SIG_DFL, signal.default_int_handler):
+            signal.signal(sig, _stop)
+
+
 def main() -> None:
-    """Entry point: unexpected failures become one line (exit 3), never a traceback with records."""
+    """Entry point: unexpected failures become one line (exit 3), never a traceback with records;
+    SIGINT and SIGTERM one line each (exit 130 and 143), leaving no temporary file behind."""
+    _handle_signals()
     try:
         app()
     except SystemExit:
         raise
+    except Stopped as stop:
+        typer.echo(f"jiesu: {'interrupted' if stop.signum == 2 else 'terminated'}", err=True)
+        sys.exit(128 + stop.signum)
     except KeyboardInterrupt:
         typer.echo("jiesu: interrupted", err=True)
         sys.exit(130)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
 
@@ -78,20 +78,45 @@ def guarded() -> Iterator[None]:
         raise fail(exc) from None
 
 
-def emit(text: str | bytes, output: str | None) -> None:
-    """Data to stdout, or atomically to a file (never a half-written file)."""
-    from ..io.atomic import write_bytes_atomic
+def output_target(output: str | os.PathLike[str] | None, inputs: Sequence[str | os.PathLike[str]] = (),
+                  *, binary: bool = False):
+    """Check ``--output`` before the work starts (exit 2 for a folder, a device, an input file...);
+    binary formats go to stdout only when it is not a terminal."""
+    from ..io.atomic import output_target as target_of
 
-    data = text.encode("utf-8") if isinstance(text, str) else text
-    if output in (None, "-"):
-        if isinstance(text, bytes):
-            sys.stdout.buffer.write(data)
-            sys.stdout.flush()
-        else:
-            typer.echo(text, nl=not text.endswith("\n"))
-        return
     with guarded():
-        write_bytes_atomic(output, data)
+        return target_of(output, inputs, binary=binary)
+
+
+def emit(text: str | bytes, output: str | os.PathLike[str] | None,
+         inputs: Sequence[str | os.PathLike[str]] = ()) -> None:
+    """Data to stdout (``-`` or no output), or atomically to a file (never a half-written file);
+    the target is checked by ``jiesu.io.atomic.output_target``."""
+    from ..io.atomic import open_output
+
+    target = output_target(output, inputs, binary=isinstance(text, bytes))
+    if target.is_stdout and isinstance(text, str):
+        typer.echo(text, nl=not text.endswith("\n"))
+        return
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    with guarded(), open_output(target, binary=isinstance(text, bytes)) as fh:
+        fh.write(data)
+
+
+def check_files(files: list, check: Callable[[object], list[str]]) -> typer.Exit:
+    """Run a file check (profile, mapping) on each file: one line per problem on stdout, ``FILE: ok``
+    on stderr; exit 0 all fine, 1 problems found (a file that cannot be read: its error, exit 3)."""
+    from ..safe import mask, printable
+
+    found = 0
+    for path in files:
+        problems = call(check, path)
+        found += len(problems)
+        for problem in problems:
+            typer.echo(printable(mask(f"{path}: {problem}")))
+        if not problems:
+            message(printable(mask(f"{path}: ok")))
+    return typer.Exit(1 if found else 0)
 
 
 class ProgressBar:

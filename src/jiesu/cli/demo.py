@@ -26,6 +26,7 @@ def command(
     (weights, time limits, class size) are not Beijing's published rules: see `jiesu profile show`.
     """
     from ..demo import run_demo
+    from ..io.atomic import temp_folder_prefix
     from ..output import level_label, render
     from ..ranking import COLUMNS
     from ..schema import UNIT_LEVELS
@@ -37,9 +38,10 @@ def command(
     if report is not None and not report.is_dir() and not report.parent.is_dir():
         raise typer.BadParameter(f"the folder of {report} does not exist", param_hint="--report")
     bar = ProgressBar("simulating")
-    # the page outlives the run: without --keep or --report it goes to a folder of its own
+    # the page outlives the run: without --keep or --report it goes to a folder of its own (never
+    # one of the scratch folders a later run clears)
     folder = keep or (None if report is not None else Path(tempfile.mkdtemp(prefix="jiesu-report-")))
-    with tempfile.TemporaryDirectory(prefix="jiesu-demo-") as tmp, guarded():
+    with tempfile.TemporaryDirectory(prefix=temp_folder_prefix("demo")) as tmp, guarded():
         try:
             result = run_demo(keep or tmp, days=days, seed=seed, level=level,
                               report=report or folder, stage=lambda s: message(f"jiesu demo: {s}"),

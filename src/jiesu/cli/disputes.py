@@ -27,9 +27,9 @@ def command(
     from ..analysis.disputes import BY, COLUMNS, disputes
 
     scorecard.check_choice(by, BY, "--by")
-    p, lang = governance.prepare(fmt, output, profile, lang, {"--month": month})
+    p, lang = governance.prepare(fmt, output, profile, lang, {"--month": month}, paths)
     rows = scorecard.run("counting", disputes, paths, profile=p, month=month, by=by)
     if lang == "zh":  # one language per page
         rows = [dict(r, name="合计") if r["key"] is None else r for r in rows]
     what = f"{'派单异议与核减' if lang == 'zh' else 'disputes'} · {by}"
-    governance.write(rows, fmt, output, columns=COLUMNS, lang=lang, title=scorecard.title(p, lang, what, month))
+    governance.write(rows, fmt, output, paths=paths, columns=COLUMNS, lang=lang, title=scorecard.title(p, lang, what, month))

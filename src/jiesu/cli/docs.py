@@ -23,7 +23,7 @@ Generated from the application by `python -m jiesu.cli.docs > cli.md`; do not ed
 | 0 | ok: the data is valid (warnings allowed unless `--strict`), the command did its work |
 | 1 | data invalid or a check failed (the report is still printed whole) |
 | 2 | usage error: a wrong option, argument or value |
-| 3 | could not run: unreadable or missing file, folder without data, not a case export, wrong column types, broken profile or scenario |
+| 3 | could not run: unreadable or missing file, folder without data, not a case export, wrong column types, broken profile, scenario or import mapping, an export without a column its mapping reads |
 
 Messages go to stderr as one line starting with `jiesu: error:`; data goes to stdout. `NO_COLOR`
 turns colour off; progress bars appear only when stderr is a terminal. An unexpected failure prints

@@ -3,35 +3,40 @@ period options, and writing rows with a summary line."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from . import scorecard
-from .common import emit, message
+from .common import emit, message, output_target
 
 if TYPE_CHECKING:
     from ..profile import Profile
 
 FORMATS = ("table", "csv", "json", "markdown", "xlsx", "html")
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, csv, json, markdown, xlsx or html (xlsx needs --output).")]
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table, csv, json, markdown, xlsx or html (xlsx to --output, or to stdout when it is not a terminal).")]
 FromOpt = Annotated[str, typer.Option("--from", help="First month, YYYY-MM (profile's time zone).")]
 ToOpt = Annotated[str, typer.Option("--to", help="Last month, YYYY-MM (included).")]
 
 
-def prepare(fmt: str, output: Path | None, profile: str | None, lang: str | None,
-            months: dict[str, str | None]) -> tuple[Profile, str]:
-    """Check the format, output and months (exit 2) and load the profile; returns it and the language."""
+def prepare(fmt: str, output: str | None, profile: str | None, lang: str | None,
+            months: dict[str, str | None], paths: Sequence[Path] = ()) -> tuple[Profile, str]:
+    """Check the format, output and months (exit 2: also an output that is a folder, a device, an
+    input, or xlsx to a terminal) and load the profile; returns it and the language."""
+    from ..output import needs_file
+
     scorecard.check_choice(fmt, FORMATS, "--format")
     for option, value in months.items():
         scorecard.check_month(value, option)
-    scorecard.check_output(fmt, output)
+    output_target(output, paths, binary=needs_file(fmt))
     return scorecard.load(profile, None, lang)
 
 
-def write(rows: list[dict[str, Any]], fmt: str, output: Path | None, *, columns: tuple[str, ...], lang: str,
-          title: str, summary: str | None = None, chart: tuple[str, str] | None = None) -> None:
+def write(rows: list[dict[str, Any]], fmt: str, output: str | None, *, columns: tuple[str, ...], lang: str,
+          title: str, summary: str | None = None, chart: tuple[str, str] | None = None,
+          paths: Sequence[Path] = ()) -> None:
     """Render the rows; the summary line follows a table or Markdown, and goes to stderr otherwise."""
     from ..output import render
 
@@ -42,4 +47,4 @@ def write(rows: list[dict[str, Any]], fmt: str, output: Path | None, *, columns:
         text = f"{text}\n{markdown_text(summary) if fmt == 'markdown' else printable(summary)}\n"
     elif summary:
         message(f"jiesu: {summary}")
-    emit(text, None if output is None else str(output))
+    emit(text, output, paths)

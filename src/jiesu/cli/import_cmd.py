@@ -1,4 +1,4 @@
-"""`jiesu import`: turn other cities' real hotline exports into case records (thin layer)."""
+"""`jiesu import`: another system's export in, case records out, through a mapping (thin layer)."""
 
 from __future__ import annotations
 
@@ -9,44 +9,51 @@ import typer
 
 from .common import ProgressBar, call, message
 
-app = typer.Typer(help="Import real citizen-hotline exports of other cities as case records.", no_args_is_help=True)
+Sources = Annotated[list[Path], typer.Argument(help="Export files (CSV, CSV.GZ, XLSX, JSON, NDJSON) or folders of them.",
+                                               show_default=False)]
+MappingOpt = Annotated[str, typer.Option("--mapping", "-m", help="A built-in mapping (boston-311, nyc-311, open311, "
+                                         "cn-12345) or a mapping TOML file.", show_default=False)]
+EncodingOpt = Annotated[str | None, typer.Option("--encoding", help="CSV text encoding (default: UTF-8, else GB18030, detected).")]
 
 
-@app.command("boston311")
-def boston311(
-    csv: Annotated[Path, typer.Argument(help="Boston 311 CSV export (plain or .gz).", show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Parquet file to write the case records to (atomically).")],
-    profile_out: Annotated[
-        Path | None, typer.Option("--profile-out", help="Also write a Boston city profile TOML built from the data.")
-    ] = None,
-    default_limit_hours: Annotated[
-        float, typer.Option("--default-limit-hours", min=0.001, help="Deadline after receipt for cases without TARGET_DT.")
-    ] = 168.0,
+def command(
+    sources: Sources,
+    mapping: MappingOpt,
+    output: Annotated[str, typer.Option("--output", "-o", help="Parquet file for the case records (written atomically; "
+                                        "- is stdout, which must not be a terminal).", show_default=False)],
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help="City profile, for a mapping that takes "
+                                                "time limits from it.")] = None,
+    profile_out: Annotated[str | None, typer.Option("--profile-out", help="Also infer a city profile from the same "
+                                                    "pass and write it here (see `jiesu profile infer`; - is stdout).")] = None,
+    encoding: EncodingOpt = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Write nothing when any row is rejected.")] = False,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="The report: table or json.")] = "table",
 ) -> None:
-    """Import City of Boston 311 service requests (CRM Cases) as case records.
+    """Import an export of another hotline system as case records through a mapping: its columns,
+    words, time layouts and time zone (docs/mapping.md). The report (stdout) counts rows read,
+    written and rejected, and per field the values mapped, constant, derived, defaulted, empty and
+    unknown; rejected rows are counted per field and reason with masked samples (on stderr when the
+    records or the profile go to stdout). Exit 0 written, 1 nothing written (no row could be mapped,
+    or --strict and rows were rejected), 2 an output jiesu must not write (a folder, a device, an
+    input), 3 unusable mapping or unreadable input (nothing written)."""
+    from ..importers.render import report_text
+    from ..importers.run import import_cases
 
-    Times are localised from America/New_York (DST-aware) to UTC; no personal or free-text column
-    is read. Counts of every adjustment go to stderr. Exit 0 ok, 3 missing or unreadable file or a
-    CSV without the Boston columns.
-    """
-    from ..importers import import_boston311
-
-    progress = ProgressBar("importing")
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter("choose table or json", param_hint="--format")
+    bar = ProgressBar("importing")
     try:
-        r = call(import_boston311, csv, output, profile_out,
-                 default_limit_hours=default_limit_hours, progress=progress)
+        report = call(import_cases, sources, profile=profile, mapping=mapping, output=output,
+                      profile_output=profile_out, encoding=encoding, strict=strict, progress=bar)
     finally:
-        progress.close()
-    dropped = ", ".join(f"{k} {v:,}" for k, v in r.dropped.items() if v) or "none"
-    c = r.counts
-    message(
-        f"{r.rows_written:,} of {r.rows_read:,} rows written to {output} in {r.seconds:.1f} s "
-        f"(dropped: {dropped}); {c['not_dispatched']:,} not dispatched (no queue); "
-        f"deadline = received + {r.default_limit_hours:g} h for {c['deadline_from_default']:,} without TARGET_DT"
-        f" and {c['deadline_before_open']:,} with TARGET_DT before OPEN_DT; "
-        f"{c['closed_before_open']:,} closed before opening (closed_at left empty); "
-        f"{r.dst_fixes:,} DST-ambiguous or nonexistent local times resolved; "
-        f"{c['district_missing']:,} without neighbourhood"
-    )
-    if r.profile_out:
-        message(f"profile: {r.units:,} units, {r.districts:,} districts, {r.categories:,} categories -> {r.profile_out}")
+        bar.close()
+    from ..io.atomic import is_stdout
+
+    stdout_taken = is_stdout(output) or (profile_out is not None and is_stdout(profile_out))
+    typer.echo(report_text(report, fmt), nl=False, err=stdout_taken)
+    if not report.written:
+        why = "rows were rejected and --strict is set" if report.rows_written else "no row could be mapped"
+        message(f"jiesu: nothing written to {output}: {why}")
+        raise typer.Exit(1)
+    message(f"{report.rows_written:,} of {report.rows_read:,} rows written to {output} in {report.seconds:.1f} s"
+            + (f"; {report.rows_rejected:,} rejected" if report.rows_rejected else ""))

@@ -13,7 +13,8 @@ ProfileOpt = Annotated[
     typer.Option("--profile", "-p", help="City profile: a built-in name (beijing) or a profile TOML file. Default: beijing."),
 ]
 OutputOpt = Annotated[
-    Path | None,
-    typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout."),
+    str | None,
+    typer.Option("--output", "-o", help="Write to this file (atomically; - is stdout) instead of stdout.",
+                 show_default=False),
 ]
 MonthOpt = Annotated[str | None, typer.Option("--month", help="Only this month, YYYY-MM (in the profile's time zone).")]

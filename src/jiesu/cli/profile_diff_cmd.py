@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .common import ProgressBar, call, emit
+from .common import ProgressBar, call, emit, output_target
 from .options import OutputOpt
 
 FORMATS = ("table", "json", "markdown")
@@ -34,10 +34,12 @@ def command(
 
     if fmt not in FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(FORMATS)}", param_hint="--format")
+    inputs = [*(x for x in (old, new) if Path(x).is_file()), *(cases or [])]
+    output_target(output, inputs)  # checked before the work: exit 2 for a folder, a device, an input
     progress = ProgressBar("ranking")
     try:
         result = call(profile_diff, old, new, cases or [], levels=level or None, months=month or None, progress=progress)
     finally:
         progress.close()
-    emit(render_profile_diff(result, fmt), str(output) if output else None)
+    emit(render_profile_diff(result, fmt), output, inputs)
     raise typer.Exit(1 if fail_on_change and result.changed else 0)

@@ -28,18 +28,19 @@ def command(
     sortable ranking of every ranked level, 12-month trends of the three rates and volume (city
     and districts), a district x category heat map, the rising categories, the 每月一题 tracking
     and the 未诉先办 early warnings, and how the page was made. html is one self-contained page
-    (no network; prints on A4); xlsx has the same content as sheets and needs --output."""
+    (no network; prints on A4); xlsx has the same content as sheets (to --output, or to stdout
+    when it is not a terminal)."""
     from ..report import monthly_report, render
 
-    fmt = fmt or ("xlsx" if output is not None and output.suffix.lower() == ".xlsx" else "html")
-    p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang)
+    fmt = fmt or ("xlsx" if output is not None and output.lower().endswith(".xlsx") else "html")
+    p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang, paths)
     report = scorecard.run("counting", monthly_report, paths, profile=p, month=month)
     emit(render(report, fmt, lang=lang, command=reproduce(paths, month, profile, weights, fmt, output, lang)),
-         None if output is None else str(output))
+         output, paths)
 
 
 def reproduce(paths: list[Path], month: str, profile: str | None, weights: str | None, fmt: str,
-              output: Path | None, lang: str) -> str:
+              output: str | None, lang: str) -> str:
     """The command line that makes the same page again (shell-quoted)."""
     args = ["jiesu", "report", "--month", month]
     for option, value in (("--profile", profile), ("--weights", weights)):
@@ -47,5 +48,5 @@ def reproduce(paths: list[Path], month: str, profile: str | None, weights: str |
             args += [option, value]
     args += ["--format", fmt, "--lang", lang]
     if output is not None:
-        args += ["--output", str(output)]
+        args += ["--output", output]
     return shlex.join([*args, *map(str, paths)])

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from .common import ProgressBar, call, emit
+from .common import ProgressBar, call, emit, output_target
 
 if TYPE_CHECKING:
     from ..profile import Profile
@@ -34,19 +35,16 @@ def check_month(value: str | None, option: str = "--month") -> str | None:
     return value
 
 
-def check_output(fmt: str, output: Path | None) -> None:
+def prepare(fmt: str, formats: tuple[str, ...], month: str | None, output: str | None,
+            profile: str | None, weights: str | None, lang: str | None,
+            paths: Sequence[Path] = ()) -> tuple[Profile, str]:
+    """Check the shared options (exit 2: also an output that is a folder, a device, an input, or a
+    binary format to a terminal) and load the profile; returns it and the output language."""
     from ..output import needs_file
 
-    if needs_file(fmt) and output in (None, Path("-")):
-        raise typer.BadParameter(f"{fmt} is a binary format: give --output FILE", param_hint="--format")
-
-
-def prepare(fmt: str, formats: tuple[str, ...], month: str | None, output: Path | None,
-            profile: str | None, weights: str | None, lang: str | None) -> tuple[Profile, str]:
-    """Check the shared options (exit 2) and load the profile; returns it and the output language."""
     check_choice(fmt, formats, "--format")
     check_month(month)
-    check_output(fmt, output)
+    output_target(output, paths, binary=needs_file(fmt))
     return load(profile, weights, lang)
 
 
@@ -81,8 +79,26 @@ def title(profile: Profile, lang: str, what: str, month: str | None) -> str:
     return " · ".join(part for part in (city, what, month) if part)
 
 
-def write(rows: list[dict[str, Any]], fmt: str, output: Path | None, **kw: Any) -> None:
-    """Render and write to stdout or atomically to ``output``."""
+def write(rows: list[dict[str, Any]], fmt: str, output: str | None, paths: Sequence[Path] = (),
+          **kw: Any) -> None:
+    """Render and write to stdout or atomically to ``output`` (never over one of ``paths``)."""
     from ..output import render
 
-    emit(render(rows, fmt, **kw), None if output is None else str(output))
+    emit(render(rows, fmt, **kw), output, paths)
+
+
+def timeliness(paths: list[Path], profile: Profile, by: str, month: str | None, as_of: str | None, fmt: str,
+               output: str | None, lang: str) -> None:
+    """``score --metrics timeliness``: the rows, then which figures the data cannot give."""
+    from ..timeliness import COLUMNS, missing_columns
+    from ..timeliness import timeliness as measure
+    from .common import message
+
+    rows = run("timeliness", measure, paths, profile=profile, by=by, month=month, as_of=as_of)
+    if not rows:
+        message("jiesu: no dispatched case was received in the period: there is nothing to measure")
+    for name, needs in missing_columns(rows).items():
+        message(f"jiesu: {name} is empty: it needs {needs}, which the data does not give")
+    columns = [COLUMNS[0], by, *COLUMNS[1:]]
+    write(rows, fmt, output, paths, columns=columns, lang=lang,
+          title=title(profile, lang, "按时办结" if lang == "zh" else "timeliness", month))

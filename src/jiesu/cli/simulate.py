@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,10 +12,10 @@ from .options import ProfileOpt
 
 def command(
     scenario: Annotated[str, typer.Option("--scenario", "-s", help="A built-in scenario (beijing-baseline) or a scenario TOML file.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Parquet file to write the case records to (atomically).")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Parquet file to write the case records to (atomically; - is stdout).")],
     days: Annotated[int, typer.Option("--days", "-d", min=1, max=3660, help="Days to simulate.")] = 30,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed; the same seed gives the same bytes.")] = 0,
-    summary: Annotated[Path | None, typer.Option("--summary", help="Also write the run summary (JSON) to this file.")] = None,
+    summary: Annotated[str | None, typer.Option("--summary", help="Also write the run summary (JSON) to this file (- is stdout).")] = None,
     overrides: Annotated[
         list[str] | None,
         typer.Option("--set", help="Override a scenario parameter, e.g. --set intake.agents=800 (repeatable)."),

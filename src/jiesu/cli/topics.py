@@ -29,10 +29,10 @@ def candidates(
     score whose weights are profile settings (analysis.candidate_weights, illustrative)."""
     from ..analysis.candidates import COLUMNS, candidates
 
-    p, lang = governance.prepare(fmt, output, profile, lang, {"--from": first, "--to": last})
+    p, lang = governance.prepare(fmt, output, profile, lang, {"--from": first, "--to": last}, paths)
     rows = scorecard.run("counting", candidates, paths, profile=p, first=first, last=last)
     what = "每月一题候选" if lang == "zh" else "topic candidates"
-    governance.write(rows, fmt, output, columns=COLUMNS, lang=lang,
+    governance.write(rows, fmt, output, paths=paths, columns=COLUMNS, lang=lang,
                      title=scorecard.title(p, lang, what, f"{first}..{last}"), chart=("name", "score"))
 
 
@@ -51,12 +51,12 @@ def track(
     streets; then a summary line such as "15 of 27 problems declining"."""
     from ..analysis.tracking import COLUMNS, track
 
-    p, lang = governance.prepare(fmt, output, profile, lang, {"--month": month})
+    p, lang = governance.prepare(fmt, output, profile, lang, {"--month": month}, paths)
     if not p.topics:
         from .common import message
 
         message(f"jiesu: profile {p.id!r} registers no problem ([[topics]]): there is nothing to track")
     result = scorecard.run("counting", track, paths, profile=p, month=month)
     what = "每月一题跟踪" if lang == "zh" else "topic tracking"
-    governance.write(result.rows, fmt, output, columns=COLUMNS, lang=lang,
+    governance.write(result.rows, fmt, output, paths=paths, columns=COLUMNS, lang=lang,
                      title=scorecard.title(p, lang, what, month), summary=result.summary(lang))

@@ -26,7 +26,7 @@ def command(
     from ..schema import UNIT_LEVELS
 
     scorecard.check_choice(level, UNIT_LEVELS, "--level")
-    p, lang = governance.prepare(fmt, output, profile, lang, {"--from": first, "--to": last})
+    p, lang = governance.prepare(fmt, output, profile, lang, {"--from": first, "--to": last}, paths)
     rows = scorecard.run("counting", trend, paths, profile=p, first=first, last=last, level=level)
     what = f"{'趋势' if lang == 'zh' else 'trend'} · {level}"
-    governance.write(rows, fmt, output, columns=COLUMNS, lang=lang, title=scorecard.title(p, lang, what, f"{first}..{last}"))
+    governance.write(rows, fmt, output, paths=paths, columns=COLUMNS, lang=lang, title=scorecard.title(p, lang, what, f"{first}..{last}"))

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import EXIT_INVALID, EXIT_OK, ProgressBar, call, emit, use_color
+from .common import EXIT_INVALID, EXIT_OK, ProgressBar, call, emit, output_target, use_color
 from .options import OutputOpt, Paths, ProfileOpt
 
 
@@ -35,13 +35,14 @@ def command(
         sfmt, sep, target = item.partition(":")
         if not sep or not target or sfmt not in FORMATS:
             raise typer.BadParameter(f"{item!r} is not FORMAT:FILE with FORMAT one of {', '.join(FORMATS)}", param_hint="--save")
-        saves.append((sfmt, target))
+        saves.append((sfmt, output_target(target, paths)))
+    target = output_target(output, paths)
     progress = ProgressBar("validating")
     try:
         report = call(validate, paths, profile=profile, max_samples=max_samples, encoding=encoding, strict=strict, progress=progress)
     finally:
         progress.close()  # an error message then starts on a line of its own
-    emit(render(report, fmt, color=use_color() and fmt == "table" and output is None), str(output) if output else None)
-    for sfmt, target in saves:
-        emit(render(report, sfmt), target)
+    emit(render(report, fmt, color=use_color() and fmt == "table" and target.is_stdout), output, paths)
+    for sfmt, saved in saves:
+        emit(render(report, sfmt), saved.name, paths)
     raise typer.Exit(EXIT_OK if report.valid else EXIT_INVALID)

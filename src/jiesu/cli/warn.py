@@ -31,8 +31,8 @@ def command(
         raise typer.BadParameter("give --month YYYY-MM or --days N", param_hint="--month/--days")
     if until is not None and days is None:
         raise typer.BadParameter("--until goes with --days", param_hint="--until")
-    p, lang = governance.prepare(fmt, output, profile, lang, {"--month": month})
+    p, lang = governance.prepare(fmt, output, profile, lang, {"--month": month}, paths)
     result = scorecard.run("counting", warn, paths, profile=p, month=month, days=days, until=until)
     what = "未诉先办预警" if lang == "zh" else "early warning"
-    governance.write(result.rows, fmt, output, columns=COLUMNS, lang=lang,
+    governance.write(result.rows, fmt, output, paths=paths, columns=COLUMNS, lang=lang,
                      title=scorecard.title(p, lang, what, result.period), summary=result.summary(lang))

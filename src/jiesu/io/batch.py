@@ -56,3 +56,21 @@ def is_plain_text(t: pa.DataType) -> bool:
 def empty_table(n: int) -> pa.Table:
     """A table of n rows and no columns."""
     return pa.table({"_": pa.nulls(n)}).drop_columns(["_"])
+
+
+UTC_US = pa.timestamp("us", tz="UTC")
+
+
+def timestamps_from_text(values: pa.Array) -> pa.Array:
+    """RFC 3339 date-time texts as timestamp[us, UTC], read the one way validation and scoring
+    share: Arrow's ISO 8601 parser, after the normalisation it needs for what RFC 3339 also allows
+    (lower-case ``t``/``z``, more than six fraction digits, one final newline). Raises ArrowInvalid
+    for text that is no date-time."""
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(values.type.value_type)
+    try:
+        return values.cast(UTC_US)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        norm = pc.replace_substring_regex(pc.utf8_rtrim(pc.utf8_upper(values), "\n"), r"(\.[0-9]{6})[0-9]+", r"\1")
+        return norm.cast(UTC_US)
+

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from ..errors import DataError, InputError, brief
 from ..schema import field_kinds
-from .batch import ARROW_FOR_KIND, BATCH_ROWS, empty_table
+from .batch import ARROW_FOR_KIND, BATCH_ROWS, UTC_US, empty_table, timestamps_from_text
 from .parquet_reader import COMPATIBLE, check_arrow_types, open_parquet
 from .raw import iter_raw
 from .sources import Source
@@ -60,8 +60,10 @@ def canonical(table: pa.Table, columns: Sequence[str], kinds: dict[str, str], so
         else:
             col = pa.nulls(n, ARROW_FOR_KIND[kind] if kind != "date-time" else pa.timestamp("us", tz="UTC"))
         try:
-            if kind == "date-time":
-                col = col.cast(pa.timestamp("us", tz="UTC")) if not pa.types.is_timestamp(col.type) or col.type.tz != "UTC" or col.type.unit != "us" else col
+            if kind == "date-time" and not pa.types.is_timestamp(col.type):
+                col = pa.chunked_array([timestamps_from_text(c) for c in _chunks(col)], UTC_US)
+            elif kind == "date-time":
+                col = col.cast(UTC_US) if col.type.tz != "UTC" or col.type.unit != "us" else col
             elif kind == "boolean" and not pa.types.is_boolean(col.type):
                 col = col.cast(pa.bool_())
             elif kind == "integer" and not pa.types.is_int64(col.type):
@@ -70,6 +72,10 @@ def canonical(table: pa.Table, columns: Sequence[str], kinds: dict[str, str], so
             raise DataError(f"{source.path}: column {c!r} holds values that are not {COMPATIBLE[kind]}; run `jiesu validate` first") from None
         out[c] = col
     return pa.table(out) if out else empty_table(n)
+
+
+def _chunks(col: pa.ChunkedArray | pa.Array) -> list[pa.Array]:
+    return list(col.chunks) if isinstance(col, pa.ChunkedArray) else [col]
 
 
 def prefetch(batches: Iterator[T]) -> Iterator[T]:

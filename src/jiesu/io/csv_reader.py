@@ -15,7 +15,7 @@ from ..errors import InputError
 from ..schema import field_kinds
 from .batch import RawBatch, encode_codes
 from .sources import Source
-from .text import csv_header, sniff_encoding
+from .text import check_unique_columns, csv_header, sniff_encoding
 
 
 def raw_csv(source: Source, batch_rows: int) -> Iterator[RawBatch]:
@@ -24,6 +24,7 @@ def raw_csv(source: Source, batch_rows: int) -> Iterator[RawBatch]:
     encoding = sniff_encoding(source.path, source.encoding)
     source.encoding = encoding
     header = csv_header(source.path, encoding)
+    check_unique_columns(source.path, header)
     kinds = field_kinds().kind
     if not header or not any(h in kinds for h in header):
         raise InputError(f"{source.path}: does not look like a case-record CSV (no column of its header is a schema field)")

@@ -12,6 +12,7 @@ from ..errors import InputError, brief
 from ..schema import field_kinds
 from .batch import RawBatch
 from .sources import Source
+from .text import check_unique_columns
 
 
 def open_parquet(source: Source, columns: Sequence[str] | None = None):
@@ -24,6 +25,7 @@ def open_parquet(source: Source, columns: Sequence[str] | None = None):
     kinds = field_kinds().kind
     arrow_schema = pf.schema_arrow
     names = arrow_schema.names
+    check_unique_columns(source.path, names)
     wanted = [c for c in (columns if columns is not None else names) if c in names]
     dict_cols = [c for c in wanted if kinds.get(c) == "string" and c != "case_id" and pa.types.is_string(arrow_schema.field(c).type)]
     if dict_cols:

@@ -4,6 +4,7 @@ sources, each with the format its name says. Nothing here reads a file's content
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,13 +55,39 @@ def discover(paths: Sequence[str | Path]) -> list[Source]:
                 raise InputError(f"{path}: the folder holds no data files (.parquet, .csv, .json, .ndjson, .jsonl)")
             sources.extend(Source(p, format_of(p)) for p in found)  # type: ignore[arg-type]
             continue
+        check_regular(path)
         fmt = format_of(path)
         if fmt is None:
             raise InputError(f"{path}: cannot tell the format from the name; use .parquet, .csv, .json, .ndjson or .jsonl")
         if not os.access(path, os.R_OK):
             raise InputError(f"{path}: permission denied")
         sources.append(Source(path, fmt))
+    for source in sources:
+        check_name(source.path)
     return sources
+
+
+def check_regular(path: Path) -> None:
+    """InputError unless ``path`` is a regular file (symlinks followed), decided without opening it:
+    a FIFO with no writer would block, a device would be read for ever. jiesu reads its inputs more
+    than once (format sniffing, memory maps, Parquet footers), so a stream cannot stand in for a file."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
+    if not stat.S_ISREG(mode):
+        kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+        raise InputError(f"{path}: is {kind}; jiesu reads regular files: save the stream to a file first")
+
+
+def check_name(path: Path) -> None:
+    """InputError for a file name that is not valid UTF-8 (the readers hand names to Arrow as UTF-8)."""
+    try:
+        os.fspath(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(f"{path}: the file name is not valid UTF-8; rename the file (for example with "
+                         "convmv -f gbk -t utf-8)") from None
 
 
 def as_sources(inputs: Sequence[str | Path | Source]) -> list[Source]:

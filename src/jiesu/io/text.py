@@ -6,7 +6,7 @@ import codecs
 from pathlib import Path
 from typing import IO
 
-from ..errors import InputError
+from ..errors import ArgumentError, InputError
 
 SNIFF_BYTES = 1 << 16
 
@@ -18,11 +18,7 @@ def sniff_encoding(path: Path, encoding: str | None = None) -> str:
     if b"\x00" in head:
         raise InputError(f"{path}: not a text file (it holds NUL bytes); is it really CSV?")
     if encoding:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise InputError(f"unknown encoding {encoding!r}") from None
-        return encoding
+        return check_encoding(encoding)
     for candidate in ("utf-8", "gb18030"):
         try:
             codecs.getincrementaldecoder(candidate)().decode(head, final=False)
@@ -30,6 +26,18 @@ def sniff_encoding(path: Path, encoding: str | None = None) -> str:
         except UnicodeDecodeError:
             continue
     raise InputError(f"{path}: text is neither UTF-8 nor GB18030; give --encoding")
+
+
+def check_encoding(encoding: str) -> str:
+    """``encoding`` if Python knows it as a text encoding (not rot13, base64, zlib...); else an
+    ArgumentError (a wrong ``--encoding`` is a usage error)."""
+    try:
+        info = codecs.lookup(encoding)
+    except (LookupError, TypeError, ValueError):
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        raise ArgumentError(f"unknown text encoding {encoding!r} (for example utf-8, gb18030, gbk)")
+    return encoding
 
 
 def open_binary(path: Path) -> IO[bytes]:
@@ -53,3 +61,14 @@ def csv_header(path: Path, encoding: str) -> list[str]:
     except (StopIteration, csv.Error):
         row = []
     return [c.strip() for c in row]
+
+
+def check_unique_columns(path: Path, names: list[str]) -> None:
+    """InputError naming the first column whose name appears more than once: which of the two a
+    check or a score read would be a guess."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise InputError(f"{path}: the column name {name!r} appears {names.count(name)} times; "
+                             "give every column its own name")
+        seen.add(name)

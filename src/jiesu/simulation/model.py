@@ -18,7 +18,7 @@ from ..profile import ZONE, Profile, Unit
 from ..schema import CHANNELS, REQUEST_TYPES
 from ..schema import UNIT_LEVELS as LEVELS
 from .queue import HOUR, draw_durations, fifo_starts, piecewise_rates, poisson_arrivals
-from .scenario import Scenario
+from .scenario import MAXIMA, Scenario
 
 DAY = 24 * HOUR
 STREAMS = ("arrivals", "handle", "patience", "cases", "dispatch", "quality", "handling", "callback", "surge")
@@ -374,7 +374,9 @@ def simulate_cases(scenario: Scenario, profile: Profile, days: int, seed: int,
     drift = rng.normal(0.0, p["callback"]["monthly_sd"], (n_units, n_months))
     speed = np.exp(-p["handling"]["quality_speed_effect"] * quality)
     load = expected_unit_load(scenario, d, speed)
-    capacity = np.maximum(1, np.ceil(load / p["handling"]["target_utilisation"])).astype(np.int64)
+    most = MAXIMA["handling.capacity.*"]  # a sizing beyond it (a tiny target) is capped, never garbage
+    sized = np.nan_to_num(np.ceil(load / p["handling"]["target_utilisation"]), nan=1.0, posinf=most)
+    capacity = np.clip(sized, 1, most).astype(np.int64)
     for uid, cap in p["handling"]["capacity"].items():
         capacity[d.unit_ids.index(uid)] = cap
     rng = rngs["handling"]

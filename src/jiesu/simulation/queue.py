@@ -48,9 +48,11 @@ def fifo_starts(arrivals: np.ndarray, services: np.ndarray, servers: int,
     With ``patience``, a customer whose wait would exceed it leaves without taking a server; its
     start is NaN. Arrivals must be sorted. About 3-4 million customers a second in plain Python.
     """
-    heap = [float("-inf")] * servers
-    replace = heapq.heapreplace
     n = len(arrivals)
+    # more servers than customers change nothing (someone is always free): the heap need not be
+    # larger than the queue, however many servers a scenario names
+    heap = [float("-inf")] * max(1, min(servers, n))
+    replace = heapq.heapreplace
     out = [0.0] * n
     ts = arrivals.tolist()
     ss = services.tolist()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,15 +12,16 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from ..errors import ArgumentError, InputError
+from ..errors import ArgumentError, OutputError, TooLargeError
+from ..io.atomic import output_target, write_bytes_atomic
 from ..profile import Profile, load_profile
 from ..progress import ProgressCallback
 from ..records import arrow_schema, codes, parquet_writer, timestamps
-from ..schema import CHANNELS, DISPOSITIONS, REQUEST_TYPES, SATISFACTION, STATUSES
+from ..schema import CHANNELS, DISPOSITIONS, REQUEST_TYPES, SATISFACTION, STATUSES, date_time_range
 from ..schema import EXCLUSION_REASONS as EXCLUSION
 from ..schema import UNIT_LEVELS as LEVELS
 from ..scoring import Scorer, rates
-from .model import DAY, Cases, Directory, simulate_cases, start_instant
+from .model import DAY, Cases, Directory, simulate_cases, start_instant, surges_of
 from .queue import erlang_c
 from .scenario import Scenario, check_against_profile, load_scenario
 
@@ -59,18 +61,24 @@ def simulate(scenario: str | Path | Scenario, *, profile: str | Path | Profile |
         raise ArgumentError(f"days must be a whole number from 1 to {MAX_DAYS}, got {days!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ArgumentError(f"seed must be a whole number, 0 or more, got {seed!r}")
-    for target in (output, summary):
-        if target is not None and not Path(target).parent.is_dir():
-            raise InputError(f"{target}: the folder {Path(target).parent} does not exist")
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, overrides)
-    prof = load_profile(scenario.get("scenario.profile") if profile is None else profile)
+    profile_source = scenario.get("scenario.profile") if profile is None else profile
+    prof = load_profile(profile_source)
     check_against_profile(scenario, prof)
+    inputs = [x for x in (scenario.source, profile_source) if isinstance(x, str | Path) and Path(x).is_file()]
+    targets = [output_target(t, inputs, binary=t is output) for t in (output, summary) if t is not None]
+    if len(targets) == 2 and targets[0] == targets[1] and targets[0].kind != "null":
+        raise OutputError(f"{summary}: the summary and the case records cannot go to the same place")
+    check_size(scenario, days, profile=prof)
+    t0_us = int(start_instant(scenario, prof).timestamp()) * US
+    _check_times(t0_us, t0_us + days * DAY * US)
 
     report = progress or (lambda done, total: None)
     # progress in thousandths: the model's five stages, then the records chunk by chunk
     cases, directory = simulate_cases(scenario, prof, days, seed,
                                       lambda done, total: report(600 * done // total, 1000))
+    _check_times(t0_us, t0_us + _latest_us(cases))
     data = summarise(scenario, prof, cases, directory, days, seed)
     scorer = Scorer(prof, "unit_level", with_requests=False)
     kept: list[pa.Table] = []
@@ -86,7 +94,7 @@ def simulate(scenario: str | Path | Scenario, *, profile: str | Path | Profile |
 
     if output is not None:
         data["output"] = str(output)
-        write_parquet(output, records(), record_schema(scenario, prof, days, seed))
+        write_parquet(output, records(), record_schema(scenario, prof, days, seed), inputs)
     else:
         for _ in records():
             pass
@@ -95,10 +103,63 @@ def simulate(scenario: str | Path | Scenario, *, profile: str | Path | Profile |
     result = Summary(data, Path(output) if output is not None else None,
                      pa.concat_tables(kept) if keep_table else None)
     if summary is not None:
-        from ..io.atomic import write_bytes_atomic
-
-        write_bytes_atomic(summary, result.to_json().encode("utf-8"))
+        write_bytes_atomic(summary, result.to_json().encode("utf-8"), inputs)
     return result
+
+
+#: Peak memory of a run per expected request (the intake queue's lists dominate), and the fixed
+#: part; measured with ``benchmarks/bench_simulate.py::test_memory_per_request`` (about 160 bytes
+#: a request from 1 to 15 million requests), rounded up.
+BYTES_PER_REQUEST = 200
+BASE_BYTES = 200 << 20
+
+
+def size_estimate(scenario: Scenario, days: int, profile: Profile | None = None) -> tuple[int, int]:
+    """(expected requests, bytes of memory at the peak) of a run: the arrival rate over the
+    days (the hourly and weekday profiles have mean 1), plus what each surge adds in its days
+    (its factor less 1 times its share of the requests, which the ``profile`` gives; default: the
+    scenario's), times the measured memory per request."""
+    rate = scenario.get("intake.arrival_rate_per_hour")
+    expected = rate * 24 * days
+    if scenario.get("surges"):
+        prof = profile if profile is not None else load_profile(scenario.get("scenario.profile"))
+        for sg in surges_of(scenario, Directory.of(prof), days):
+            hours = max(0.0, min(sg.last, days * DAY) - max(sg.first, 0.0)) / 3600
+            expected += max(sg.factor - 1, 0) * sg.share * rate * hours
+    requests = math.ceil(expected)
+    return requests, BASE_BYTES + BYTES_PER_REQUEST * requests
+
+
+def check_size(scenario: Scenario, days: int, available: int | None = None,
+               profile: Profile | None = None) -> None:
+    """TooLargeError when the run cannot fit in the memory available (``available`` bytes, by
+    default what the machine has free now), giving the estimate; the model holds a run whole."""
+    from ..memory import available_memory
+
+    requests, need = size_estimate(scenario, days, profile)
+    free = available_memory() if available is None else available
+    if free is not None and need > free:
+        raise TooLargeError(
+            f"the run would simulate about {requests:,} requests and need about {need / 2**30:,.1f} GiB "
+            f"of memory, but {free / 2**30:,.1f} GiB are available: simulate fewer days (several "
+            "shorter runs with different seeds) or a lower intake.arrival_rate_per_hour")
+
+
+def _latest_us(c: Cases) -> float:
+    """The latest time of the run, in microseconds from its start (NaN or inf when broken)."""
+    parts = [c.received, c.answered, c.call_end, c.dispatched_at, c.deadline, c.closed,
+             c.first_contact, c.callback]
+    latest = np.array([np.max(p) for p in parts if p.size] or [0.0])
+    return float(latest.max()) * US  # numpy's max keeps a NaN, so a broken run is refused
+
+
+def _check_times(first_us: float, last_us: float) -> None:
+    """ArgumentError unless every time of the run lies in the schema's supported range."""
+    span = date_time_range()
+    if not (span.minimum_us <= first_us and last_us < span.before_us):
+        raise ArgumentError(
+            f"the run would write date-times outside the supported range, {span}: choose an "
+            "earlier scenario.start, fewer days or shorter delays (or shorter time limits in the profile)")
 
 
 def _scored_rates(counts: dict[str, int], profile: Profile) -> dict[str, Any]:
@@ -213,9 +274,10 @@ def to_table(c: Cases, d: Directory, scenario: Scenario, prof: Profile, days: in
     return pa.concat_tables(iter_tables(c, d, scenario, prof, days, seed))
 
 
-def write_parquet(path: str | Path, tables: Iterable[pa.Table], schema: pa.Schema) -> None:
-    """zstd Parquet, one row group per table, written atomically."""
-    with parquet_writer(path, schema) as writer:
+def write_parquet(path: str | Path, tables: Iterable[pa.Table], schema: pa.Schema,
+                  inputs: Sequence[str | Path] = ()) -> None:
+    """zstd Parquet, one row group per table, written atomically (or streamed to stdout: ``-``)."""
+    with parquet_writer(path, schema, inputs=inputs) as writer:
         for table in tables:
             writer.write_table(table, row_group_size=CHUNK_ROWS)
 

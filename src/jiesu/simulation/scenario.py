@@ -115,6 +115,50 @@ OPEN_TABLES: dict[str, type] = {
 SURGE: dict[str, Any] = {"category": "", "streets": [], "start": "", "days": 0, "factor": 1.0}
 
 
+#: Upper bounds of numeric parameters (a ``*`` stands for every key of an open table). Beyond them a
+#: run would describe no hotline, allocate without bound or compute times past the supported
+#: date-time range; ``check_scenario`` refuses them (docs/simulate.md).
+MAXIMA: dict[str, float] = {
+    "intake.agents": 100_000,
+    "intake.arrival_rate_per_hour": 1_000_000.0,
+    "intake.hourly_profile": 1e6,
+    "intake.weekday_profile": 1e6,
+    "intake.mean_handle_seconds": 86_400.0,
+    "intake.handle_cv": 100.0,
+    "intake.mean_patience_seconds": 86_400.0,
+    "intake.channel_shares.*": 1e6,
+    "cases.request_type_shares.*": 1e6,
+    "cases.category_weights.*": 1e6,
+    "cases.district_weights.*": 1e6,
+    "disposition.category_dispatch_factor.*": 1e6,
+    "disposition.dispatch_delay_minutes": 43_200.0,
+    "dispatch.review_hours": 8_760.0,
+    "handling.fraction_of_limit": 100.0,
+    "handling.cv": 100.0,
+    "handling.quality_speed_effect": 10.0,
+    "handling.sizing_rate_per_hour": 1_000_000.0,
+    "handling.capacity.*": 100_000,
+    "handling.first_contact_hours": 8_760.0,
+    "handling.no_contact_logit": 100.0,
+    "callback.delay_hours": 8_760.0,
+    "callback.quality_sd": 10.0,
+    "callback.monthly_sd": 10.0,
+    "callback.contacted_logit": 100.0,
+    "callback.resolved_logit": 100.0,
+    "callback.satisfied_logit": 100.0,
+    "callback.late_penalty": 100.0,
+    "callback.unresolved_penalty": 100.0,
+    "surges.*.factor": 1_000.0,
+}
+#: Parameters bounded on both sides: |value| <= the maximum.
+SYMMETRIC = frozenset({"handling.quality_speed_effect", "handling.no_contact_logit", "callback.contacted_logit",
+                       "callback.resolved_logit", "callback.satisfied_logit", "callback.late_penalty",
+                       "callback.unresolved_penalty"})
+#: The first day of a run (``scenario.start``) lies between these dates, so that every time the
+#: run computes stays inside the schema's supported date-time range.
+FIRST_START, LAST_START = "1900-01-02", "2199-12-31"
+
+
 @dataclass
 class Scenario:
     """A resolved scenario: every parameter, where it came from, and the overrides applied."""
@@ -199,7 +243,9 @@ def _read(name: str) -> tuple[str, str]:
         return text, f"built-in:{name}"
     path = Path(name)
     try:
-        return path.read_text(encoding="utf-8"), str(path)
+        if path.exists() and not path.is_file() and not path.is_dir():  # never open a FIFO or device
+            raise ProfileError(f"scenario {name!r} is not a regular file (a FIFO or device?)")
+        return path.read_text(encoding="utf-8-sig"), str(path)
     except FileNotFoundError:
         raise ProfileError(
             f"scenario {name!r} not found: give a TOML file or a built-in name "
@@ -271,7 +317,7 @@ def _coerce(value: Any, like: Any, path: str, error: type[Exception], where: str
         return value
     if kind is list:
         if not isinstance(value, list) or not all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in value
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value
         ):
             raise error(f"{where}: {path!r} must be a list of numbers, got {value!r}")
         return [float(v) for v in value]
@@ -378,12 +424,26 @@ def check_scenario(scenario: Scenario) -> None:
     for k, v in scenario.get("handling.capacity").items():
         if v < 1:
             fail(f"handling.capacity.{k}", "must be 1 or more")
+    for key, value in flat.items():
+        items = [(f"{key}.{k}", v) for k, v in value.items()] if isinstance(value, dict) else [(key, value)]
+        for name, v in items:
+            limit = MAXIMA.get(name, MAXIMA.get(name.rsplit(".", 1)[0] + ".*"))
+            numbers = [x for x in (v if isinstance(v, list) else [v])
+                       if isinstance(x, int | float) and not isinstance(x, bool)]
+            if limit is not None and not all(abs(x) <= limit for x in numbers):
+                shown = f"{limit:,.0f}" if float(limit).is_integer() else f"{limit:,}"
+                bound = f"from -{shown} to {shown}" if name in SYMMETRIC else f"at most {shown}"
+                fail(name, f"must be {bound}")
     from datetime import date
 
     try:
-        date.fromisoformat(flat["scenario.start"])
+        start = date.fromisoformat(flat["scenario.start"])
     except ValueError:
         fail("scenario.start", "must be a date, YYYY-MM-DD")
+    else:
+        if not date.fromisoformat(FIRST_START) <= start <= date.fromisoformat(LAST_START):
+            fail("scenario.start", f"must be a date from {FIRST_START} to {LAST_START} (the supported "
+                 "date-time range of case records)")
     for name, sg in scenario.get("surges").items():
         if not sg["category"]:
             fail(f"surges.{name}.category", "must name a category")
@@ -393,8 +453,8 @@ def check_scenario(scenario: Scenario) -> None:
             fail(f"surges.{name}.start", "must be a date, YYYY-MM-DD")
         if sg["days"] < 0:
             fail(f"surges.{name}.days", "must be 0 (to the end) or more")
-        if sg["factor"] <= 0:
-            fail(f"surges.{name}.factor", "must be more than 0")
+        if not 0 < sg["factor"] <= MAXIMA["surges.*.factor"]:
+            fail(f"surges.{name}.factor", f"must be more than 0 and at most {MAXIMA['surges.*.factor']:,.0f}")
     prefix = flat["scenario.case_id_prefix"]
     if not prefix or not prefix[0].isalnum() or not all(ch.isalnum() or ch in "._-" for ch in prefix) \
             or not prefix.isascii() or len(prefix) > 40:

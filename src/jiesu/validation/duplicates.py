@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..arrays import int_array, integer_values, text_array, text_buffers, valid_np
+from ..io.atomic import temp_folder_prefix
 
 PARTITION_BITS = 5  # 32 spill files
 MAX_BYTES = 64  # bytes of a case_id that enter the hash; the exact pass compares whole values
@@ -116,7 +117,8 @@ class DuplicateFinder:
     """
 
     def __init__(self, replay: Callable[[int], Iterator[pa.Array | pa.ChunkedArray]] | None = None) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="jiesu-ids-")
+        # jiesu-ids-PID-XXXXXXXX: a stale one (its run killed) is removed by the next run
+        self._dir = tempfile.TemporaryDirectory(prefix=temp_folder_prefix("ids"))
         # closed in finish(); the folder goes with the TemporaryDirectory
         self._files = [open(Path(self._dir.name) / f"p{i}.bin", "wb") for i in range(1 << PARTITION_BITS)]  # noqa: SIM115
         self.rows = 0

@@ -19,6 +19,7 @@ from ..io.batch import BATCH_ROWS, RawBatch
 from ..io.cases import prefetch
 from ..io.raw import iter_raw
 from ..io.sources import Source, discover
+from ..io.text import check_encoding
 from ..memory import streaming_memory
 from ..profile import Profile, load_profile
 from ..progress import ProgressCallback
@@ -79,6 +80,8 @@ def schema_invalid_rows(paths: Sequence[str | Path], *, profile: Profile | str |
 def _run(paths: Sequence[str | Path], profile: Profile | str | Path | None, max_samples: int,
          encoding: str | None, strict: bool, batch_rows: int, progress: ProgressCallback | None,
          schema_invalid_rows: dict[str, list[int]] | None) -> Report:
+    if encoding is not None:
+        check_encoding(encoding)
     prof = profile if isinstance(profile, Profile) else load_profile(profile)
     sources = discover(paths)
     for s in sources:
@@ -212,7 +215,11 @@ def _samples(batch: RawBatch, mask: np.ndarray, col: pa.ChunkedArray | None, roo
     pos = np.flatnonzero(mask)[:room]
     values: list[Any] = [None] * len(pos)
     if col is not None:
-        values = [_text(v) for v in col.take(int_array(pos)).to_pylist()]
+        taken = col.take(int_array(pos))
+        try:
+            values = [_text(v) for v in taken.to_pylist()]
+        except (ValueError, OverflowError):  # a timestamp beyond Python's years: Arrow's text of it
+            values = taken.cast(pa.string()).to_pylist()
     return [Sample(str(batch.source.path), int(batch.offset + p + 1), shown(v)) for p, v in zip(pos, values)]
 
 
@@ -322,7 +329,10 @@ def _check_batch(batch: RawBatch, profile: Profile, book: NoticeBook) -> np.ndar
 
 def _explain(table: pa.Table, pos: int, field_name: str | None) -> str | None:
     """python-jsonschema's own words for one failing record and field."""
-    (rec,) = json_records(table.slice(pos, 1))
+    try:
+        (rec,) = json_records(table.slice(pos, 1))
+    except (ValueError, OverflowError):  # a timestamp beyond Python's years (reported on its own)
+        return None
     for err in record_validator().iter_errors(rec):
         path = list(err.absolute_path)
         if not field_name or (path and path[0] == field_name):

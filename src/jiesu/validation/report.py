@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ..safe import shown
+from ..schema import date_time_range
 
 ERROR, WARNING = "error", "warning"
 
@@ -30,8 +31,9 @@ CHECKS: dict[str, CheckInfo] = {c.code: c for c in [
     CheckInfo("unknown-field", ERROR, "A field that the schema does not define holds a value (personal data must never be exported).", "schema"),
     CheckInfo("conditional-required", ERROR, "A field required by another field's value is missing (a dispatched case needs dispatched_at, unit, unit_level, deadline_at; an excluded case needs exclusion_reason).", "schema"),
     CheckInfo("not-an-object", ERROR, "A JSON record is not an object.", "schema"),
-    CheckInfo("invalid-json", ERROR, "A line of NDJSON is not valid JSON.", "file"),
+    CheckInfo("invalid-json", ERROR, "A line of NDJSON is not valid JSON, or is nested too deeply to read (more than about 1,000 levels).", "file"),
     CheckInfo("duplicate-case-id", ERROR, "A case_id appears more than once across all inputs.", "semantic"),
+    CheckInfo("date-time-out-of-range", ERROR, f"A date-time lies outside the supported range, {date_time_range()} (the schema's x-date-time-range): not every command could compute with it.", "semantic"),
     CheckInfo("time-order", ERROR, "Timestamps out of order (answered, dispatched, closed before received; first contact, deadline, callback before dispatch).", "semantic"),
     CheckInfo("unknown-unit", ERROR, "The handling unit is not in the city profile.", "semantic"),
     CheckInfo("unknown-category", ERROR, "The category is not in the city profile's taxonomy.", "semantic"),

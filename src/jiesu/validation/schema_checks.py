@@ -105,7 +105,7 @@ def _class_lut(spec: str) -> np.ndarray | None:
     return lut
 
 
-def _class_tables(pattern: str) -> tuple[np.ndarray, np.ndarray] | None:
+def class_tables(pattern: str) -> tuple[np.ndarray, np.ndarray] | None:
     """For patterns shaped ``^[first][rest]*$`` the byte tables that decide them without a regex."""
     m = re.fullmatch(r"\^\[([^\]]+)\]\[([^\]]+)\]\*\$", pattern)
     if not m:
@@ -182,7 +182,7 @@ def _merge(target: FieldRule, spec: dict[str, Any], defs: dict[str, Any], where:
             target.enum = list(value)
         elif key == "pattern":
             target.pattern = _python_to_re2(value)
-            target.pattern_classes = _class_tables(value)
+            target.pattern_classes = class_tables(value)
         elif key == "minLength":
             target.min_length = value
         elif key == "maxLength":
@@ -200,8 +200,8 @@ def compile_schema(schema: dict[str, Any]) -> CompiledSchema:
 
     kinds = field_kinds().kind
     defs = schema.get("$defs", {})
-    known_top = {"$schema", "$id", "title", "description", "x-schema-version", "type", "required",
-                 "additionalProperties", "properties", "allOf", "$defs"}
+    known_top = {"$schema", "$id", "title", "description", "x-schema-version", "x-date-time-range", "type",
+                 "required", "additionalProperties", "properties", "allOf", "$defs"}
     unknown = set(schema) - known_top
     if unknown:
         raise SchemaCompileError(f"top-level keywords not implemented: {sorted(unknown)}")

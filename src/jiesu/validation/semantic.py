@@ -9,9 +9,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..arrays import as_bool_np, bool_array, fixed_values, integer_values, text_array, valid_np
+from ..io.batch import timestamps_from_text
 from ..profile import UNIT_LEVELS, Profile
 from ..safe import PERSONAL_DATA_RE2
-from ..schema import field_kinds
+from ..schema import date_time_range, field_kinds
 from .schema_checks import is_text, pair_mismatch, per_value, valid_datetime_text
 
 # (later field, earlier field): the later one must not be before the earlier one.
@@ -44,10 +45,15 @@ def epoch_us(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
         col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
     n = len(col)
     if pa.types.is_timestamp(col.type):
-        ints = col.cast(pa.timestamp("us", tz=col.type.tz), safe=False) if col.type.unit != "us" else col
-        values = fixed_values(ints, np.int64)
-        valid = valid_np(ints)
-        return values, valid  # null slots hold anything; ``valid`` masks them
+        raw = fixed_values(col, np.int64)
+        unit = col.type.unit
+        if unit == "ns":
+            raw = raw // 1000
+        elif unit != "us":  # seconds or milliseconds: clipped first, so the product cannot overflow
+            factor = 1_000_000 if unit == "s" else 1000
+            limit = np.iinfo(np.int64).max // factor
+            raw = np.clip(raw, -limit, limit) * factor
+        return raw, valid_np(col)  # null slots hold anything; ``valid`` masks them
     if pa.types.is_dictionary(col.type):
         col = col.cast(col.type.value_type)
     out = np.zeros(n, np.int64)
@@ -56,19 +62,28 @@ def epoch_us(col: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     okn = as_bool_np(valid_datetime_text(col))  # null = False
     if okn.any():
         good = col.filter(bool_array(okn))
-        try:  # Arrow's ISO 8601 parser takes nearly every RFC 3339 text as it is
-            parsed = integer_values(good.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()))
+        try:
+            parsed = integer_values(timestamps_from_text(good).cast(pa.int64()))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-            norm = pc.replace_substring_regex(pc.utf8_rtrim(pc.utf8_upper(good), "\n"), r"(\.[0-9]{6})[0-9]+", r"\1")
-            try:
-                parsed = integer_values(norm.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64()))
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                import pandas as pd
-
-                stamps = pd.to_datetime(pd.Series(norm.to_pylist()), utc=True, format="ISO8601")
-                parsed = stamps.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[us]").astype(np.int64)
+            parsed = _python_epoch_us(good.to_pylist())
         out[okn] = parsed
     return out, okn
+
+
+def _python_epoch_us(texts: list[str]) -> np.ndarray:
+    """Microseconds of RFC 3339 texts Arrow would not parse, one by one; a text Python cannot place
+    either is put at the lowest instant, so the range check reports it."""
+    from datetime import UTC, datetime
+
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    out = np.full(len(texts), np.iinfo(np.int64).min, np.int64)
+    for i, text in enumerate(texts):
+        try:
+            delta = datetime.fromisoformat(text) - epoch
+        except (ValueError, OverflowError):
+            continue
+        out[i] = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return out
 
 
 def _col(table: pa.Table, name: str) -> pa.ChunkedArray | None:
@@ -105,6 +120,10 @@ def semantic_failures(table: pa.Table, profile: Profile, times: dict[str, tuple[
         m &= vb
         return m
 
+    span = date_time_range()
+    for name, (us, ok) in times.items():
+        yield "date-time-out-of-range", name, f"is outside the supported range, {span} (UTC)", \
+            ok & ((us < span.minimum_us) | (us >= span.before_us))
     for later, earlier in TIME_ORDER:
         m = before(later, earlier)
         if m is not None:
