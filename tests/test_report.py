@@ -136,16 +136,16 @@ def test_rising_categories_per_day_with_enough_cases():
 
 
 def test_one_pass_over_each_input(monkeypatch, tmp_path):
-    from jiesu.report import counting
+    from jiesu import scoring
 
     reads = []
-    real = counting.sequential_tables
+    real = scoring.sequential_tables
 
     def reading(source, columns):
         reads.append(source.path.name)
         yield from real(source, columns)
 
-    monkeypatch.setattr(counting, "sequential_tables", reading)
+    monkeypatch.setattr(scoring, "sequential_tables", reading)
     second = tmp_path / "more.csv"
     shutil.copy(WARN, second)
     report = monthly_report([CASES, second], profile=CITY, month="2024-01")
@@ -372,3 +372,31 @@ def test_the_one_pass_counts_what_the_commands_count(tmp_path):
 
 def test_the_one_pass_counts_a_simulated_beijing_month_as_the_commands_do(beijing_month):
     same_counts(beijing_month, None, "2024-05")
+
+
+def test_a_profile_that_ranks_on_timeliness_shows_the_on_time_rate(tmp_path):
+    """Data without callbacks (tests/test_timeliness.py's hand-worked cases): the page ranks on the
+    on-time rate as ``rank`` does. March: S11 2 of 3 on time (February 1 of 2), S12 1 of 2; the
+    city 3 of 5 against 1 of 2."""
+    from tests.test_timeliness import CASES as TIMELY
+    from tests.test_timeliness import COLS, timeliness_profile
+
+    path = tmp_path / "cases.csv"
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLS)
+        for cid, unit, rec, dl, cl, st, fc in TIMELY:
+            dispatched = "" if not unit else rec[:11] + "03:00:00Z" if rec.endswith("02:00:00Z") else rec
+            w.writerow([cid, rec, "phone", "help", "GEN", "dispatched" if unit else "answered", dispatched,
+                        unit or "", "street" if unit else "", dl or "", fc or "", cl or "", st])
+    profile = timeliness_profile(tmp_path)
+    report = monthly_report([path], profile=profile, month="2024-03")
+    assert report.metrics == "timeliness" and report.score == "on_time_rate"
+    assert report.rankings["street"] == jiesu.rank([path], profile=profile, month="2024-03", level="street")
+    s11 = report.rankings["street"][0]
+    assert (s11["unit"], s11["on_time_rate"], s11["previous_on_time_rate"]) == ("S11", 2 / 3, 0.5)
+    h = {r["measure"]: r for r in report.headline}
+    assert "composite" not in h and (h["on_time_rate"]["value"], h["on_time_rate"]["previous"]) == (0.6, 0.5)
+    page = render(report, "html", lang="en")
+    assert "on-time rate" in page and "66.67%" in page and "composite = 100" not in page
+    assert [r["month"] for r in report.city if r["on_time_rate"] is not None] == ["2024-02", "2024-03"]

@@ -19,6 +19,7 @@ SCRIPT = "<script>window.__pwned=1</script>"
 IMG = '"><img src=x onerror="window.__pwned=2">'
 FORMULA = '=HYPERLINK("http://example.invalid","x")'
 PHONE = "13812345678"
+BELL = "\x07\u202e"  # a control character and a bidi override
 DATA_CODE = '<img src=x onerror="window.__pwned=4">'  # a category code in the data (never validated here)
 
 
@@ -26,7 +27,7 @@ def hostile_inputs(folder: Path) -> tuple[Path, Path]:
     """A copy of fixtures/analysis with hostile names in the profile and a hostile category code
     in February's data (case K)."""
     text = (FIX / "city.toml").read_text(encoding="utf-8")
-    for old, new in (('name = "小城"', f"name = {json.dumps('小城' + SCRIPT, ensure_ascii=False)}"),
+    for old, new in (('name = "小城"', f"name = {json.dumps('小城' + SCRIPT + BELL, ensure_ascii=False)}"),
                      ('name = "西区"', f"name = {json.dumps('西区' + IMG, ensure_ascii=False)}"),
                      ('name = "东一街"', f"name = {json.dumps(FORMULA, ensure_ascii=False)}"),
                      ('name = "西一街"', f"name = {json.dumps('西一街 ' + PHONE, ensure_ascii=False)}"),
@@ -67,6 +68,7 @@ def test_hostile_names_are_escaped_and_masked_in_the_page(tmp_path):
         if lang == "zh":  # the English page names PARK from its name_en
             assert re.search(r"<title>[^<]*&lt;script&gt;", page)  # a tooltip with a hostile name
         assert '<code id="command">jiesu report &lt;script&gt;' in page
+        assert "\x07" not in page and "\u202e" not in page  # shown as visible escapes
 
 
 def test_hostile_names_are_inert_text_in_the_workbook(tmp_path):

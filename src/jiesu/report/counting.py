@@ -21,7 +21,7 @@ count is one ``numpy.bincount`` over the months present in the batch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,9 +29,8 @@ import pyarrow as pa
 
 from ..analysis import tracking, warn
 from ..analysis.cube import Cube, repeats
-from ..io.cases import row_group_tasks, sequential_tables, total_rows
+from ..io.cases import total_rows
 from ..io.sources import Source
-from ..memory import streaming_memory
 from ..months import months_of
 from ..profile import Profile
 from ..progress import ProgressCallback
@@ -44,9 +43,10 @@ from ..scoring import (
     DictColumn,
     Scorer,
     bool_parts,
-    count_in_parallel,
+    reduce_sources,
     timestamps_us,
 )
+from ..timeliness import TimelinessAggregate, TimelinessScorer
 
 
 @dataclass
@@ -68,13 +68,17 @@ class ReportCounts:
     topic_volume: Cube
     #: shaped like :data:`jiesu.analysis.warn.VOLUME`
     volume: Cube
+    #: timeliness per (month received, unit) and per (month, district-tier unit), when the profile
+    #: ranks on it (``scoring.metrics = "timeliness"``: data without callbacks)
+    on_time_by_unit: TimelinessAggregate | None = None
+    on_time_by_territory: TimelinessAggregate | None = None
 
     def merge(self, other: ReportCounts) -> ReportCounts:
-        self.by_unit.merge(other.by_unit)
-        self.by_territory.merge(other.by_territory)
-        self.by_category.merge(other.by_category)
-        self.topic_volume.merge(other.topic_volume)
-        self.volume.merge(other.volume)
+        for name in ("by_unit", "by_territory", "by_category", "topic_volume", "volume", "on_time_by_unit",
+                     "on_time_by_territory"):
+            mine = getattr(self, name)
+            if mine is not None:
+                mine.merge(getattr(other, name))
         return self
 
 
@@ -89,19 +93,24 @@ def _codes(col: DictColumn, wide: bool = False) -> np.ndarray:
 class ReportCounter:
     """Reduces batches of cases to :class:`ReportCounts` for ``month`` and the ``months`` it needs."""
 
-    def __init__(self, profile: Profile, months: Sequence[int], month: int) -> None:
+    def __init__(self, profile: Profile, months: Sequence[int], month: int, as_of: int | None = None) -> None:
         self.zone, self.month = profile.zone, month
         self.wanted = frozenset(months)
         self.scorers = (Scorer(profile, "unit"), Scorer(profile, TERRITORY),
                         Scorer(profile, "category", with_requests=False))
+        # a profile that ranks on timeliness: its own scorers (``jiesu.timeliness``), judged at ``as_of``
+        self.timely = () if as_of is None else tuple(
+            TimelinessScorer(profile, by, as_of=as_of, months=months) for by in ("unit", TERRITORY))
         self.counts = ReportCounts(*(s.aggregate for s in self.scorers),
                                    topic_volume=Cube(tracking.VOLUME.dims, tracking.VOLUME.groups),
-                                   volume=Cube(warn.VOLUME.dims, warn.VOLUME.groups))
+                                   volume=Cube(warn.VOLUME.dims, warn.VOLUME.groups),
+                                   **dict(zip(("on_time_by_unit", "on_time_by_territory"),
+                                              (t.aggregate for t in self.timely))))
 
     @property
     def columns(self) -> list[str]:
         """The only columns the counting reads."""
-        cols = [c for s in self.scorers for c in s.columns]
+        cols = [c for s in (*self.scorers, *self.timely) for c in s.columns]
         return list(dict.fromkeys([*cols, "category", "street", "district", "received_at"]))
 
     @property
@@ -133,6 +142,8 @@ class ReportCounter:
         """Count one batch (a table holding at least :attr:`columns`, canonical types)."""
         if table.num_rows == 0:
             return
+        for scorer in self.timely:
+            scorer.add(table)
         cat, street, district = (DictColumn(table.column(c)) for c in ("category", "street", "district"))
         n_street, n_district = len(street.values) + 1, len(district.values) + 1
         # every row's (category, street, district) as one code: warn's cells
@@ -253,31 +264,27 @@ def _add(agg: Aggregate, months: list[int], hist: np.ndarray) -> None:
 
 
 def count_report(sources: Sequence[Source], profile: Profile, months: Sequence[int], month: int,
-                 progress: ProgressCallback | None = None) -> tuple[ReportCounts, list[InputFile]]:
-    """One pass: every source streamed once (Parquet row groups on two threads, each into its own
-    partial counts, merged at the end, as :func:`jiesu.scoring.aggregate` does), its rows counted."""
+                 progress: ProgressCallback | None = None, *, as_of: int | None = None
+                 ) -> tuple[ReportCounts, list[InputFile]]:
+    """One pass: every source streamed once through :func:`jiesu.scoring.reduce_sources` (Parquet
+    row groups on two threads, each into its own partial counts, merged), its rows counted."""
     total = total_rows(sources)
     done = 0
-    make: Callable[[], ReportCounter] = lambda: ReportCounter(profile, months, month)
-    result = make()
+    counts: ReportCounts | None = None
     files = []
+    for source in sources:
+        rows = 0
 
-    def counted(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress is not None:
-            progress(done, total)
+        def seen(n: int, _total: int | None = None, before: int = done) -> None:
+            nonlocal rows
+            rows = n
+            if progress is not None:
+                progress(before + n, total)
 
-    with streaming_memory():
-        for source in sources:
-            before = done
-            tasks = row_group_tasks(source, result.columns)
-            if tasks is None:
-                for table in sequential_tables(source, result.columns):
-                    result.add(table)
-                    counted(table.num_rows)
-            else:
-                for part in count_in_parallel(tasks, make, 2, counted):  # type: ignore[arg-type]
-                    result.counts.merge(part)  # type: ignore[arg-type]
-            files.append(InputFile(str(source.path), source.format, done - before))
-    return result.counts, files
+        part = reduce_sources([source], lambda: ReportCounter(profile, months, month, as_of),
+                              lambda result, other: result.counts.merge(other), progress=seen).counts
+        counts = part if counts is None else counts.merge(part)
+        done += rows
+        files.append(InputFile(str(source.path), source.format, rows))
+    assert counts is not None  # as_sources never gives an empty list
+    return counts, files

@@ -27,7 +27,7 @@ from ..analysis import warn as warn_mod
 from ..analysis.cube import Cube
 from ..analysis.tracking import Tracking, tracking_rows
 from ..analysis.warn import Warnings
-from ..errors import ArgumentError
+from ..errors import ArgumentError, DataError
 from ..io.sources import Source, as_sources
 from ..months import month_label, parse_month
 from ..profile import Profile, load_profile
@@ -35,6 +35,7 @@ from ..progress import ProgressCallback
 from ..ranking import class_tables, rank_rows
 from ..schema import schema_version
 from ..scoring import MEASURES, Aggregate, rates
+from ..timeliness import TimelinessAggregate, latest_time, on_time_rate, rank_timeliness_rows
 from .counting import InputFile, count_report
 
 #: months of the trend charts
@@ -42,6 +43,10 @@ TREND_MONTHS = 12
 RATES = ("response_rate", "resolution_rate", "satisfaction_rate")
 #: the headline figures, in the order the page shows them
 HEADLINE = ("received", "dispatched", "dispatched_share", *RATES, "composite")
+#: what a profile that ranks on timeliness (``scoring.metrics = "timeliness"``) shows instead of
+#: the three rates and the composite
+TIMELINESS_RATES = ("on_time_rate",)
+TIMELINESS_HEADLINE = ("received", "dispatched", "dispatched_share", "on_time_rate", "open_past_deadline")
 
 
 @dataclass
@@ -78,6 +83,19 @@ class MonthlyReport:
     schema_version: str
     #: months of the trend without any case in the data
     missing_months: list[str] = field(default_factory=list)
+    #: what units are ranked on: ``rates`` (the composite of the three rates) or ``timeliness``
+    #: (the on-time rate, for data without callbacks; ``jiesu rank`` does the same)
+    metrics: str = "rates"
+
+    @property
+    def rates(self) -> tuple[str, ...]:
+        """The rates the trends show."""
+        return TIMELINESS_RATES if self.metrics == "timeliness" else RATES
+
+    @property
+    def score(self) -> str:
+        """The column units are ranked on."""
+        return "on_time_rate" if self.metrics == "timeliness" else "composite"
 
 
 def needed_months(profile: Profile, month: int) -> list[int]:
@@ -95,7 +113,13 @@ def monthly_report(inputs: Sequence[str | Path | Source], *, profile: Profile | 
     profile = load_profile(profile)
     m = parse_month(month) if isinstance(month, str) else month
     sources = as_sources(inputs)
-    counts, inputs_read = count_report(sources, profile, needed_months(profile, m), m, progress)
+    timely = profile.scoring.metrics == "timeliness"
+    as_of = None
+    if timely:  # open cases are judged at the time of the export: the latest time in the data
+        as_of = latest_time(sources)
+        if as_of is None:
+            raise DataError("no case has a received_at: nothing to judge")
+    counts, inputs_read = count_report(sources, profile, needed_months(profile, m), m, progress, as_of=as_of)
     by_unit, by_territory, volume = counts.by_unit, counts.by_territory, counts.volume
     months = list(range(m - TREND_MONTHS + 1, m + 1))
     covered = set(volume.periods()) | set(by_unit.months())
@@ -105,17 +129,22 @@ def monthly_report(inputs: Sequence[str | Path | Source], *, profile: Profile | 
                 else f"nor in the {TREND_MONTHS} months before it")
         raise ArgumentError(f"no case was received or called back in {month_label(m)} in these inputs ({hint})")
 
-    rankings = {level: rank_rows(by_territory if level == "district" else by_unit, profile, m, level)
-                for level in profile.ranking.levels}
-    city = _city_rows(by_unit, volume, profile, [m - 1, *months], covered)
+    if timely:
+        on_unit, on_territory = counts.on_time_by_unit, counts.on_time_by_territory
+        rankings = {level: rank_timeliness_rows(on_territory if level == "district" else on_unit,  # type: ignore[arg-type]
+                                                profile, m, level) for level in profile.ranking.levels}
+    else:
+        rankings = {level: rank_rows(by_territory if level == "district" else by_unit, profile, m, level)
+                    for level in profile.ranking.levels}
+    city = _city_rows(by_unit, volume, profile, [m - 1, *months], covered, counts.on_time_by_unit)
     tracked = tracking_rows(counts.topic_volume, answers_cube(counts.by_category), profile, m)
     return MonthlyReport(
         profile=profile,
         month=month_label(m),
         months=[month_label(p) for p in months],
-        headline=_headline(city[-1], city[-2]),
+        headline=_headline(city[-1], city[-2], TIMELINESS_HEADLINE if timely else HEADLINE),
         city=city[1:],
-        districts=_district_rows(by_territory, profile, months, covered),
+        districts=_district_rows(by_territory, profile, months, covered, counts.on_time_by_territory),
         rankings=rankings,
         classes={level: class_tables(rows, profile) for level, rows in rankings.items()},
         heat=_heat(volume, m),
@@ -126,6 +155,7 @@ def monthly_report(inputs: Sequence[str | Path | Source], *, profile: Profile | 
         inputs=inputs_read,
         schema_version=schema_version(),
         missing_months=[month_label(p) for p in months if p not in covered],
+        metrics="timeliness" if timely else "rates",
     )
 
 
@@ -145,10 +175,11 @@ def _with_rates(counts: dict[str, int], profile: Profile) -> dict[str, Any]:
     return {"scored": counts["scored"], **rates(counts, profile)}
 
 
-def _city_rows(by_unit: Aggregate, volume: Cube, profile: Profile, months: list[int], covered: set[int]
-               ) -> list[dict[str, Any]]:
+def _city_rows(by_unit: Aggregate, volume: Cube, profile: Profile, months: list[int], covered: set[int],
+               on_time: TimelinessAggregate | None = None) -> list[dict[str, Any]]:
     """Per month: cases received, dispatched, their share, scored, the three rates, composite (the
-    counts of every unit, and of the cases without one, added up)."""
+    counts of every unit, and of the cases without one, added up); and the on-time rate when the
+    profile ranks on timeliness."""
     received = volume.matrix(months, "cases").sum(axis=0)
     out = []
     for k, p in enumerate(months):
@@ -163,17 +194,31 @@ def _city_rows(by_unit: Aggregate, volume: Cube, profile: Profile, months: list[
             "dispatched": counts["requests"] if known else None,
             "dispatched_share": counts["requests"] / n if known and n else None,
             **_with_rates(counts, profile),
+            **(_on_time(on_time.counts.get(p)) if on_time is not None else {}),
         })
     return out
 
 
-def _headline(cur: dict[str, Any], prev: dict[str, Any]) -> list[dict[str, Any]]:
+def _on_time(arr: np.ndarray | None) -> dict[str, Any]:
+    """The on-time rate, cases due and cases open past their deadline of a timeliness count block
+    (summed over its keys)."""
+    measures = TimelinessAggregate.MEASURES
+    sums = np.zeros(len(measures), np.int64) if arr is None else arr.sum(axis=0)
+    return _on_time_of(dict(zip(measures, map(int, sums))))
+
+
+def _on_time_of(counts: dict[str, int]) -> dict[str, Any]:
+    return {"on_time_rate": on_time_rate(counts), "open_past_deadline": counts["open_past_deadline"],
+            "due": counts["due"]}
+
+
+def _headline(cur: dict[str, Any], prev: dict[str, Any], measures: Sequence[str]) -> list[dict[str, Any]]:
     out = []
-    for measure in HEADLINE:
+    for measure in measures:
         v, p = cur.get(measure), prev.get(measure)
         if v is None or p is None:
             change = None
-        elif measure in ("received", "dispatched"):  # counts: relative change
+        elif measure in ("received", "dispatched", "open_past_deadline"):  # counts: relative change
             change = (v - p) / p if p else None
         else:  # shares, rates and the composite: the difference
             change = v - p
@@ -181,17 +226,20 @@ def _headline(cur: dict[str, Any], prev: dict[str, Any]) -> list[dict[str, Any]]
     return out
 
 
-def _district_rows(by_territory: Aggregate, profile: Profile, months: list[int], covered: set[int]
-                   ) -> list[dict[str, Any]]:
+def _district_rows(by_territory: Aggregate, profile: Profile, months: list[int], covered: set[int],
+                   on_time: TimelinessAggregate | None = None) -> list[dict[str, Any]]:
     """Per district-tier unit and month, as the district ranking counts them (territorially):
-    dispatched requests received, scored cases, the three rates and the composite."""
+    dispatched requests received, scored cases, the three rates and the composite (and the
+    on-time rate when the profile ranks on timeliness)."""
     out = []
     for u in profile.ranked_units("district"):
         for p in months:
             counts = by_territory.get(p, u.id)
-            out.append({"unit": u.id, "name": u.name, "month": month_label(p),
-                        "dispatched": counts["requests"] if p in covered else None,
-                        **_with_rates(counts, profile)})
+            row = {"unit": u.id, "name": u.name, "month": month_label(p),
+                   "dispatched": counts["requests"] if p in covered else None, **_with_rates(counts, profile)}
+            if on_time is not None:
+                row.update(_on_time_of(on_time.get(p, u.id)))
+            out.append(row)
     return out
 
 

@@ -107,10 +107,21 @@ CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri '
 #: columns of the ranking table on the page (the level is the section's)
 RANK_COLUMNS = ("rank", "unit", "name", "scored", "requests", "response_rate", "resolution_rate",
                 "satisfaction_rate", "composite", "previous_composite", "change", "classes")
+#: the same for a profile that ranks on timeliness (``jiesu.timeliness.RANK_COLUMNS`` less the level)
+TIMELINESS_RANK_COLUMNS = ("rank", "unit", "name", "due", "closed_on_time", "closed_late", "open_past_deadline",
+                           "requests", "on_time_rate", "previous_on_time_rate", "change", "median_hours_to_close",
+                           "p90_hours_to_close", "classes")
+PERCENT = {*RATES, "on_time_rate", "previous_on_time_rate"}
+HOURS = {"median_hours_to_close", "p90_hours_to_close"}
+
+
+def rank_columns(report: MonthlyReport) -> tuple[str, ...]:
+    return TIMELINESS_RANK_COLUMNS if report.metrics == "timeliness" else RANK_COLUMNS
 _NUMERIC = {"rank", "scored", "requests", "response_rate", "resolution_rate", "satisfaction_rate",
             "composite", "previous_composite", "change", "received", "previous", "per_day", "previous_per_day",
             "change_mom", "year_ago", "change_yoy", "observed", "previous_received", "expected", "upper_bound", "ratio", "p_value",
-            "baseline_periods", "rows"}
+            "baseline_periods", "rows", "due", "closed_on_time", "closed_late", "open_past_deadline",
+            "on_time_rate", "previous_on_time_rate", "median_hours_to_close", "p90_hours_to_close"}
 
 
 def per_day(rows: Sequence[dict[str, Any]], measure: str) -> list[dict[str, Any]]:
@@ -118,6 +129,11 @@ def per_day(rows: Sequence[dict[str, Any]], measure: str) -> list[dict[str, Any]
     is not a rise over a 30-day one)."""
     return [{**r, f"{measure}_per_day": None if r[measure] is None else r[measure] / days_in_month(r["month"])}
             for r in rows]
+
+
+def per_day_text(w: Words) -> Callable[[float], str]:
+    """A count per day: whole numbers from 100 on, one decimal below."""
+    return lambda v: w.decimal(v, 0 if abs(v) >= 100 else 1)
 
 
 class _Page:
@@ -131,7 +147,7 @@ class _Page:
         w = self.w
         if column in _NUMERIC:
             shown = self.number(column, value, row)
-            data = "" if value is None or isinstance(value, bool) else repr(float(value))
+            data = "" if value is None or isinstance(value, bool) else f"{float(value):.10g}"  # 10 digits: sorts exactly enough, and no run of 11 digits looks like a phone number
             return f'<td data-v="{data}">{esc(shown)}</td>'
         if column == "classes":
             return f'<td class="t">{esc(w("list_sep").join(w.klass(c) for c in value))}</td>'
@@ -147,8 +163,10 @@ class _Page:
             if column == "composite" and row.get("scored"):
                 return w("incomplete")
             return ""
-        if column in RATES:
+        if column in PERCENT:
             return w.pct(v)
+        if column in HOURS:
+            return w.decimal(v, 1)
         if column in ("composite", "previous_composite", "expected"):
             return w.score(v)
         if column == "change":
@@ -195,7 +213,7 @@ class _Page:
         cards = []
         for row in self.r.headline:
             m, v, p, c = row["measure"], row["value"], row["previous"], row["change"]
-            if m in ("received", "dispatched"):
+            if m in ("received", "dispatched", "open_past_deadline"):
                 value, prev, change, tone = w.big(v), w.big(p), w.rel(c), "flat"
             elif m == "composite":
                 value, prev, change = w.score(v), w.score(p), w.signed(c)
@@ -212,7 +230,10 @@ class _Page:
         formula = w("weights", w=" + ".join(f"{x:g} × {w.column(k)}" for k, x in (
             ("response_rate", weights.response), ("resolution_rate", weights.resolution),
             ("satisfaction_rate", weights.satisfaction))))
-        return (f'<section id="headline"><h2>{esc(w("headline"))}</h2><p class="q">{esc(w("headline_q"))}</p>'
+        if self.r.metrics == "timeliness":
+            formula = w("timeliness_note")
+        q = w("headline_q" if self.r.metrics == "rates" else "headline_on_time_q")
+        return (f'<section id="headline"><h2>{esc(w("headline"))}</h2><p class="q">{esc(q)}</p>'
                 f'<div class="cards">{"".join(cards)}</div><p class="note">{esc(formula)}</p></section>')
 
     def classes(self) -> str:
@@ -225,11 +246,11 @@ class _Page:
                 items = []
                 for r in members:
                     if cls == "improving":
-                        detail = w.signed(r["change"])
+                        detail = w.signed(r["change"]) if self.r.metrics == "rates" else w.points(r["change"] / 100)
                     elif cls == "governance":
                         detail = w("dispatched_n", n=w.count(r["requests"]))
                     else:
-                        detail = w.score(r["composite"])
+                        detail = self.score_text(r[self.r.score])
                     items.append(f'<li>{esc(w.unit(r["unit"], r["name"]))}<span>{esc(detail)}</span></li>')
                 body = f'<ol>{"".join(items)}</ol>' if items else f'<p class="note">{esc(w("none"))}</p>'
                 out.append(f'<div class="cls {cls}" data-class="{cls}"><h4>{esc(w.klass(cls))} '
@@ -245,31 +266,40 @@ class _Page:
         for level, rows in self.r.rankings.items():
             name = w.level(level)
             out.append(f'<h3 id="ranking-{esc(level)}">{esc(w("ranking_level", level=name))}</h3>')
-            ranked = [r for r in rows if r["rank"] is not None and r["composite"] is not None]
+            score, previous = self.r.score, ("previous_on_time_rate" if self.r.metrics == "timeliness"
+                                             else "previous_composite")
+            ranked = [r for r in rows if r["rank"] is not None and r[score] is not None]
             cls_of = {r["unit"]: ("advanced" if "advanced" in r["classes"] else
                                   "rectification" if "rectification" in r["classes"] else "other") for r in rows}
             legend = self.legend([("advanced", w.klass("advanced")), ("rectification", w.klass("rectification")),
                                   ("other", w("others"))])
+            limits = (0.0, 1.0) if self.r.metrics == "timeliness" else (0.0, 100.0)
+            tick = charts.percent_tick if self.r.metrics == "timeliness" else charts.plain_tick
             if len(ranked) > 40:
-                q = w("spread_q", level=name)
-                points = [(r["composite"], f'{w.unit(r["unit"], r["name"])}: {w.score(r["composite"])} (#{r["rank"]})',
+                q = w("spread_q" if self.r.metrics == "rates" else "spread_on_time_q", level=name)
+                points = [(r[score], f'{w.unit(r["unit"], r["name"])}: {self.score_text(r[score])} (#{r["rank"]})',
                            cls_of[r["unit"]]) for r in ranked]
-                chart = charts.strip_plot(points, fmt=w.score, label=q, median_word=w("median"), width=1000,
-                                          limits=(0.0, 100.0))
+                chart = charts.strip_plot(points, fmt=self.score_text, label=q, median_word=w("median"), width=1000,
+                                          limits=limits, tick=tick)
                 out.append(f'<p class="q">{esc(q)}</p>{legend}{chart}')
             elif ranked:
-                q = w("change_q", level=name)
-                items = [(w.unit(r["unit"], r["name"]), r["composite"], r["previous_composite"], cls_of[r["unit"]],
-                          f'{w.unit(r["unit"], r["name"])}: {w.score(r["composite"])} (#{r["rank"]})') for r in ranked]
-                chart = charts.dumbbell(items, fmt=w.score, label=q, width=900, name_width=200, limits=(0.0, 100.0))
+                q = w("change_q" if self.r.metrics == "rates" else "change_on_time_q", level=name)
+                items = [(w.unit(r["unit"], r["name"]), r[score], r[previous], cls_of[r["unit"]],
+                          f'{w.unit(r["unit"], r["name"])}: {self.score_text(r[score])} (#{r["rank"]})') for r in ranked]
+                chart = charts.dumbbell(items, fmt=self.score_text, label=q, width=900, name_width=200, limits=limits,
+                                        tick=tick)
                 legend = self.legend([("advanced", w.klass("advanced")), ("rectification", w.klass("rectification")),
                                       ("other", w("others"))], hollow=w("previous"))
                 out.append(f'<p class="q">{esc(q)}</p>{legend}{chart}')
             shown = [{**r, "name": w.unit(r["unit"], r["name"])} for r in rows]
             out.append(f'<p class="note">{esc(w("sort_hint"))} · {esc(w("unranked", n=min_scored))}</p>')
-            out.append(self.table(shown, RANK_COLUMNS, scroll=len(rows) > 25, css=f"ranking level-{level}"))
+            out.append(self.table(shown, rank_columns(self.r), scroll=len(rows) > 25, css=f"ranking level-{level}"))
         out.append("</section>")
         return "".join(out)
+
+    def score_text(self, v: float | None) -> str:
+        """A unit's score as the ranking reads it: the composite, or the on-time rate."""
+        return self.w.pct(v) if self.r.metrics == "timeliness" else self.w.score(v)
 
     def axis_months(self) -> list[str]:
         w, months = self.w, self.r.months
@@ -284,18 +314,19 @@ class _Page:
     def trends(self) -> str:
         w, r = self.w, self.r
         axis = self.axis_months()
-        out = [f'<section id="trends"><h2>{esc(w("trends"))}</h2><p class="q">{esc(w("city_q"))}</p><div class="charts">']
-        for measure in (*RATES, "received_per_day"):
+        q = w("city_q" if r.metrics == "rates" else "city_on_time_q")
+        out = [f'<section id="trends"><h2>{esc(w("trends"))}</h2><p class="q">{esc(q)}</p><div class="charts">']
+        for measure in (*r.rates, "received_per_day"):
             values = [row[measure] for row in per_day(r.city, "received")]
-            if measure in RATES:
+            if measure in PERCENT:
                 lo, hi = charts.data_range(values, floor=0.0, ceiling=1.0, minimum_span=0.004)
                 fmt: Callable[[float], str] = lambda v: w.pct(v, 1)
                 tick: charts.Tick = charts.percent_tick
             else:
                 lo, hi = charts.data_range(values, floor=0.0)
-                fmt, tick = (lambda v: w.decimal(v, 0)), charts.plain_tick
+                fmt, tick = per_day_text(w), charts.plain_tick
             out.append(charts.line_chart(values, axis, lo=lo, hi=hi, fmt=fmt, tick=tick, title=w.column(measure),
-                                         label=f"{w('city_q')} {w.column(measure)}", width=480, height=170))
+                                         label=f"{q} {w.column(measure)}", width=480, height=170))
         out.append("</div>")
         if r.missing_months:
             months = "、".join(map(w.month_short, r.missing_months)) if w.lang == "zh" else ", ".join(
@@ -313,25 +344,25 @@ class _Page:
         for row in r.districts:
             by_unit.setdefault(row["unit"], []).append(row)
         ranges = {}
-        for measure in RATES:
+        for measure in r.rates:
             values = [row[measure] for row in r.districts] + [row[measure] for row in r.city]
             ranges[measure] = charts.data_range(values, floor=0.0, ceiling=1.0, minimum_span=0.004, pad=0.02)
-        head = "".join(f'<th class="t">{esc(w.column(m))}</th>' for m in (*RATES, "dispatched_per_day"))
+        head = "".join(f'<th class="t">{esc(w.column(m))}</th>' for m in (*r.rates, "dispatched_per_day"))
         rows = []
         q = w("district_q")
         for uid, series in by_unit.items():
             series = per_day(series, "dispatched")
             name = w.unit(uid)
             cells = [f'<td class="t">{esc(name)}</td>']
-            for measure in (*RATES, "dispatched_per_day"):
+            for measure in (*r.rates, "dispatched_per_day"):
                 values = [s[measure] for s in series]
-                if measure in RATES:
+                if measure in PERCENT:
                     lo, hi = ranges[measure]
                     svg = charts.sparkline(values, lo=lo, hi=hi, fmt=lambda v: w.pct(v, 1), label=f"{name} {w.column(measure)}",
                                            reference=[c[measure] for c in r.city])
                 else:
                     lo, hi = charts.data_range(values, floor=0.0)
-                    svg = charts.sparkline(values, lo=lo, hi=hi, fmt=lambda v: w.decimal(v, 0),
+                    svg = charts.sparkline(values, lo=lo, hi=hi, fmt=per_day_text(w),
                                            label=f"{name} {w.column(measure)}")
                 cells.append(f"<td>{svg}</td>")
             rows.append(f'<tr data-unit="{esc(uid)}">{"".join(cells)}</tr>')

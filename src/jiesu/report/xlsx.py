@@ -11,7 +11,7 @@ from typing import Any
 from ..output import Sheet, xlsx_workbook
 from ..ranking import CLASSES
 from .data import RATES, MonthlyReport
-from .html import RANK_COLUMNS
+from .html import rank_columns
 from .words import Words, illustrative_settings
 
 _PERCENT, _SIGNED_PERCENT, _SCORE, _SIGNED_SCORE = "0.00%", "+0.00%", "0.00", "+0.00"
@@ -21,13 +21,14 @@ def _summary_format(row: dict[str, Any], column: str) -> str | None:
     """The headline sheet mixes counts, shares and scores in its columns: a format per row."""
     m = row["key"]
     if column in ("value", "previous"):
-        return _SCORE if m == "composite" else None if m in ("received", "dispatched") else _PERCENT
+        return _SCORE if m == "composite" else None if m in ("received", "dispatched", "open_past_deadline") else _PERCENT
     if column == "change":
-        return _SIGNED_SCORE if m == "composite" else _SIGNED_PERCENT
+        return _SIGNED_SCORE if m == "composite" else _SIGNED_PERCENT  # counts: relative; rates: points
     return None
 
 
 def _sheet_title(text: str) -> str:
+    """A sheet's title: the report's own words only (never a name from the data or a profile)."""
     for ch in "[]:*?/\\":
         text = text.replace(ch, " ")
     return text[:31]
@@ -53,19 +54,20 @@ def to_xlsx(report: MonthlyReport, *, lang: str, command: str | None = None) -> 
     for level, tables in report.classes.items():
         rows = [{"class": w.klass(cls), **r, "name": w.unit(r["unit"], r["name"])}
                 for cls in CLASSES for r in tables.get(cls, [])]
-        columns = ["class", "rank", "unit", "name", "composite", "change", "requests"]
+        columns = ["class", "rank", "unit", "name", report.score, "change", "requests"]
         add(f"{w.level(level)} {w('classes')}" if lang == "en" else f"{w.level(level)}{w('classes')}", rows, columns,
             [w("classes") if c == "class" else w.column(c) for c in columns])
     for level, rows in report.rankings.items():
         shown = [{**r, "name": w.unit(r["unit"], r["name"])} for r in rows]
-        add(w("ranking_level", level=w.level(level)), shown, list(RANK_COLUMNS))
+        add(w("ranking_level", level=w.level(level)), shown, list(rank_columns(report)))
 
-    city_columns = ["month", "received", "dispatched", "dispatched_share", "scored", *RATES, "composite"]
-    add(w("trends") + (" · " if lang == "en" else "·") + w.city, report.city, city_columns,
+    scores = ["due", "open_past_deadline", "on_time_rate"] if report.metrics == "timeliness" else [*RATES, "composite"]
+    city_columns = ["month", "received", "dispatched", "dispatched_share", "scored", *scores]
+    add(w("trends") + (" · " if lang == "en" else "·") + w("city_word"), report.city, city_columns,
         cell_format=lambda r, c: _PERCENT if c == "dispatched_share" else None)
     districts = [{**r, "name": w.unit(r["unit"], r["name"])} for r in report.districts]
     add(w("trends") + (" · " if lang == "en" else "·") + w.level("district"), districts,
-        ["unit", "name", "month", "dispatched", "scored", *RATES, "composite"])
+        ["unit", "name", "month", "dispatched", "scored", *scores])
 
     cats = sorted({c["category"] for c in report.heat}, key=lambda c: (c is None, c or ""))
     by_district: dict[str | None, dict[str, Any]] = {}
