@@ -135,6 +135,27 @@ def test_rising_categories_per_day_with_enough_cases():
     assert january.rising[1]["change_mom"] == pytest.approx(0.45)
 
 
+def test_rising_is_per_day_so_a_longer_month_is_no_rise(tmp_path):
+    """February 2024 has 29 days, March 31: NOISE 29 then 30 cases is more cases but fewer a day
+    (1.0 then 0.97): not rising; PARK 10 then 20 is (0.34 then 0.65 a day: +87.1 %)."""
+    template = csv_rows(CASES)[0]
+    rows = []
+    for month, days, counts in (("2024-02", 29, {"NOISE": 29, "PARK": 10}), ("2024-03", 31, {"NOISE": 30, "PARK": 20})):
+        for cat, n in counts.items():
+            for i in range(n):
+                at = f"{month}-{1 + i % days:02d}T04:00:00Z"
+                rows.append({**template, "case_id": f"{cat}-{month}-{i}", "category": cat, "received_at": at,
+                             "dispatched_at": at, "callback_at": ""})
+    path = tmp_path / "cases.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(template))
+        w.writeheader()
+        w.writerows(rows)
+    march = monthly_report([path], profile=CITY, month="2024-03")
+    assert [(r["category"], r["received"], r["previous_received"]) for r in march.rising] == [("PARK", 20, 10)]
+    assert march.rising[0]["change_mom"] == pytest.approx((20 / 31) / (10 / 29) - 1)
+
+
 def test_one_pass_over_each_input(monkeypatch, tmp_path):
     from jiesu import scoring
 

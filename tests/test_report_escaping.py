@@ -27,7 +27,7 @@ def hostile_inputs(folder: Path) -> tuple[Path, Path]:
     """A copy of fixtures/analysis with hostile names in the profile and a hostile category code
     in February's data (case K)."""
     text = (FIX / "city.toml").read_text(encoding="utf-8")
-    for old, new in (('name = "小城"', f"name = {json.dumps('小城' + SCRIPT + BELL, ensure_ascii=False)}"),
+    for old, new in (('name = "小城"', f"name = {json.dumps(BELL + '小城' + SCRIPT, ensure_ascii=False)}"),
                      ('name = "西区"', f"name = {json.dumps('西区' + IMG, ensure_ascii=False)}"),
                      ('name = "东一街"', f"name = {json.dumps(FORMULA, ensure_ascii=False)}"),
                      ('name = "西一街"', f"name = {json.dumps('西一街 ' + PHONE, ensure_ascii=False)}"),
