@@ -22,6 +22,9 @@ options, ``progress`` last)::
     # on a Dask cluster (jiesu[dask], docs/scale.md): the same results, the keyword before progress
     rows = jiesu.score(["s3://bucket/2024/"], by="unit", scheduler="tcp://10.0.0.5:8786")
     runs = jiesu.replicate("beijing-baseline", days=30, replications=20, scheduler="local")
+    # the monthly report (jiesu.report): one self-contained page, or the same as a workbook
+    month = jiesu.monthly_report(["cases.parquet"], month="2024-05")
+    page = jiesu.render_report(month, "html")                          # or "xlsx" (bytes)
 
 Errors are :class:`JiesuError` subclasses with a stable ``code``; see ``docs/library.md``.
 Importing jiesu is cheap: each function imports its engine (pyarrow, numpy) when first used.
@@ -56,6 +59,9 @@ _LAZY = {
     "warn": ("jiesu.analysis.warn", "warn"),
     "trend": ("jiesu.analysis.trend", "trend"),
     "disputes": ("jiesu.analysis.disputes", "disputes"),
+    "monthly_report": ("jiesu.report", "monthly_report"),
+    "render_report": ("jiesu.report", "render"),
+    "MonthlyReport": ("jiesu.report", "MonthlyReport"),
     "Cube": ("jiesu.analysis.cube", "Cube"),
     "Profile": ("jiesu.profile", "Profile"),
     "Report": ("jiesu.validation.report", "Report"),
@@ -81,6 +87,7 @@ __all__ = [
     "InputError",
     "JiesuError",
     "Mapping",
+    "MonthlyReport",
     "Notice",
     "OutputError",
     "Profile",
@@ -98,7 +105,9 @@ __all__ = [
     "infer_profile",
     "load_mapping",
     "load_profile",
+    "monthly_report",
     "rank",
+    "render_report",
     "replicate",
     "score",
     "score_timeliness",

@@ -18,7 +18,8 @@ import html
 import io
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from .safe import is_formula_like, markdown_text, mask, printable, spreadsheet_text, xlsx_text
@@ -314,34 +315,65 @@ def to_xlsx(rows: Sequence[Row], columns: Sequence[str], *, lang: str = "en",
 
     Numbers stay numbers (rates as fractions shown as percentages), so the office can compute on them.
     """
+    tables = [("all", rows), *(sheets or {}).items()]
+    return xlsx_workbook([Sheet(_sheet_name(name, lang), table_rows, columns) for name, table_rows in tables],
+                         lang=lang)
+
+
+@dataclass
+class Sheet:
+    """One sheet of :func:`xlsx_workbook`: its title (the caller's fixed words: at most 31
+    characters, none of []:*?/\\), rows and columns; ``headers`` replace the columns' labels;
+    ``cell_format(row, column)`` may give a cell a number format of its own."""
+
+    title: str
+    rows: Sequence[Row]
+    columns: Sequence[str]
+    headers: Sequence[str] | None = None
+    cell_format: Callable[[Row, str], str | None] | None = None
+
+
+def _column_format(column: str) -> str | None:
+    return ("0.00%" if column in RATE_COLUMNS else "+0.0%" if column in SIGNED_RATE_COLUMNS
+            else "0.00" if column in SCORE_COLUMNS else None)
+
+
+def xlsx_workbook(sheets: Sequence[Sheet], *, lang: str = "en") -> bytes:
+    """A workbook of sheets: every text cell (headers too) masked and inert (never a formula);
+    numbers stay numbers, rates, changes and scores with number formats."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     wb = Workbook()
     first = wb.active
-    tables = [("all", rows), *(sheets or {}).items()]
-    for i, (name, table_rows) in enumerate(tables):
+    for i, sheet in enumerate(sheets):
         ws = first if i == 0 else wb.create_sheet()
-        ws.title = _sheet_name(name, lang)
-        ws.append([label(c, lang) for c in columns])
+        ws.title = sheet.title
+        columns = sheet.columns
+        ws.append([xlsx_text(mask(h)) for h in sheet.headers] if sheet.headers is not None else
+                  [label(c, lang) for c in columns])
         for cell in ws[1]:
             cell.font = Font(bold=True)
-        for r in table_rows:
+            _inert(cell)
+        for r in sheet.rows:
+            r = _masked(r)
             ws.append([_xlsx_value(c, r.get(c), r, lang) for c in columns])
-            for cell in ws[ws.max_row]:
-                if isinstance(cell.value, str) and is_formula_like(cell.value):
-                    cell.data_type = "s"  # text, never a formula
-                    cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
-        for j, c in enumerate(columns, start=1):
-            fmt = ("0.00%" if c in RATE_COLUMNS else "+0.0%" if c in SIGNED_RATE_COLUMNS
-                   else "0.00" if c in SCORE_COLUMNS else None)
-            if fmt:
-                for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+            for c, cell in zip(columns, ws[ws.max_row]):
+                _inert(cell)
+                fmt = (sheet.cell_format(r, c) if sheet.cell_format else None) or _column_format(c)
+                if fmt and isinstance(cell.value, (int, float)):
                     cell.number_format = fmt
         ws.freeze_panes = "A2"
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _inert(cell: Any) -> None:
+    """A text cell that looks like a formula stays text, also when the cell is edited in Excel."""
+    if isinstance(cell.value, str) and is_formula_like(cell.value):
+        cell.data_type = "s"  # text, never a formula
+        cell.quotePrefix = True
 
 
 def _xlsx_value(column: str, v: Any, row: Row, lang: str) -> Any:

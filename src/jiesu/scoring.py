@@ -330,6 +330,12 @@ class Scorer:
         ok = (h >= 0) & ((st == -2) | (st == h)) & ((dc == -2) | (dc == h) | (dc == hp))
         return np.where(ok, h, -1)
 
+    def keys(self, table: pa.Table, rows: np.ndarray) -> np.ndarray:
+        """The key id (into ``aggregate.keys``) of each of ``rows`` under this scorer's grouping
+        (territorially for ``territory``; -1 where a row counts for no one): for other reducers
+        that count by the same keys."""
+        return self._keys(table, rows)
+
     def _contact_state(self, table: pa.Table) -> np.ndarray:
         """0 no, 1 yes, 2 unknown for every row, as uint8."""
         if not self.timestamp_method:

@@ -30,6 +30,21 @@ def test_demo_cli_prints_the_ranking(tmp_path):
     assert "ranking" in lines[0] and "街道乡镇" in lines[0]  # the level in the profile's language
     assert len(lines) == 1 + 2 + 5  # title, header and rule, five rows
     assert (tmp_path / "cases.parquet").exists()
+    # it ends by writing the month's report into the --keep folder, and says where
+    pages = list(tmp_path.glob("report-*.html"))
+    assert len(pages) == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert str(pages[0].resolve()) in last and "monthly report" in last
+    page = pages[0].read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "北京市接诉即办月度报告" in page
+
+
+def test_demo_writes_the_report_where_asked(tmp_path):
+    target = tmp_path / "month.html"
+    result = CliRunner().invoke(app, ["demo", "--days", "3", "--seed", "7", "--top", "1", "--report", str(target)])
+    assert result.exit_code == 0, result.stderr
+    assert target.exists() and str(target.resolve()) in result.stderr.strip().splitlines()[-1]
+    assert CliRunner().invoke(app, ["demo", "--report", str(tmp_path / "no" / "such.html")]).exit_code == 2
 
 
 def test_demo_usage_errors():

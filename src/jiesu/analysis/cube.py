@@ -139,6 +139,15 @@ class Cube:
             self._sorted = None
         return out
 
+    def cells_of(self, columns: Sequence[tuple[Sequence[str | None], np.ndarray]]) -> np.ndarray:
+        """Cell ids of combinations given per dimension as (values, the index of each combination's
+        value in them), e.g. a batch's dictionary and indices; new cells are added (for counters
+        that find their cells themselves)."""
+        code = np.zeros(len(columns[0][1]), dtype=np.int64)
+        for d, (values, index) in enumerate(columns):
+            code |= self.value_ids(d, values)[index] << (_BITS * d)
+        return self.cell_ids(code)
+
     def _block(self, period: int) -> np.ndarray:
         arr = self.counts.get(period)
         n = len(self.cells)
@@ -318,15 +327,16 @@ class CubeCounter:
                 rows, rel, lo = self._periods(us, ok, np.arange(n))
                 if rows.size:
                     self._count("cases", batch, rows, rel, lo, np.zeros(rows.size, np.int64), 1, _ONE)
-                keep = dispatched[rows]
-                rows, rel = rows[keep], rel[keep]
+                if self.groups & {"requests", "disputes"}:  # only they count the dispatched cases
+                    keep = dispatched[rows]
+                    rows, rel = rows[keep], rel[keep]
             else:
                 rows, rel, lo = self._periods(us, ok, np.flatnonzero(dispatched))
             if rows.size and self.groups & {"requests", "disputes"}:
                 excluded, _ = bool_parts(table.column("excluded"))
                 reason = DictColumn(table.column("exclusion_reason"))
                 if "requests" in self.groups:
-                    repeat = excluded[rows] & reason.lookup(reason.table(lambda v: v == "duplicate", bool), rows)
+                    repeat = repeats(excluded, reason, rows)
                     self._count("requests", batch, rows, rel, lo, repeat.astype(np.int64), 2, _REQUESTS)
                 if "disputes" in self.groups:
                     self._disputes(table, batch, rows, rel, lo, excluded, reason)
@@ -356,6 +366,12 @@ class CubeCounter:
         for cube in self.cubes:
             if "disputes" in cube.groups:
                 batch.sum(cube, "disputes", rows, rel, lo, values)
+
+
+def repeats(excluded: np.ndarray, reason: DictColumn, rows: np.ndarray) -> np.ndarray:
+    """Which of ``rows`` (dispatched cases) are repeats: excluded as duplicates, the only repeat a
+    case record shows. ``excluded`` is the batch's true-mask of ``excluded``."""
+    return excluded[rows] & reason.lookup(reason.table(lambda v: v == "duplicate", bool), rows)
 
 
 _ONE = np.ones((1, 1), dtype=np.int64)
@@ -537,4 +553,5 @@ def period_range(first: int, last: int) -> list[int]:
     return list(range(first, last + 1))
 
 
-__all__ = ["DIMENSIONS", "GROUPS", "PERIODS", "SCORE_MEASURES", "Cube", "CubeCounter", "count", "period_range"]
+__all__ = ["DIMENSIONS", "GROUPS", "PERIODS", "SCORE_MEASURES", "Cube", "CubeCounter", "count", "period_range",
+           "repeats"]

@@ -28,6 +28,12 @@ COLUMNS = ("code", "theme", "name", "lead", "requests", "previous", "change_mom"
            "declining", "fell", "response_rate", "resolution_rate", "satisfaction_rate", "composite", "top_streets")
 
 
+#: the cubes :func:`track` counts: dispatched requests per category and street, and the answers
+#: of the callbacks per category
+VOLUME = Cube(("category", "street"), ("requests",))
+ANSWERS = Cube(("category",), ("scores",))
+
+
 @dataclass
 class Tracking:
     month: str
@@ -55,8 +61,8 @@ def track(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Pat
     """Track every registered problem that has started by ``month`` (YYYY-MM)."""
     profile = load_profile(profile)
     m = parse_month(month) if isinstance(month, str) else month
-    volume, answers = count(inputs, [Cube(("category", "street"), ("requests",)), Cube(("category",), ("scores",))],
-                            profile=profile, periods=[m - 12, m - 1, m], progress=progress)
+    volume, answers = count(inputs, [VOLUME, ANSWERS], profile=profile, periods=[m - 12, m - 1, m],
+                            progress=progress)
     return tracking_rows(volume, answers, profile, m)
 
 

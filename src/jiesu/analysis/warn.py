@@ -89,14 +89,32 @@ def warn(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path
     return _check(inputs, profile, "month", 1, 12, m, progress)
 
 
+#: the cube :func:`warn` counts: every case received, per category, street and district
+VOLUME = Cube(("category", "street", "district"), ("cases",))
+
+
+def periods_needed(profile: Profile, month: int) -> list[int]:
+    """The months a check of ``month`` reads: the month and its baseline windows."""
+    return sorted({month + o for o in [0, *baseline_offsets(profile, 1, 12)]})
+
+
 def _check(inputs: Sequence[str | Path | Source], profile: Profile, period: str, length: int, per_year: int,
            end: int | None, progress: ProgressCallback | None) -> Warnings:
     offsets = baseline_offsets(profile, length, per_year)
     wanted = None
     if end is not None:  # count only the periods the check needs
         wanted = [end - length + 1 + o + k for o in [0, *offsets] for k in range(length)]
-    (cube,) = count(inputs, [Cube(("category", "street", "district"), ("cases",), period)],
-                    profile=profile, periods=wanted, progress=progress)
+    (cube,) = count(inputs, [Cube(VOLUME.dims, VOLUME.groups, period)], profile=profile, periods=wanted,
+                    progress=progress)
+    return evaluate(cube, profile, period=period, length=length, end=end)
+
+
+def evaluate(cube: Cube, profile: Profile, *, period: str = "month", length: int = 1,
+             end: int | None = None) -> Warnings:
+    """The warnings of the ``length`` periods ending on ``end`` (default: the last period with a
+    case) from a filled cube shaped like :data:`VOLUME` (holding at least the periods the check
+    needs): what :func:`warn` computes once it has counted."""
+    offsets = baseline_offsets(profile, length, 12 if period == "month" else 364)
     covered = set(cube.periods())
     if end is None:
         if not covered:

@@ -80,6 +80,10 @@ def _register(app: "typer.Typer") -> None:
     for name, module in (("warn", warn), ("trend", trend), ("disputes", disputes)):
         app.command(name, help=module.command.__doc__)(module.command)
 
+    from . import report  # the monthly report (issue 14)
+
+    app.command("report", help=report.command.__doc__)(report.command)
+
     from . import profile_diff_cmd, schema_cmd  # the CI kit's commands
 
     profile_cmd.app.command("diff", help=profile_diff_cmd.command.__doc__)(profile_diff_cmd.command)
