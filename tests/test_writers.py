@@ -7,6 +7,7 @@ to DuckDB's own reading of the same file (an independent engine).
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -186,3 +187,35 @@ def test_naive_times_are_converted_exactly_and_daylight_saving_gaps_refused():
     gap = pa.array(np.array(["2024-03-10T02:30:00"], "datetime64[us]").astype(np.int64), pa.timestamp("us"))
     with pytest.raises(InputError):
         naive_to_utc(gap, "America/New_York")
+
+
+# every command that reads case records takes --naive-timezone: a zone-less file read in its zone
+# gives what the zoned file gives, and without the option the command stops with the hint
+READING_COMMANDS = {
+    "warn": ["warn", "--month", "2024-03", "-f", "json"],
+    "trend": ["trend", "--from", "2024-03", "--to", "2024-03", "--level", "street", "-f", "json"],
+    "candidates": ["topics", "candidates", "--from", "2024-03", "--to", "2024-03", "-f", "json"],
+    "track": ["topics", "track", "--month", "2024-03", "-f", "json"],
+    "disputes": ["disputes", "--month", "2024-03", "-f", "json"],
+    "report": ["report", "--month", "2024-03", "-f", "html"],
+    "export": ["export", "--to", "open311"],
+}
+
+
+@pytest.mark.parametrize("name", list(READING_COMMANDS))
+def test_every_reading_command_reads_zone_less_timestamps_in_the_zone_it_is_given(name):
+    from typer.testing import CliRunner
+
+    from jiesu.cli.app import app
+
+    runner = CliRunner()
+    args = READING_COMMANDS[name]
+    ours = runner.invoke(app, [*args, str(_file("jiesu"))])  # µs, the reference
+    zoned = runner.invoke(app, [*args, str(_file("pyarrow"))])  # ms in Beijing's zone
+    naive = runner.invoke(app, [*args, str(_file("naive")), "--naive-timezone", "Asia/Shanghai"])  # ns
+    assert ours.exit_code == zoned.exit_code == naive.exit_code == 0, (zoned.stderr, naive.stderr)
+    strip = re.compile(r"<code id=\"command\">.*?</code>|(?:jiesu|naive|pyarrow)\.parquet", re.S)
+    assert strip.sub("", ours.stdout) == strip.sub("", zoned.stdout) == strip.sub("", naive.stdout)
+    assert len(ours.stdout) > 100 or name == "warn"  # the fixture's month raises no warning
+    refused = runner.invoke(app, [*args, str(_file("naive"))])
+    assert refused.exit_code == 3 and "--naive-timezone" in refused.stderr

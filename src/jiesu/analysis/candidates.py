@@ -44,7 +44,8 @@ COLUMNS = ("rank", "kind", "code", "name", "requests", "share", "streets", "dist
 
 
 def candidates(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
-               first: str | int, last: str | int, progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
+               first: str | int, last: str | int, naive_timezone: str | None = None,
+               progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
     """Rank the categories (and topics) of the months ``first..last`` (YYYY-MM) as 每月一题 candidates."""
     profile = load_profile(profile)
     months = period_range(*(parse_month(m) if isinstance(m, str) else m for m in (first, last)))
@@ -52,7 +53,8 @@ def candidates(inputs: Sequence[str | Path | Source], *, profile: Profile | str 
     cubes = count(inputs, [Cube(("category", "street"), ("requests",)),
                            Cube(("topic", "street"), ("requests",), required=("topic",)),
                            Cube(("category", "topic"), ("scores",))],
-                  profile=profile, periods=months, response=False, progress=progress)
+                  profile=profile, periods=months, response=False, naive_timezone=naive_timezone,
+                  progress=progress)
     return candidate_rows(*cubes, profile, months)
 
 

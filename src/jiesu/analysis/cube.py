@@ -508,12 +508,13 @@ def _add(cube: Cube, group: str, lo: int, ids: np.ndarray, block: np.ndarray) ->
 
 def count(inputs: Sequence[str | Path | Source], cubes: Sequence[Cube], *, profile: Profile | str | Path | None = None,
           periods: Iterable[int] | None = None, response: bool = True, workers: int = 2,
-          scheduler: Any = None, progress: ProgressCallback | None = None) -> list[Cube]:
+          naive_timezone: str | None = None, scheduler: Any = None, progress: ProgressCallback | None = None) -> list[Cube]:
     """Stream the inputs once and fill empty copies of ``cubes`` (only ``periods`` kept when
     given); Parquet row groups are counted by ``workers`` threads into partial cubes that are
     merged at the end, as :func:`jiesu.scoring.aggregate` does. With ``scheduler`` every row
     group is a task on a Dask cluster and the partial cubes merge there
-    (:func:`jiesu.distributed.map_reduce`): an analysis passes ``scheduler=`` on to get it."""
+    (:func:`jiesu.distributed.map_reduce`): an analysis passes ``scheduler=`` on to get it.
+    ``naive_timezone``: the zone of zone-less Parquet timestamps (see :func:`jiesu.score`)."""
     profile = load_profile(profile)
     periods = None if periods is None else list(periods)
     if scheduler is not None:
@@ -521,8 +522,9 @@ def count(inputs: Sequence[str | Path | Source], cubes: Sequence[Cube], *, profi
 
         make = partial(CubeCounter, profile, cubes, periods=periods, response=response)
         return distributed.map_reduce(inputs, columns=make().columns, make=make, finish=_cubes_of,
-                                      merge=merged_cubes, scheduler=scheduler)
-    sources = as_sources(inputs)
+                                      merge=merged_cubes, naive_timezone=naive_timezone,
+                                      scheduler=scheduler)
+    sources = as_sources(inputs, naive_timezone=naive_timezone)
 
     def counter() -> CubeCounter:
         return CubeCounter(profile, cubes, periods=periods, response=response)

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from . import governance, scorecard
-from .options import OutputOpt, Paths, ProfileOpt
+from .options import NaiveTimezoneOpt, OutputOpt, Paths, ProfileOpt
 
 
 def command(
@@ -18,6 +18,7 @@ def command(
     fmt: governance.FormatOpt = "table",
     output: OutputOpt = None,
     lang: scorecard.LangOpt = None,
+    naive_timezone: NaiveTimezoneOpt = None,
 ) -> None:
     """Dispatch objections (派单异议) and removals from scoring (核减) of a month per unit or per
     category: dispatched cases, cases objected to, objections, cases objected to twice or more,
@@ -28,7 +29,8 @@ def command(
 
     scorecard.check_choice(by, BY, "--by")
     p, lang = governance.prepare(fmt, output, profile, lang, {"--month": month}, paths)
-    rows = scorecard.run("counting", disputes, paths, profile=p, month=month, by=by)
+    rows = scorecard.run("counting", disputes, paths, profile=p, month=month, by=by,
+                          naive_timezone=naive_timezone)
     if lang == "zh":  # one language per page
         rows = [dict(r, name="合计") if r["key"] is None else r for r in rows]
     what = f"{'派单异议与核减' if lang == 'zh' else 'disputes'} · {by}"

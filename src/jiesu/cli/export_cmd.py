@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from .common import ProgressBar, call, message
-from .options import Paths, ProfileOpt
+from .options import NaiveTimezoneOpt, Paths, ProfileOpt
 
 
 def command(
@@ -18,6 +18,7 @@ def command(
     profile: ProfileOpt = None,
     output: Annotated[str | None, typer.Option("--output", "-o", help="Write to this file (atomically) "
                                                "instead of stdout.")] = None,
+    naive_timezone: NaiveTimezoneOpt = None,
 ) -> None:
     """Export case records as Open311 GeoReport v2 service requests: times with the profile's
     offset, open/closed status with jiesu's status in status_notes, the deadline as
@@ -31,7 +32,8 @@ def command(
         raise typer.BadParameter("choose json or ndjson", param_hint="--format")
     bar = ProgressBar("exporting")
     try:
-        result = call(export_open311, paths, profile=profile, output=output or "-", format=fmt, progress=bar)
+        result = call(export_open311, paths, profile=profile, output=output or "-", format=fmt,
+                      naive_timezone=naive_timezone, progress=bar)
     finally:
         bar.close()
     if output not in (None, "-"):

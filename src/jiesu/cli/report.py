@@ -10,7 +10,7 @@ import typer
 
 from . import scorecard
 from .common import emit
-from .options import OutputOpt, Paths, ProfileOpt
+from .options import NaiveTimezoneOpt, OutputOpt, Paths, ProfileOpt
 
 FORMATS = ("html", "xlsx")
 
@@ -23,6 +23,7 @@ def command(
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="html or xlsx (default: xlsx when --output ends in .xlsx, else html).")] = None,
     output: OutputOpt = None,
     lang: scorecard.LangOpt = None,
+    naive_timezone: NaiveTimezoneOpt = None,
 ) -> None:
     """Write the monthly report: headline figures against last month, the four classes and the
     sortable ranking of every ranked level, 12-month trends of the three rates and volume (city
@@ -34,16 +35,18 @@ def command(
 
     fmt = fmt or ("xlsx" if output is not None and output.lower().endswith(".xlsx") else "html")
     p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang, paths)
-    report = scorecard.run("counting", monthly_report, paths, profile=p, month=month)
-    emit(render(report, fmt, lang=lang, command=reproduce(paths, month, profile, weights, fmt, output, lang)),
+    report = scorecard.run("counting", monthly_report, paths, profile=p, month=month,
+                            naive_timezone=naive_timezone)
+    emit(render(report, fmt, lang=lang,
+                command=reproduce(paths, month, profile, weights, fmt, output, lang, naive_timezone)),
          output, paths)
 
 
 def reproduce(paths: list[Path], month: str, profile: str | None, weights: str | None, fmt: str,
-              output: str | None, lang: str) -> str:
+              output: str | None, lang: str, naive_timezone: str | None = None) -> str:
     """The command line that makes the same page again (shell-quoted)."""
     args = ["jiesu", "report", "--month", month]
-    for option, value in (("--profile", profile), ("--weights", weights)):
+    for option, value in (("--profile", profile), ("--weights", weights), ("--naive-timezone", naive_timezone)):
         if value is not None:
             args += [option, value]
     args += ["--format", fmt, "--lang", lang]

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from . import governance, scorecard
-from .options import OutputOpt, Paths, ProfileOpt
+from .options import NaiveTimezoneOpt, OutputOpt, Paths, ProfileOpt
 
 app = typer.Typer(help="每月一题: candidate problems from the requests, and the registered problems' monthly tracking.",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -22,6 +22,7 @@ def candidates(
     fmt: governance.FormatOpt = "table",
     output: OutputOpt = None,
     lang: scorecard.LangOpt = None,
+    naive_timezone: NaiveTimezoneOpt = None,
 ) -> None:
     """Rank the categories (and the topics the data carry) of a period as candidates for next year's
     problems: dispatched volume, share, streets and districts reached, months among the top N,
@@ -30,7 +31,7 @@ def candidates(
     from ..analysis.candidates import COLUMNS, candidates
 
     p, lang = governance.prepare(fmt, output, profile, lang, {"--from": first, "--to": last}, paths)
-    rows = scorecard.run("counting", candidates, paths, profile=p, first=first, last=last)
+    rows = scorecard.run("counting", candidates, paths, profile=p, first=first, last=last, naive_timezone=naive_timezone)
     what = "每月一题候选" if lang == "zh" else "topic candidates"
     governance.write(rows, fmt, output, paths=paths, columns=COLUMNS, lang=lang,
                      title=scorecard.title(p, lang, what, f"{first}..{last}"), chart=("name", "score"))
@@ -44,6 +45,7 @@ def track(
     fmt: governance.FormatOpt = "table",
     output: OutputOpt = None,
     lang: scorecard.LangOpt = None,
+    naive_timezone: NaiveTimezoneOpt = None,
 ) -> None:
     """Track the profile's registered problems ([[topics]]) in a month: dispatched volume, change
     month on month and year on year, whether it fell by more than the profile's threshold
@@ -56,7 +58,7 @@ def track(
         from .common import message
 
         message(f"jiesu: profile {p.id!r} registers no problem ([[topics]]): there is nothing to track")
-    result = scorecard.run("counting", track, paths, profile=p, month=month)
+    result = scorecard.run("counting", track, paths, profile=p, month=month, naive_timezone=naive_timezone)
     what = "每月一题跟踪" if lang == "zh" else "topic tracking"
     governance.write(result.rows, fmt, output, paths=paths, columns=COLUMNS, lang=lang,
                      title=scorecard.title(p, lang, what, month), summary=result.summary(lang))

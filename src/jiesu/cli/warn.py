@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from . import governance, scorecard
-from .options import OutputOpt, Paths, ProfileOpt
+from .options import NaiveTimezoneOpt, OutputOpt, Paths, ProfileOpt
 
 
 def command(
@@ -19,6 +19,7 @@ def command(
     fmt: governance.FormatOpt = "table",
     output: OutputOpt = None,
     lang: scorecard.LangOpt = None,
+    naive_timezone: NaiveTimezoneOpt = None,
 ) -> None:
     """Warn where the requests of a category in a street (or a district) in a month, or in the last
     N days, are far above their own history: a negative-binomial upper bound on each series'
@@ -32,7 +33,8 @@ def command(
     if until is not None and days is None:
         raise typer.BadParameter("--until goes with --days", param_hint="--until")
     p, lang = governance.prepare(fmt, output, profile, lang, {"--month": month}, paths)
-    result = scorecard.run("counting", warn, paths, profile=p, month=month, days=days, until=until)
+    result = scorecard.run("counting", warn, paths, profile=p, month=month, days=days, until=until,
+                            naive_timezone=naive_timezone)
     what = "未诉先办预警" if lang == "zh" else "early warning"
     governance.write(result.rows, fmt, output, paths=paths, columns=COLUMNS, lang=lang,
                      title=scorecard.title(p, lang, what, result.period), summary=result.summary(lang))

@@ -110,9 +110,12 @@ def _offset_text(minutes: int) -> str:
 
 
 def _times(table: pa.Table, name: str) -> tuple[np.ndarray, np.ndarray]:
-    col = table.column(name).combine_chunks()
-    ok = np.asarray(col.is_valid())
-    return col.cast(pa.int64()).fill_null(0).to_numpy(), ok
+    """UTC microseconds (0 where missing) and presence of a timestamp column in any stored unit."""
+    from ..scoring import timestamps_us
+
+    us, valid = timestamps_us(table.column(name))
+    ok = np.ones(len(us), bool) if valid is None else valid
+    return np.where(ok, us, 0), ok
 
 
 def open311_lines(table: pa.Table, profile: Profile) -> pa.Array:
@@ -156,7 +159,7 @@ def open311_lines(table: pa.Table, profile: Profile) -> pa.Array:
 
 def export_open311(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
                    output: str | Path | IO[bytes], format: str = "json",
-                   progress: ProgressCallback | None = None) -> ExportResult:
+                   naive_timezone: str | None = None, progress: ProgressCallback | None = None) -> ExportResult:
     """Write case files (or folders) as Open311 GeoReport v2 requests: a JSON array (``json``) or
     one request a line (``ndjson``, for big files), streamed batch by batch. A path goes through
     ``jiesu.io.atomic``'s guard (``-`` is stdout; never a folder, a device or an input) and is
@@ -168,7 +171,7 @@ def export_open311(inputs: Sequence[str | Path | Source], *, profile: Profile | 
     if format not in FORMATS:
         raise ArgumentError(f"format {format!r}: choose json or ndjson")
     profile = load_profile(profile)
-    sources = as_sources(inputs)
+    sources = as_sources(inputs, naive_timezone=naive_timezone)
     paths = [s.path for s in sources]
     if isinstance(output, (str, Path)):
         output_target(output, paths)  # refused before the work, not after

@@ -105,14 +105,15 @@ def needed_months(profile: Profile, month: int) -> list[int]:
 
 
 def monthly_report(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
-                   month: str | int, progress: ProgressCallback | None = None) -> MonthlyReport:
+                   month: str | int, naive_timezone: str | None = None,
+                   progress: ProgressCallback | None = None) -> MonthlyReport:
     """The monthly report of ``month`` (YYYY-MM): headline figures with the month before, the
     four classes and the ranking of every ranked level, twelve-month trends for the city and each
     district, a district x category heat map, the rising categories, the 每月一题 tracking and the
     early warnings; from one pass over the inputs (files, folders or sources)."""
     profile = load_profile(profile)
     m = parse_month(month) if isinstance(month, str) else month
-    sources = as_sources(inputs)
+    sources = as_sources(inputs, naive_timezone=naive_timezone)
     timely = profile.scoring.metrics == "timeliness"
     as_of = None
     if timely:  # open cases are judged at the time of the export: the latest time in the data
