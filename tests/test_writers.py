@@ -214,7 +214,7 @@ def test_every_reading_command_reads_zone_less_timestamps_in_the_zone_it_is_give
     zoned = runner.invoke(app, [*args, str(_file("pyarrow"))])  # ms in Beijing's zone
     naive = runner.invoke(app, [*args, str(_file("naive")), "--naive-timezone", "Asia/Shanghai"])  # ns
     assert ours.exit_code == zoned.exit_code == naive.exit_code == 0, (zoned.stderr, naive.stderr)
-    strip = re.compile(r"<code id=\"command\">.*?</code>|(?:jiesu|naive|pyarrow)\.parquet", re.S)
+    strip = re.compile(r"<code id=\"command\">.*?</code>|(?:jiesu|naive|pyarrow)\.parquet", re.DOTALL)
     assert strip.sub("", ours.stdout) == strip.sub("", zoned.stdout) == strip.sub("", naive.stdout)
     assert len(ours.stdout) > 100 or name == "warn"  # the fixture's month raises no warning
     refused = runner.invoke(app, [*args, str(_file("naive"))])
