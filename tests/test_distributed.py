@@ -447,6 +447,29 @@ def test_the_commands_take_scheduler(cluster, partitionings, tmp_path):
         assert single.stdout == spread.stdout == env.stdout and len(single.stdout) > 200
 
 
+def test_the_analysis_commands_take_scheduler(cluster, partitionings, monkeypatch):
+    """warn, trend, topics and disputes on the cluster print what they print in one process, and
+    did run there."""
+    inputs = partitionings["folder"]
+    address = cluster.scheduler.address
+    connected = []
+    real = distributed.connect
+    monkeypatch.setattr(distributed, "connect", lambda scheduler: (connected.append(scheduler), real(scheduler))[1])
+    for args in (["warn", *inputs, "--month", "2024-03", "-f", "json"],
+                 ["warn", *inputs, "--days", "7", "-f", "json"],
+                 ["trend", *inputs, "--from", "2024-01", "--to", "2024-03", "--level", "street", "-f", "json"],
+                 ["topics", "candidates", *inputs, "--from", "2024-01", "--to", "2024-03", "-f", "json"],
+                 ["topics", "track", *inputs, "--month", "2024-03", "-f", "json"],
+                 ["disputes", *inputs, "--month", "2024-02", "--by", "category", "-f", "json"]):
+        single = runner.invoke(app, args)
+        assert connected == []
+        spread = runner.invoke(app, [*args, "--scheduler", address])
+        assert connected == [address], args
+        connected.clear()
+        assert single.exit_code == spread.exit_code == 0, (args, spread.output)
+        assert single.stdout == spread.stdout and len(single.stdout) > 2, args
+
+
 def test_the_examples_of_docs_scale_md(cluster, tmp_path, monkeypatch):
     """The `jiesu` lines of docs/scale.md's first sh block, run on this module's cluster instead of
     `local`: the same output as without --scheduler."""

@@ -44,7 +44,7 @@ COLUMNS = ("rank", "kind", "code", "name", "requests", "share", "streets", "dist
 
 
 def candidates(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
-               first: str | int, last: str | int, naive_timezone: str | None = None,
+               first: str | int, last: str | int, naive_timezone: str | None = None, scheduler: Any = None,
                progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
     """Rank the categories (and topics) of the months ``first..last`` (YYYY-MM) as 每月一题 candidates."""
     profile = load_profile(profile)
@@ -54,7 +54,7 @@ def candidates(inputs: Sequence[str | Path | Source], *, profile: Profile | str 
                            Cube(("topic", "street"), ("requests",), required=("topic",)),
                            Cube(("category", "topic"), ("scores",))],
                   profile=profile, periods=months, response=False, naive_timezone=naive_timezone,
-                  progress=progress)
+                  scheduler=scheduler, progress=progress)
     return candidate_rows(*cubes, profile, months)
 
 

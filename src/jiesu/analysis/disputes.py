@@ -31,7 +31,7 @@ COLUMNS = ("key", "name", "requests", "objected", "objections", "repeated_object
 
 
 def disputes(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
-             month: str | int, by: str = "unit", naive_timezone: str | None = None,
+             month: str | int, by: str = "unit", naive_timezone: str | None = None, scheduler: Any = None,
              progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
     """Objection and exclusion counts of ``month`` (YYYY-MM) per ``by`` (unit or category), the
     largest number of objections first, then a total row (``key`` None)."""
@@ -40,7 +40,8 @@ def disputes(inputs: Sequence[str | Path | Source], *, profile: Profile | str | 
         raise ArgumentError(f"cannot group disputes by {by!r}: choose unit or category")
     m = parse_month(month) if isinstance(month, str) else month
     (cube,) = count(inputs, [Cube(("unit", "category"), ("requests", "disputes"))], profile=profile,
-                    periods=[m], naive_timezone=naive_timezone, progress=progress)
+                    periods=[m], naive_timezone=naive_timezone, scheduler=scheduler,
+                    progress=progress)
     return dispute_rows(cube, profile, m, by)
 
 

@@ -57,13 +57,13 @@ class Tracking:
 
 
 def track(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
-          month: str | int, naive_timezone: str | None = None,
+          month: str | int, naive_timezone: str | None = None, scheduler: Any = None,
           progress: ProgressCallback | None = None) -> Tracking:
     """Track every registered problem that has started by ``month`` (YYYY-MM)."""
     profile = load_profile(profile)
     m = parse_month(month) if isinstance(month, str) else month
     volume, answers = count(inputs, [VOLUME, ANSWERS], profile=profile, periods=[m - 12, m - 1, m],
-                            naive_timezone=naive_timezone, progress=progress)
+                            naive_timezone=naive_timezone, scheduler=scheduler, progress=progress)
     return tracking_rows(volume, answers, profile, m)
 
 

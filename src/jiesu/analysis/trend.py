@@ -27,7 +27,7 @@ COLUMNS = ("month", *RANK_COLUMNS)
 
 
 def trend(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
-          first: str | int, last: str | int, level: str = "district", naive_timezone: str | None = None,
+          first: str | int, last: str | int, level: str = "district", naive_timezone: str | None = None, scheduler: Any = None,
           progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
     """The monthly ranking of ``level`` for every month ``first..last`` (YYYY-MM), in one pass;
     rows are ``jiesu rank``'s with the month in front, month by month."""
@@ -40,5 +40,5 @@ def trend(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Pat
         raise ArgumentError("a trend covers at most 120 months")
     by = TERRITORY if level == "district" else "unit"
     agg = aggregate(inputs, profile=profile, by=by, months=[months[0] - 1, *months], with_requests=True,
-                    naive_timezone=naive_timezone, progress=progress)
+                    naive_timezone=naive_timezone, scheduler=scheduler, progress=progress)
     return [{"month": month_label(m), **row} for m in months for row in rank_rows(agg, profile, m, level)]

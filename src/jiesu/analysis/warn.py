@@ -73,7 +73,8 @@ def baseline_offsets(profile: Profile, length: int, per_year: int) -> list[int]:
 
 def warn(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
          month: str | int | None = None, days: int | None = None, until: str | None = None,
-         naive_timezone: str | None = None, progress: ProgressCallback | None = None) -> Warnings:
+         naive_timezone: str | None = None, scheduler: Any = None,
+         progress: ProgressCallback | None = None) -> Warnings:
     """Check every category x street and category x district series for ``month`` (YYYY-MM), or
     for the ``days`` days ending on ``until`` (YYYY-MM-DD; default the last day with a case)."""
     profile = load_profile(profile)
@@ -83,11 +84,11 @@ def warn(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path
         if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 92:
             raise ArgumentError(f"days must be a whole number from 1 to 92, got {days!r}")
         return _check(inputs, profile, "day", days, 364, None if until is None else parse_day(until),
-                      naive_timezone, progress)
+                      naive_timezone, scheduler, progress)
     if until is not None:
         raise ArgumentError("until goes with days, not with a month")
     m = parse_month(month) if isinstance(month, str) else month
-    return _check(inputs, profile, "month", 1, 12, m, naive_timezone, progress)
+    return _check(inputs, profile, "month", 1, 12, m, naive_timezone, scheduler, progress)
 
 
 #: the cube :func:`warn` counts: every case received, per category, street and district
@@ -100,13 +101,14 @@ def periods_needed(profile: Profile, month: int) -> list[int]:
 
 
 def _check(inputs: Sequence[str | Path | Source], profile: Profile, period: str, length: int, per_year: int,
-           end: int | None, naive_timezone: str | None, progress: ProgressCallback | None) -> Warnings:
+           end: int | None, naive_timezone: str | None, scheduler: Any,
+           progress: ProgressCallback | None) -> Warnings:
     offsets = baseline_offsets(profile, length, per_year)
     wanted = None
     if end is not None:  # count only the periods the check needs
         wanted = [end - length + 1 + o + k for o in [0, *offsets] for k in range(length)]
     (cube,) = count(inputs, [Cube(VOLUME.dims, VOLUME.groups, period)], profile=profile, periods=wanted,
-                    naive_timezone=naive_timezone, progress=progress)
+                    naive_timezone=naive_timezone, scheduler=scheduler, progress=progress)
     return evaluate(cube, profile, period=period, length=length, end=end)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from . import governance, scorecard
-from .options import NaiveTimezoneOpt, OutputOpt, Paths, ProfileOpt
+from .options import NaiveTimezoneOpt, OutputOpt, Paths, ProfileOpt, SchedulerOpt
 
 
 def command(
@@ -19,6 +19,7 @@ def command(
     output: OutputOpt = None,
     lang: scorecard.LangOpt = None,
     naive_timezone: NaiveTimezoneOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Dispatch objections (派单异议) and removals from scoring (核减) of a month per unit or per
     category: dispatched cases, cases objected to, objections, cases objected to twice or more,
@@ -30,7 +31,8 @@ def command(
     scorecard.check_choice(by, BY, "--by")
     p, lang = governance.prepare(fmt, output, profile, lang, {"--month": month}, paths)
     rows = scorecard.run("counting", disputes, paths, profile=p, month=month, by=by,
-                          naive_timezone=naive_timezone)
+                          naive_timezone=naive_timezone,
+                            scheduler=scheduler or None)
     if lang == "zh":  # one language per page
         rows = [dict(r, name="合计") if r["key"] is None else r for r in rows]
     what = f"{'派单异议与核减' if lang == 'zh' else 'disputes'} · {by}"

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from . import governance, scorecard
-from .options import NaiveTimezoneOpt, OutputOpt, Paths, ProfileOpt
+from .options import NaiveTimezoneOpt, OutputOpt, Paths, ProfileOpt, SchedulerOpt
 
 app = typer.Typer(help="每月一题: candidate problems from the requests, and the registered problems' monthly tracking.",
                   no_args_is_help=True, rich_markup_mode=None)
@@ -23,6 +23,7 @@ def candidates(
     output: OutputOpt = None,
     lang: scorecard.LangOpt = None,
     naive_timezone: NaiveTimezoneOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Rank the categories (and the topics the data carry) of a period as candidates for next year's
     problems: dispatched volume, share, streets and districts reached, months among the top N,
@@ -31,7 +32,8 @@ def candidates(
     from ..analysis.candidates import COLUMNS, candidates
 
     p, lang = governance.prepare(fmt, output, profile, lang, {"--from": first, "--to": last}, paths)
-    rows = scorecard.run("counting", candidates, paths, profile=p, first=first, last=last, naive_timezone=naive_timezone)
+    rows = scorecard.run("counting", candidates, paths, profile=p, first=first, last=last, naive_timezone=naive_timezone,
+                         scheduler=scheduler or None)
     what = "每月一题候选" if lang == "zh" else "topic candidates"
     governance.write(rows, fmt, output, paths=paths, columns=COLUMNS, lang=lang,
                      title=scorecard.title(p, lang, what, f"{first}..{last}"), chart=("name", "score"))
@@ -46,6 +48,7 @@ def track(
     output: OutputOpt = None,
     lang: scorecard.LangOpt = None,
     naive_timezone: NaiveTimezoneOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Track the profile's registered problems ([[topics]]) in a month: dispatched volume, change
     month on month and year on year, whether it fell by more than the profile's threshold
@@ -58,7 +61,8 @@ def track(
         from .common import message
 
         message(f"jiesu: profile {p.id!r} registers no problem ([[topics]]): there is nothing to track")
-    result = scorecard.run("counting", track, paths, profile=p, month=month, naive_timezone=naive_timezone)
+    result = scorecard.run("counting", track, paths, profile=p, month=month, naive_timezone=naive_timezone,
+                           scheduler=scheduler or None)
     what = "每月一题跟踪" if lang == "zh" else "topic tracking"
     governance.write(result.rows, fmt, output, paths=paths, columns=COLUMNS, lang=lang,
                      title=scorecard.title(p, lang, what, month), summary=result.summary(lang))

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from . import governance, scorecard
-from .options import NaiveTimezoneOpt, OutputOpt, Paths, ProfileOpt
+from .options import NaiveTimezoneOpt, OutputOpt, Paths, ProfileOpt, SchedulerOpt
 
 
 def command(
@@ -20,6 +20,7 @@ def command(
     output: OutputOpt = None,
     lang: scorecard.LangOpt = None,
     naive_timezone: NaiveTimezoneOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Per unit of a level and month: requests, the three rates, the composite, the rank, the
     change and the classes, exactly as `jiesu rank` gives them month by month, read in one pass."""
@@ -29,6 +30,7 @@ def command(
     scorecard.check_choice(level, UNIT_LEVELS, "--level")
     p, lang = governance.prepare(fmt, output, profile, lang, {"--from": first, "--to": last}, paths)
     rows = scorecard.run("counting", trend, paths, profile=p, first=first, last=last, level=level,
-                         naive_timezone=naive_timezone)
+                         naive_timezone=naive_timezone,
+                            scheduler=scheduler or None)
     what = f"{'趋势' if lang == 'zh' else 'trend'} · {level}"
     governance.write(rows, fmt, output, paths=paths, columns=COLUMNS, lang=lang, title=scorecard.title(p, lang, what, f"{first}..{last}"))

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from . import governance, scorecard
-from .options import NaiveTimezoneOpt, OutputOpt, Paths, ProfileOpt
+from .options import NaiveTimezoneOpt, OutputOpt, Paths, ProfileOpt, SchedulerOpt
 
 
 def command(
@@ -20,6 +20,7 @@ def command(
     output: OutputOpt = None,
     lang: scorecard.LangOpt = None,
     naive_timezone: NaiveTimezoneOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Warn where the requests of a category in a street (or a district) in a month, or in the last
     N days, are far above their own history: a negative-binomial upper bound on each series'
@@ -34,7 +35,8 @@ def command(
         raise typer.BadParameter("--until goes with --days", param_hint="--until")
     p, lang = governance.prepare(fmt, output, profile, lang, {"--month": month}, paths)
     result = scorecard.run("counting", warn, paths, profile=p, month=month, days=days, until=until,
-                            naive_timezone=naive_timezone)
+                            naive_timezone=naive_timezone,
+                            scheduler=scheduler or None)
     what = "未诉先办预警" if lang == "zh" else "early warning"
     governance.write(result.rows, fmt, output, paths=paths, columns=COLUMNS, lang=lang,
                      title=scorecard.title(p, lang, what, result.period), summary=result.summary(lang))
