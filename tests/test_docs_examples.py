@@ -1,4 +1,5 @@
-"""The examples in the docs run: docs/library.md as doctests, from the repository root."""
+"""The examples in the docs run: docs/library.md and the README's library example as doctests,
+from the repository root."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("doc", ["docs/library.md"])
-def test_doc_examples_run(doc, monkeypatch):
+@pytest.mark.parametrize(("doc", "examples"), [("docs/library.md", 15), ("README.md", 4)])
+def test_doc_examples_run(doc, examples, monkeypatch):
     monkeypatch.chdir(ROOT)
     result = doctest.testfile(str(ROOT / doc), module_relative=False, optionflags=doctest.ELLIPSIS,
                               raise_on_error=False, verbose=False)
-    assert result.attempted >= 15
+    assert result.attempted >= examples
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples in {doc} failed"
 
 
