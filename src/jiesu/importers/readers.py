@@ -33,7 +33,7 @@ import pyarrow as pa
 from ..arrays import text_array
 from ..errors import InputError, brief
 from ..io.sources import Source
-from ..io.text import SNIFF_BYTES, sniff_encoding
+from ..io.text import SNIFF_BYTES, encoding_of, refuse_binary, sniff_encoding
 from .mapping import Mapping, parse_selector
 
 #: file name endings of the formats an import reads
@@ -198,15 +198,7 @@ def _encoding(path: Path, given: str | None, gz: bool) -> str:
             head = fh.read(SNIFF_BYTES)
         except (OSError, EOFError) as exc:
             raise InputError(f"{path}: cannot read ({brief(exc)})") from None
-    if b"\x00" in head:
-        raise InputError(f"{path}: not a text file (it holds NUL bytes); is it really CSV?")
-    for candidate in ("utf-8", "gb18030"):
-        try:
-            codecs.getincrementaldecoder(candidate)().decode(head, final=False)
-            return candidate
-        except UnicodeDecodeError:
-            continue
-    raise InputError(f"{path}: text is neither UTF-8 nor GB18030; give --encoding")
+    return encoding_of(head, path)
 
 
 def _csv_header(path: Path, encoding: str) -> list[str]:
@@ -215,8 +207,7 @@ def _csv_header(path: Path, encoding: str) -> list[str]:
             head = fh.read(SNIFF_BYTES)
     except (OSError, EOFError) as exc:
         raise InputError(f"{path}: cannot read ({brief(exc)})") from None
-    if b"\x00" in head:
-        raise InputError(f"{path}: not a text file (it holds NUL bytes); is it really CSV?")
+    refuse_binary(head, path)
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False).lstrip("\ufeff")
     try:
         row = next(csv.reader(io.StringIO(text)), [])

@@ -15,10 +15,21 @@ def sniff_encoding(path: Path, encoding: str | None = None) -> str:
     """The text encoding of a CSV: the one given, else UTF-8, else GB18030; InputError for binary."""
     with open_binary(path) as fh:
         head = fh.read(SNIFF_BYTES)
+    if encoding:
+        refuse_binary(head, path)
+        return check_encoding(encoding)
+    return encoding_of(head, path)
+
+
+def refuse_binary(head: bytes, path: Path) -> None:
+    """InputError when the first bytes of a file hold a NUL: not text."""
     if b"\x00" in head:
         raise InputError(f"{path}: not a text file (it holds NUL bytes); is it really CSV?")
-    if encoding:
-        return check_encoding(encoding)
+
+
+def encoding_of(head: bytes, path: Path) -> str:
+    """The encoding of text that starts with ``head``: UTF-8, else GB18030; InputError otherwise."""
+    refuse_binary(head, path)
     for candidate in ("utf-8", "gb18030"):
         try:
             codecs.getincrementaldecoder(candidate)().decode(head, final=False)
