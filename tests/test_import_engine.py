@@ -366,3 +366,28 @@ def test_xlsx_sheet_and_format_override(tmp_path: Path):
     src = write_csv(tmp_path / "export.dat")
     report = import_cases([src], mapping=write_mapping(tmp_path / "m.toml", data), output=tmp_path / "q.parquet")
     assert report.rows_written == 5 and report.sources[0]["format"] == "csv"
+
+
+@pytest.mark.parametrize(("name", "data", "message"), [
+    ("nul.csv", b"case_id,opened\nA1,\x00\x01\x02\n", "not a text file (it holds NUL bytes); is it really CSV?"),
+    ("nul.csv.gz", gzip.compress(b"case_id\n\x00\n"), "not a text file (it holds NUL bytes); is it really CSV?"),
+    ("latin.csv", b"case_id,street\nA1,\xff\xfe\xff\n", "text is neither UTF-8 nor GB18030; give --encoding"),
+])
+def test_binary_and_unknown_text_are_refused_before_any_row(tmp_path: Path, name, data, message):
+    src = tmp_path / name
+    src.write_bytes(data)
+    with pytest.raises(InputError) as err:
+        run(tmp_path, src=src)
+    assert err.value.message == f"{src}: {message}"
+    assert not (tmp_path / "cases.parquet").exists()
+
+
+def test_validation_refuses_the_same_binary_file_the_same_way(tmp_path: Path):
+    import jiesu
+
+    src = tmp_path / "nul.csv"
+    src.write_bytes(b"case_id,opened\nA1,\x00\x01\x02\n")  # NUL is valid UTF-8: only the NUL check stops it
+    for encoding in (None, "utf-8"):
+        with pytest.raises(InputError) as err:
+            jiesu.validate([src], encoding=encoding)
+        assert err.value.message == f"{src}: not a text file (it holds NUL bytes); is it really CSV?"
