@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import re
 
+import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from jiesu.cli.app import app
@@ -26,6 +28,11 @@ def test_demo_cli_prints_the_ranking(tmp_path):
     result = CliRunner().invoke(app, ["demo", "--days", "12", "--seed", "7", "--top", "5", "--keep", str(tmp_path)])
     assert result.exit_code == 0, result.stderr
     assert "validation: valid" in result.stderr
+    # requests = cases recorded + calls abandoned before an answer, each number said once
+    said = re.search(r"([\d,]+) requests simulated \(([\d,]+) hung up before an answer\), ([\d,]+) cases "
+                     r"recorded; validation: valid \(([\d,]+) rows", result.stderr)
+    requests, abandoned, cases, rows = (int(g.replace(",", "")) for g in said.groups())
+    assert requests == abandoned + cases and cases == rows == len(pq.read_table(tmp_path / "cases.parquet"))
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     assert "ranking" in lines[0] and "街道乡镇" in lines[0]  # the level in the profile's language
     assert len(lines) == 1 + 2 + 5  # title, header and rule, five rows

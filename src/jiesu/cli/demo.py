@@ -50,7 +50,8 @@ def command(
             bar.close()
     s, r = result.summary, result.report
     message(
-        f"jiesu demo: {s['requests']:,} requests simulated; validation: "
+        f"jiesu demo: {s['requests']:,} requests simulated ({s['intake']['abandoned']:,} hung up before an "
+        f"answer), {s['cases']:,} cases recorded; validation: "
         f"{'valid' if r.valid else 'INVALID'} ({r.rows:,} rows, {r.errors} errors, {r.warnings} warnings)"
     )
     rows = result.ranking if not top else result.ranking[:top]
