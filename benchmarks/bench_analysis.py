@@ -14,15 +14,12 @@ memory (``ru_maxrss``, read with ``os.wait4``) is its own.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-import time
 from statistics import median
 
 import pytest
 from datasets import parquet_cases, rows
+from processes import run_child
 
 ROWS = rows(25_000_000)
 ROUNDS = int(os.environ.get("JIESU_BENCH_ROUNDS", "3"))
@@ -45,21 +42,6 @@ rows = candidates([sys.argv[1]], first="2024-01", last="2024-12")
 print(json.dumps({"seconds": time.perf_counter() - t, "rows": len(rows),
                   "requests": sum(r["requests"] for r in rows if r["kind"] == "category")}))
 """
-
-
-def run_child(code: str, path) -> dict:
-    """One command in a fresh process: its own time (printed by it), wall, CPU time (user + system:
-    the work, whatever the machine's load) and peak resident memory."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, "the command failed"
-    result = json.loads(out)
-    result["wall"] = time.perf_counter() - start
-    result["cpu"] = usage.ru_utime + usage.ru_stime
-    result["peak_mb"] = usage.ru_maxrss / 1024  # kilobytes on Linux
-    return result
 
 
 @pytest.fixture(scope="module")

@@ -14,15 +14,12 @@ imports and the peak resident memory (``ru_maxrss``, read with ``os.wait4``) is 
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-import time
 from statistics import median
 
 import pytest
 from datasets import parquet_cases, rows
+from processes import run_child
 
 ROWS = rows(25_000_000)
 ROUNDS = int(os.environ.get("JIESU_BENCH_ROUNDS", "3"))
@@ -50,20 +47,6 @@ with open(sys.argv[2], "wb") as f:
 print(json.dumps({{"seconds": time.perf_counter() - t, "bytes": len(page),
                   "streets": len(report.rankings["street"])}}))
 """
-
-
-def run_child(code: str, *args) -> dict:
-    """One command in a fresh process: its own time (printed by it), wall, CPU time and peak memory."""
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code, *map(str, args)], stdout=subprocess.PIPE, text=True)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    assert os.waitstatus_to_exitcode(status) == 0, "the command failed"
-    result = json.loads(out)
-    result["wall"] = time.perf_counter() - start
-    result["cpu"] = usage.ru_utime + usage.ru_stime
-    result["peak_mb"] = usage.ru_maxrss / 1024  # kilobytes on Linux
-    return result
 
 
 @pytest.fixture(scope="module")
