@@ -430,6 +430,22 @@ def test_unreachable_scheduler_and_bad_addresses(monkeypatch, partitionings, tmp
     assert result.exit_code == 2 and "not a Dask scheduler address" in result.stderr
 
 
+def test_a_local_cluster_bigger_than_the_machine_is_refused_before_it_starts(monkeypatch):
+    """local:10000 on a 2-core machine would start 10,000 worker processes; local:² (a digit
+    Python's int() cannot read) was an internal error. Both are usage errors, nothing started."""
+    monkeypatch.setattr(distributed.os, "cpu_count", lambda: 2)
+    started = []
+    monkeypatch.setattr("distributed.LocalCluster", lambda *a, **k: started.append(k) or 1 / 0)
+    for bad in ("local:9", "local:10000", "local:99999999999999999999", "local:\u00b2", "local:\u0662"):
+        with pytest.raises(ArgumentError, match="local:N"):
+            distributed.check_scheduler(bad)
+    distributed.check_scheduler("local:8")  # four workers a core is the most
+    result = runner.invoke(app, ["score", str(Path(__file__).parents[1] / "fixtures" / "analysis" / "cases.csv"),
+                                   "--scheduler", "local:10000"])
+    assert result.exit_code == 2 and "Traceback" not in result.output and started == []
+    assert "at most 8" in result.stderr
+
+
 # ---------------------------------------------------------------- the command line
 
 def test_the_commands_take_scheduler(cluster, partitionings, tmp_path):

@@ -15,7 +15,7 @@ The counting already keeps mergeable partial results (``jiesu.scoring.Aggregate`
 
 Schedulers (``scheduler=``, ``--scheduler``, ``JIESU_SCHEDULER``): ``local`` starts a
 ``distributed.LocalCluster`` on this machine (one single-threaded worker process per core;
-``local:N`` for N workers), ``tcp://host:port`` (or ``host:port``) joins a running cluster's
+``local:N`` for N workers, at most :data:`MAX_WORKERS_PER_CORE` a core), ``tcp://host:port`` (or ``host:port``) joins a running cluster's
 scheduler, a ``distributed.Client`` is used as it is, and ``synchronous`` / ``threads`` run the same
 task graph in this process with Dask's local schedulers (for debugging). Dask, distributed and
 fsspec are the optional extra ``jiesu[dask]``; they are imported only here, only when a scheduler
@@ -57,6 +57,9 @@ FAN_IN = 8
 TASK_ROWS = 1 << 20
 #: inputs smaller than this (bytes) shuffle their case_id hashes through one partition, not 32
 SMALL_SHUFFLE_BYTES = 256 << 20
+#: ``local:N`` starts at most this many single-threaded worker processes per core (more only
+#: share the same cores, and thousands would exhaust the machine before any work starts)
+MAX_WORKERS_PER_CORE = 4
 #: how long to wait for a scheduler given by address
 CONNECT_TIMEOUT = "10s"
 #: Dask's in-process schedulers, accepted for debugging and tests
@@ -115,9 +118,12 @@ def check_scheduler(scheduler: Scheduler) -> None:
     if s in IN_PROCESS or s == "local":
         return
     if s.startswith("local:"):
-        if s[6:].isdigit() and int(s[6:]) > 0:
+        most = MAX_WORKERS_PER_CORE * (os.cpu_count() or 1)
+        n = s[6:]
+        if n.isascii() and n.isdigit() and 0 < int(n) <= most:
             return
-        raise ArgumentError(f"{scheduler!r}: use local, or local:N with N workers (1 or more)")
+        raise ArgumentError(f"{scheduler!r}: use local, or local:N with N workers (1 or more, at most {most}: "
+                            f"{MAX_WORKERS_PER_CORE} a core)")
     if "://" in s and not s.startswith(("tcp://", "tls://", "inproc://", "ucx://", "ws://", "wss://")):
         raise ArgumentError(f"{scheduler!r} is not a Dask scheduler address: use local, local:N or tcp://HOST:PORT")
     if not s or any(c.isspace() for c in s):
