@@ -98,3 +98,28 @@ def test_hostile_names_are_inert_text_in_the_workbook(tmp_path):
         for name in z.namelist():
             if name.startswith("xl/worksheets/"):
                 assert b"<f>" not in z.read(name) and b"<f " not in z.read(name)
+
+
+FULL_WIDTH_PHONE = "１３８１２３４５６７８"  # typed with a Chinese IME in full-width mode
+FULL_WIDTH_ID = "１１０１０１１９９００３０７１２３Ｘ"
+
+
+def test_full_width_personal_numbers_are_masked_in_page_and_workbook(tmp_path):
+    from openpyxl import load_workbook
+
+    cases, profile = hostile_inputs(tmp_path)
+    text = profile.read_text(encoding="utf-8")
+    for old, new in (("西一街 " + PHONE, "西一街 " + FULL_WIDTH_PHONE), ('name = "东区"', f'name = "东区{FULL_WIDTH_ID}"')):
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    profile.write_text(text, encoding="utf-8")
+    report = monthly_report([cases], profile=profile, month="2024-02")
+    page = render(report, "html", lang="zh")
+    assert FULL_WIDTH_PHONE not in page and "１３８******７８" in page
+    assert FULL_WIDTH_ID not in page and "东区１１０*************３Ｘ" in page
+    path = tmp_path / "r.xlsx"
+    path.write_bytes(render(report, "xlsx", lang="zh"))
+    texts = [c.value for ws in load_workbook(path).worksheets for row in ws.iter_rows() for c in row
+             if isinstance(c.value, str)]
+    assert not any(FULL_WIDTH_PHONE in t or FULL_WIDTH_ID in t for t in texts)
+    assert any("１３８******７８" in t for t in texts)

@@ -33,6 +33,11 @@ from jiesu.safe import (
     ("column 13812345678", "column 138******78"),
     ("mail zhang.san@example.com", "mail z***@***.com"),
     ("BJ000000001500", "BJ000*******00"),                    # 12 digits: masked too (could be a number)
+    ("电话１３８１２３４５６７８", "电话１３８******７８"),      # full-width digits (a Chinese IME)
+    ("＋８６ １３８－１２３４－５６７８", "＋８６ １**－****－**７８"),
+    ("ID １１０１０１１９９００３０７１２３Ｘ", "ID １１０*************３Ｘ"),
+    ("138\u00a01234\u00a05678", "138\u00a0****\u00a0**78"),         # no-break spaces
+    ("138\u200b1234\u200b5678", "138\u200b****\u200b**78"),         # zero-width spaces
 ])
 def test_personal_numbers_are_masked_in_every_form(text, masked):
     assert mask(text) == masked

@@ -31,8 +31,14 @@ SAMPLE_CHARS = 200
 # A run of digits, single spaces or hyphens allowed between them, an optional + or 00 prefix and
 # an optional final X (ID numbers). Masked when it holds 11 or more digits: a Chinese mobile number
 # (11), a landline with its area code (11-12), any number with a country prefix, an ID number (15,
-# 18). Shorter runs (division codes of 6 and 9 digits, counts, dates) are left alone.
-_DIGIT_RUN = re.compile(r"(?<![0-9])\+?[0-9](?:[0-9]|[ \-](?=[0-9]))*[Xx]?(?![0-9])")
+# 18). Shorter runs (division codes of 6 and 9 digits, counts, dates) are left alone. Full-width
+# digits, plus, hyphen, space and X (what a Chinese input method types in full-width mode) count
+# as their ASCII forms; a no-break space or an invisible zero-width character between digits
+# (copied from a web page, or put there to slip past) separates them like a space.
+_D = "0-9\uff10-\uff19"
+_SEP = " \\-\u00a0\u3000\uff0d\u200b-\u200d\u2060\ufeff"
+_DIGIT_RUN = re.compile(rf"(?<![{_D}])[+\uff0b]?[{_D}](?:[{_D}]|[{_SEP}](?=[{_D}]))*[Xx\uff38\uff58]?"
+                        rf"(?![{_D}])")
 # bounded repeats keep the search linear in the text's length (an unbounded local part is
 # quadratic on a long run of letters without an @)
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){0,8}"
@@ -40,8 +46,8 @@ _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9\-
 MIN_MASKED_DIGITS = 11
 
 
-_NOT_DIGIT = re.compile(r"[^0-9]")
-_DIGIT_OR_X = re.compile(r"[0-9Xx]")
+_NOT_DIGIT = re.compile(rf"[^{_D}]")
+_DIGIT_OR_X = re.compile(rf"[{_D}Xx\uff38\uff58]")
 
 
 def _mask_run(m: re.Match[str]) -> str:
