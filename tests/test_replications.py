@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from jiesu.cli.app import app
-from jiesu.errors import ArgumentError
+from jiesu.errors import ArgumentError, OutputError
 from jiesu.simulation import simulate
 from jiesu.simulation.replications import (
     INDICATORS,
@@ -123,3 +123,27 @@ def test_the_command(more_agents, tmp_path):
                  ["simulate", "-s", MMC, "-n", "2", "-f", "xlsx"]):
         bad = runner.invoke(app, args)
         assert bad.exit_code == 2, (args, bad.output)
+
+
+def test_outputs_that_would_damage_a_file_or_miss_the_folder_are_refused_before_any_run(more_agents, tmp_path,
+                                                                                       monkeypatch):
+    """--summary naming a compared scenario overwrote it with JSON after the runs; -o naming a folder
+    wrote DIR-r0001.parquet beside the folder. Both are bad-output (exit 2), nothing run or written."""
+    import jiesu.simulation.replications as reps
+
+    ran = []
+    monkeypatch.setattr(reps, "_one", lambda *a: ran.append(a) or {k[0]: 0.0 for k in INDICATORS})
+    scenario = tmp_path / "a.toml"
+    scenario.write_text(Path(MMC).read_text(encoding="utf-8"), encoding="utf-8")
+    before = scenario.read_bytes()
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    for extra in (["--summary", str(scenario)], ["--summary", more_agents], ["-o", str(folder)],
+                  ["--summary", str(tmp_path / "missing" / "s.json")]):
+        result = runner.invoke(app, ["simulate", "--compare", str(scenario), more_agents, "-n", "2", "-d", "1", *extra])
+        assert result.exit_code == 2, (extra, result.output)
+        assert "[bad-output]" in result.stderr and "Traceback" not in result.output
+    assert ran == [] and scenario.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.toml", "runs"] and not any(folder.iterdir())
+    with pytest.raises(OutputError, match="is a folder"):
+        replicate(MMC, replications=2, days=1, output=folder)

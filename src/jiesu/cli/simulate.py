@@ -67,8 +67,6 @@ def command(
 def _replications(scenario: str | None, compare: tuple[str, str] | None, n: int, output: str | None, days: int,
                   seed: int, summary: str | None, overrides: list[str] | None, profile: str | None, fmt: str,
                   scheduler: str | None) -> None:
-    import json
-
     from ..output import render
     from ..simulation.replications import replicate
 
@@ -81,7 +79,7 @@ def _replications(scenario: str | None, compare: tuple[str, str] | None, n: int,
     try:
         result = call(replicate, a, profile=profile, days=days, seed=seed, replications=n,
                       overrides=tuple(overrides or ()), compare=b, output=output, scheduler=scheduler or None,
-                      progress=progress)
+                      progress=progress, summary=summary)
     finally:
         progress.close()
     if fmt in ("table", "markdown"):
@@ -91,5 +89,3 @@ def _replications(scenario: str | None, compare: tuple[str, str] | None, n: int,
                 + ("; B - A paired on common random numbers" if compare else ""))
     else:
         emit(render(result.rows, fmt, columns=[*result.columns, "meaning"]), None)
-    if summary is not None:
-        emit(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n", str(summary))

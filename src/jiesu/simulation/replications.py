@@ -16,13 +16,15 @@ Runs write no case files unless ``output`` is given.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ArgumentError
+from ..errors import ArgumentError, OutputError
+from ..io.atomic import output_target, write_bytes_atomic
 from ..progress import ProgressCallback
 
 #: (name, where it is in the run summary, unit, meaning)
@@ -241,7 +243,8 @@ class Replications:
 def replicate(scenario: str | Path | Any, *, profile: str | Path | Any | None = None, days: int = 30,
               seed: int = 0, replications: int = 10, overrides: Sequence[str] = (),
               compare: str | Path | Any | None = None, output: str | Path | None = None,
-              scheduler: Any = None, progress: ProgressCallback | None = None) -> Replications:
+              scheduler: Any = None, progress: ProgressCallback | None = None,
+              summary: str | Path | None = None) -> Replications:
     """Run ``replications`` independent runs of ``scenario`` (and, with ``compare``, of a second
     scenario B on the same seeds) and summarise each indicator with a 95 % Student-t interval;
     a comparison adds the paired interval of B − A.
@@ -249,6 +252,8 @@ def replicate(scenario: str | Path | Any, *, profile: str | Path | Any | None = 
     ``scheduler`` runs the replications as tasks on a Dask cluster (:mod:`jiesu.distributed`);
     the result is the same. ``output`` (a Parquet path) writes each run's case records beside it as
     ``<stem>-r0001.parquet`` (``-a-``/``-b-`` for a comparison); by default nothing is written.
+    ``summary`` writes :meth:`Replications.to_dict` there as JSON (``-`` is stdout). Both are checked
+    before any run (:func:`jiesu.io.atomic.output_target`: not a folder, not a scenario or profile file).
     """
     from ..profile import load_profile
     from .run import MAX_DAYS
@@ -272,13 +277,33 @@ def replicate(scenario: str | Path | Any, *, profile: str | Path | Any | None = 
         loaded.append((sc, prof))
     seeds = replication_seeds(seed, replications)
     labels = [""] if len(loaded) == 1 else ["-a", "-b"]
+    inputs = _inputs(scenario, compare, profile, loaded)
+    if output is not None:
+        if Path(output).is_dir():
+            raise OutputError(f"{output}: is a folder; give a file name (each run is written beside it as "
+                              f"NAME-r0001.parquet)")
+        for label in labels:
+            output_target(_target(output, label, 0), inputs, binary=True)
+    if summary is not None:
+        output_target(summary, inputs)
     jobs = [(k, i) for k in range(len(loaded)) for i in range(replications)]
     results = _run_jobs(loaded, jobs, days, seeds, output, labels, scheduler, progress)
     runs = [[results[(k, i)] for i in range(replications)] for k in range(len(loaded))]
     names = [sc.name for sc, _ in loaded]
     if len(names) == 2 and names[0] == names[1]:
         names = [f"{names[0]} (A)", f"{names[1]} (B)"]
-    return Replications(seed, days, seeds, names, runs)
+    result = Replications(seed, days, seeds, names, runs)
+    if summary is not None:
+        write_bytes_atomic(summary, (json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+                           inputs)
+    return result
+
+
+def _inputs(scenario: Any, compare: Any, profile: Any, loaded: list[tuple[Any, Any]]) -> list[str | Path]:
+    """The scenario and profile files of the run: no output may replace them."""
+    named = [scenario, compare, profile, *(sc.source for sc, _ in loaded),
+             *(sc.get("scenario.profile") for sc, _ in loaded)]
+    return [x for x in named if isinstance(x, str | Path) and Path(x).is_file()]
 
 
 def _run_jobs(loaded: list[tuple[Any, Any]], jobs: list[tuple[int, int]], days: int, seeds: list[int],
