@@ -43,9 +43,11 @@ def command(
     scorecard.check_choice(by, BY_KEYS, "--by")
     p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang, paths)
     if scorecard.check_choice(metrics or p.scoring.metrics, ("rates", "timeliness"), "--metrics") == "timeliness":
-        scorecard.timeliness(paths, p, by, month, as_of, fmt, output, lang, naive_timezone=naive_timezone, scheduler=scheduler or None)
+        scorecard.timeliness(paths, p, by, month, as_of, fmt, output, lang, naive_timezone=naive_timezone,
+                             scheduler=scheduler or None)
         return
-    rows = scorecard.run("scoring", score, paths, profile=p, by=by, month=month, naive_timezone=naive_timezone, scheduler=scheduler or None)
+    rows = scorecard.run("scoring", score, paths, profile=p, by=by, month=month, naive_timezone=naive_timezone,
+                         scheduler=scheduler or None)
     if not rows:
         message("jiesu: no dispatched case has a callback in the period: there is nothing to score "
                 "(the three rates need callback_at and callback_valid; without callbacks use --metrics timeliness)")

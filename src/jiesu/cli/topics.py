@@ -32,7 +32,8 @@ def candidates(
     from ..analysis.candidates import COLUMNS, candidates
 
     p, lang = governance.prepare(fmt, output, profile, lang, {"--from": first, "--to": last}, paths)
-    rows = scorecard.run("counting", candidates, paths, profile=p, first=first, last=last, naive_timezone=naive_timezone, scheduler=scheduler or None)
+    rows = scorecard.run("counting", candidates, paths, profile=p, first=first, last=last, naive_timezone=naive_timezone,
+                         scheduler=scheduler or None)
     what = "每月一题候选" if lang == "zh" else "topic candidates"
     governance.write(rows, fmt, output, paths=paths, columns=COLUMNS, lang=lang,
                      title=scorecard.title(p, lang, what, f"{first}..{last}"), chart=("name", "score"))
@@ -60,7 +61,8 @@ def track(
         from .common import message
 
         message(f"jiesu: profile {p.id!r} registers no problem ([[topics]]): there is nothing to track")
-    result = scorecard.run("counting", track, paths, profile=p, month=month, naive_timezone=naive_timezone, scheduler=scheduler or None)
+    result = scorecard.run("counting", track, paths, profile=p, month=month, naive_timezone=naive_timezone,
+                           scheduler=scheduler or None)
     what = "每月一题跟踪" if lang == "zh" else "topic tracking"
     governance.write(result.rows, fmt, output, paths=paths, columns=COLUMNS, lang=lang,
                      title=scorecard.title(p, lang, what, month), summary=result.summary(lang))
