@@ -27,8 +27,8 @@ COLUMNS = ("month", *RANK_COLUMNS)
 
 
 def trend(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
-          first: str | int, last: str | int, level: str = "district", naive_timezone: str | None = None, scheduler: Any = None,
-          progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
+          first: str | int, last: str | int, level: str = "district", naive_timezone: str | None = None,
+          scheduler: Any = None, progress: ProgressCallback | None = None) -> list[dict[str, Any]]:
     """The monthly ranking of ``level`` for every month ``first..last`` (YYYY-MM), in one pass;
     rows are ``jiesu rank``'s with the month in front, month by month."""
     profile = load_profile(profile)

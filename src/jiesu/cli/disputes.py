@@ -31,8 +31,7 @@ def command(
     scorecard.check_choice(by, BY, "--by")
     p, lang = governance.prepare(fmt, output, profile, lang, {"--month": month}, paths)
     rows = scorecard.run("counting", disputes, paths, profile=p, month=month, by=by,
-                          naive_timezone=naive_timezone,
-                            scheduler=scheduler or None)
+                         naive_timezone=naive_timezone, scheduler=scheduler or None)
     if lang == "zh":  # one language per page
         rows = [dict(r, name="合计") if r["key"] is None else r for r in rows]
     what = f"{'派单异议与核减' if lang == 'zh' else 'disputes'} · {by}"

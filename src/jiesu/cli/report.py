@@ -36,7 +36,7 @@ def command(
     fmt = fmt or ("xlsx" if output is not None and output.lower().endswith(".xlsx") else "html")
     p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang, paths)
     report = scorecard.run("counting", monthly_report, paths, profile=p, month=month,
-                            naive_timezone=naive_timezone)
+                           naive_timezone=naive_timezone)
     emit(render(report, fmt, lang=lang,
                 command=reproduce(paths, month, profile, weights, fmt, output, lang, naive_timezone)),
          output, paths)

@@ -30,7 +30,6 @@ def command(
     scorecard.check_choice(level, UNIT_LEVELS, "--level")
     p, lang = governance.prepare(fmt, output, profile, lang, {"--from": first, "--to": last}, paths)
     rows = scorecard.run("counting", trend, paths, profile=p, first=first, last=last, level=level,
-                         naive_timezone=naive_timezone,
-                            scheduler=scheduler or None)
+                         naive_timezone=naive_timezone, scheduler=scheduler or None)
     what = f"{'趋势' if lang == 'zh' else 'trend'} · {level}"
     governance.write(rows, fmt, output, paths=paths, columns=COLUMNS, lang=lang, title=scorecard.title(p, lang, what, f"{first}..{last}"))

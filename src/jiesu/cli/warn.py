@@ -35,8 +35,7 @@ def command(
         raise typer.BadParameter("--until goes with --days", param_hint="--until")
     p, lang = governance.prepare(fmt, output, profile, lang, {"--month": month}, paths)
     result = scorecard.run("counting", warn, paths, profile=p, month=month, days=days, until=until,
-                            naive_timezone=naive_timezone,
-                            scheduler=scheduler or None)
+                           naive_timezone=naive_timezone, scheduler=scheduler or None)
     what = "未诉先办预警" if lang == "zh" else "early warning"
     governance.write(result.rows, fmt, output, paths=paths, columns=COLUMNS, lang=lang,
                      title=scorecard.title(p, lang, what, result.period), summary=result.summary(lang))
