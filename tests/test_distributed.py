@@ -532,3 +532,12 @@ def test_without_dask_the_flag_says_how_to_install(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_dask)
     with pytest.raises(ClusterError, match=r"pip install 'jiesu\[dask\]'"):
         distributed._require_dask()
+
+
+def test_a_file_given_twice_is_refused_on_the_cluster_path_too(partitionings):
+    one = partitionings["one file"][0]
+    folder = partitionings["folder"][0]
+    for inputs in ([one, one], [one, one.replace("one.parquet", "one.parq*")], [folder, f"{folder}/b/p3.parquet"]):
+        with pytest.raises(ArgumentError, match="given twice"):
+            distributed.find_sources(inputs)
+    assert len(distributed.find_sources([one, folder])) == 6

@@ -13,6 +13,7 @@ import io
 import json
 import os
 import re
+import shutil
 import signal
 import stat
 import subprocess
@@ -529,3 +530,21 @@ def test_10_a_huge_field_gives_a_small_report(tmp_path):
     for fmt in ("table", "json", "github"):
         result = cli("validate", path, "-f", fmt)
         assert result.exit_code == 1 and len(result.stdout) < 10_000, (fmt, len(result.stdout))
+
+
+def test_a_file_given_twice_is_refused_not_counted_twice(tmp_path):
+    """The same file named twice, or named and inside a folder also given, or through a link:
+    usage error (exit 2) naming it, before anything is counted."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    shutil.copy(FIX / "valid" / "cases.parquet", folder / "a.parquet")
+    link = tmp_path / "link.parquet"
+    link.symlink_to(folder / "a.parquet")
+    a = folder / "a.parquet"
+    for args, named in (([a, a], f"{a}: given twice;"), ([folder, a], f"{a}: given twice;"),
+                        ([a, link], f"{link}: given twice (also as {a});")):
+        for command in (["score"], ["validate"], ["rank", "--month", "2024-03"], ["report", "--month", "2024-03"]):
+            result = cli(*command, *args)
+            assert result.exit_code == 2, (command, args, result.output)
+            assert named in result.stderr and "Traceback" not in result.output
+    assert cli("score", folder).exit_code == 0

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ArgumentError, ClusterError, InputError
-from .io.sources import Source, discover, format_of
+from .io.sources import Source, check_each_once, discover, format_of
 
 #: the environment variable the command line reads when ``--scheduler`` is not given
 ENV = "JIESU_SCHEDULER"
@@ -209,6 +209,7 @@ def _find_sources(inputs: Sequence[str | Path | Source]) -> list[Source]:
             out.extend(discover(found))
         else:
             out.extend(discover([text]))
+    check_each_once(out)
     return out
 
 

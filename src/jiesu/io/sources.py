@@ -69,7 +69,26 @@ def discover(paths: Sequence[str | Path]) -> list[Source]:
         sources.append(Source(path, fmt))
     for source in sources:
         check_name(source.path)
+    check_each_once(sources)
     return sources
+
+
+def check_each_once(sources: Sequence[Source]) -> None:
+    """ArgumentError when one file is among the inputs twice (named twice, or named and inside a
+    folder or pattern also given): its cases would be counted twice."""
+    seen: dict[tuple, Path] = {}
+    for source in sources:
+        if source.filesystem is None:
+            st = os.stat(source.path)
+            key: tuple = (st.st_dev, st.st_ino)
+        else:
+            key = (id(source.filesystem), str(source.path))
+        if key in seen:
+            first = seen[key]
+            also = "" if str(first) == str(source.path) else f" (also as {first})"
+            raise ArgumentError(f"{source.path}: given twice{also}; name each file once, or its cases "
+                                "would be counted twice")
+        seen[key] = source.path
 
 
 def check_regular(path: Path) -> None:
