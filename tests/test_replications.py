@@ -139,7 +139,7 @@ def test_outputs_that_would_damage_a_file_or_miss_the_folder_are_refused_before_
     folder = tmp_path / "runs"
     folder.mkdir()
     for extra in (["--summary", str(scenario)], ["--summary", more_agents], ["-o", str(folder)],
-                  ["--summary", str(tmp_path / "missing" / "s.json")]):
+                  ["--summary", str(tmp_path / "missing" / "s.json")], ["-o", str(tmp_path / "missing" / "r.parquet")]):
         result = runner.invoke(app, ["simulate", "--compare", str(scenario), more_agents, "-n", "2", "-d", "1", *extra])
         assert result.exit_code == 2, (extra, result.output)
         assert "[bad-output]" in result.stderr and "Traceback" not in result.output

@@ -265,10 +265,8 @@ def replicate(scenario: str | Path | Any, *, profile: str | Path | Any | None = 
         raise ArgumentError(f"days must be a whole number from 1 to {MAX_DAYS}, got {days!r}")
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ArgumentError(f"seed must be a whole number, 0 or more, got {seed!r}")
-    if output is not None and not Path(output).parent.is_dir():
-        from ..errors import InputError
-
-        raise InputError(f"{output}: the folder {Path(output).parent} does not exist")
+    if output is not None and not Path(output).parent.is_dir():  # as jiesu.io.atomic.output_target says it
+        raise OutputError(f"{output}: the folder {Path(output).parent} does not exist")
     loaded = []
     for s in (scenario, compare) if compare is not None else (scenario,):
         sc = s if isinstance(s, Scenario) else load_scenario(s, overrides)
