@@ -486,6 +486,49 @@ def test_the_analysis_commands_take_scheduler(cluster, partitionings, monkeypatc
         assert single.stdout == spread.stdout and len(single.stdout) > 2, args
 
 
+@pytest.mark.parametrize("layout", ["one file", "folder", "mixed"])
+def test_the_monthly_report_is_the_same_page_on_the_cluster(cluster, partitionings, layout):
+    """Every figure, table and chart of the page, and the rows read of each file (the footer)."""
+    from jiesu.report import monthly_report, render
+
+    inputs = partitionings[layout]
+    single = monthly_report(inputs, month="2024-03")
+    spread = monthly_report(inputs, month="2024-03", scheduler=cluster)
+    assert spread.inputs == single.inputs and sum(f.rows for f in single.inputs) == 3000
+    assert render(spread, "html", command="x") == render(single, "html", command="x")
+    assert render(spread, "html", lang="en", command="x") == render(single, "html", lang="en", command="x")
+
+
+def test_a_report_ranked_on_timeliness_is_the_same_on_the_cluster(cluster, tmp_path):
+    """The as-of time and the on-time counts (tests/test_report.py's hand-worked cases) on the cluster."""
+    import jiesu
+    from jiesu.report import monthly_report
+    from tests.test_report import (
+        test_a_profile_that_ranks_on_timeliness_shows_the_on_time_rate as hand_worked,
+    )
+    from tests.test_timeliness import timeliness_profile
+
+    hand_worked(tmp_path)  # writes cases.csv and checks the single-process page by hand
+    profile = timeliness_profile(tmp_path)
+    path = tmp_path / "cases.csv"
+    spread = monthly_report([path], profile=profile, month="2024-03", scheduler=cluster)
+    assert spread.rankings["street"] == jiesu.rank([path], profile=profile, month="2024-03", level="street")
+    s11 = spread.rankings["street"][0]
+    assert (s11["unit"], s11["on_time_rate"], s11["previous_on_time_rate"]) == ("S11", 2 / 3, 0.5)
+
+
+def test_the_report_command_takes_scheduler(cluster, partitionings, monkeypatch):
+    connected = []
+    real = distributed.connect
+    monkeypatch.setattr(distributed, "connect", lambda scheduler: (connected.append(scheduler), real(scheduler))[1])
+    args = ["report", *partitionings["folder"], "--month", "2024-02"]
+    single = runner.invoke(app, args)
+    spread = runner.invoke(app, [*args, "--scheduler", cluster.scheduler.address])
+    assert single.exit_code == spread.exit_code == 0, spread.output
+    assert connected == [cluster.scheduler.address]
+    assert single.stdout == spread.stdout and "<!DOCTYPE html>" in single.stdout
+
+
 def test_the_examples_of_docs_scale_md(cluster, tmp_path, monkeypatch):
     """The `jiesu` lines of docs/scale.md's first sh block, run on this module's cluster instead of
     `local`: the same output as without --scheduler."""

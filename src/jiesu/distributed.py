@@ -315,41 +315,67 @@ def _worker_memory() -> None:
     streaming_memory().__enter__()  # left open on purpose: the worker process keeps the pool
 
 
-def _count(spec: tuple[Callable[[], Any], Callable[[Any], Any]], source: Source, columns: Sequence[str],
-           groups: list[int] | None) -> Any:
-    """One task: count some row groups (or a whole source) into a fresh counter; its partial result."""
+def _counted(make: Callable[[], Any], source: Source, columns: Sequence[str],
+             groups: list[int] | None) -> tuple[Any, int]:
+    """Count some row groups (or a whole source) into a fresh counter: the counter, the rows read."""
     from .io.cases import row_group_tasks, sequential_tables
 
     _worker_memory()
-    make, finish = spec
     counter = make()
+    rows = 0
     if groups is None:
-        for table in sequential_tables(source, columns):
-            counter.add(table)
+        tables: Iterator[Any] = sequential_tables(source, columns)
     else:
         reads = row_group_tasks(source, columns)
         assert reads is not None
-        for i in groups:
-            counter.add(reads[i]())
-    return finish(counter)
+        tables = (reads[i]() for i in groups)
+    for table in tables:
+        counter.add(table)
+        rows += table.num_rows
+    return counter, rows
+
+
+def _count(spec: tuple[Callable[[], Any], Callable[[Any], Any]], source: Source, columns: Sequence[str],
+           groups: list[int] | None) -> Any:
+    """One task: count some row groups (or a whole source) into a fresh counter; its partial result."""
+    make, finish = spec
+    return finish(_counted(make, source, columns, groups)[0])
+
+
+def _count_with_rows(spec: tuple[Callable[[], Any], Callable[[Any], Any]], source: Source,
+                     columns: Sequence[str], groups: list[int] | None) -> tuple[Any, dict[str, int]]:
+    """:func:`_count`, with the rows it read of its source (keyed by the source's path)."""
+    make, finish = spec
+    counter, rows = _counted(make, source, columns, groups)
+    return finish(counter), {str(source.path): rows}
+
+
+def _merge_with_rows(merge: Callable[..., Any], *parts: tuple[Any, dict[str, int]]) -> tuple[Any, dict[str, int]]:
+    rows: dict[str, int] = {}
+    for _, counted in parts:
+        for path, n in counted.items():
+            rows[path] = rows.get(path, 0) + n
+    return merge(*(result for result, _ in parts)), rows
 
 
 def map_reduce(inputs: Sequence[str | Path | Source], *, columns: Sequence[str], make: Callable[[], Any],
                finish: Callable[[Any], Any], merge: Callable[..., Any], naive_timezone: str | None = None,
-               scheduler: Scheduler) -> Any:
+               rows_by_source: bool = False, scheduler: Scheduler) -> Any:
     """Count every row group of the inputs in its own task (``make()`` then ``add(table)``, then
-    ``finish``), merge the partial results in a tree on the workers, return the merged one."""
+    ``finish``), merge the partial results in a tree on the workers, return the merged one. With
+    ``rows_by_source``: (the merged result, {path as the workers read it: rows read})."""
     import dask
 
     sources = for_workers(find_sources(inputs, naive_timezone=naive_timezone))
+    count, merging = (_count_with_rows, partial(_merge_with_rows, merge)) if rows_by_source else (_count, merge)
     with connect(scheduler) as run:
         sizes = run.compute(*[dask.delayed(_row_groups, pure=False)(s, list(columns)) for s in sources])
         spec = dask.delayed((make, finish), traverse=False)
-        leaves = [dask.delayed(_count, pure=False)(spec, s, list(columns), groups)
+        leaves = [dask.delayed(count, pure=False)(spec, s, list(columns), groups)
                   for s, n in zip(sources, sizes) for groups in plan(n)]
         if not leaves:
-            return finish(make())
-        (result,) = run.compute(tree(leaves, merge))
+            return (finish(make()), {}) if rows_by_source else finish(make())
+        (result,) = run.compute(tree(leaves, merging))
     return result
 
 

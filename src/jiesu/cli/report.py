@@ -10,7 +10,7 @@ import typer
 
 from . import scorecard
 from .common import emit
-from .options import NaiveTimezoneOpt, OutputOpt, Paths, ProfileOpt
+from .options import NaiveTimezoneOpt, OutputOpt, Paths, ProfileOpt, SchedulerOpt
 
 FORMATS = ("html", "xlsx")
 
@@ -24,6 +24,7 @@ def command(
     output: OutputOpt = None,
     lang: scorecard.LangOpt = None,
     naive_timezone: NaiveTimezoneOpt = None,
+    scheduler: SchedulerOpt = None,
 ) -> None:
     """Write the monthly report: headline figures against last month, the four classes and the
     sortable ranking of every ranked level, 12-month trends of the three rates and volume (city
@@ -36,7 +37,7 @@ def command(
     fmt = fmt or ("xlsx" if output is not None and output.lower().endswith(".xlsx") else "html")
     p, lang = scorecard.prepare(fmt, FORMATS, month, output, profile, weights, lang, paths)
     report = scorecard.run("counting", monthly_report, paths, profile=p, month=month,
-                           naive_timezone=naive_timezone)
+                           naive_timezone=naive_timezone, scheduler=scheduler or None)
     emit(render(report, fmt, lang=lang,
                 command=reproduce(paths, month, profile, weights, fmt, output, lang, naive_timezone)),
          output, paths)

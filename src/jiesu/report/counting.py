@@ -21,8 +21,10 @@ count is one ``numpy.bincount`` over the months present in the batch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -264,10 +266,14 @@ def _add(agg: Aggregate, months: list[int], hist: np.ndarray) -> None:
 
 
 def count_report(sources: Sequence[Source], profile: Profile, months: Sequence[int], month: int,
-                 progress: ProgressCallback | None = None, *, as_of: int | None = None
-                 ) -> tuple[ReportCounts, list[InputFile]]:
+                 progress: ProgressCallback | None = None, *, as_of: int | None = None,
+                 scheduler: Any = None) -> tuple[ReportCounts, list[InputFile]]:
     """One pass: every source streamed once through :func:`jiesu.scoring.reduce_sources` (Parquet
-    row groups on two threads, each into its own partial counts, merged), its rows counted."""
+    row groups on two threads, each into its own partial counts, merged), its rows counted. With
+    ``scheduler`` every row group is a task on a Dask cluster (:func:`jiesu.distributed.map_reduce`),
+    the partial counts merge there in file order, and each task says how many rows it read."""
+    if scheduler is not None:
+        return _count_on_cluster(sources, profile, months, month, as_of, scheduler)
     total = total_rows(sources)
     done = 0
     counts: ReportCounts | None = None
@@ -288,3 +294,27 @@ def count_report(sources: Sequence[Source], profile: Profile, months: Sequence[i
         files.append(InputFile(str(source.path), source.format, rows))
     assert counts is not None  # as_sources never gives an empty list
     return counts, files
+
+
+def _count_on_cluster(sources: Sequence[Source], profile: Profile, months: Sequence[int], month: int,
+                      as_of: int | None, scheduler: Any) -> tuple[ReportCounts, list[InputFile]]:
+    from .. import distributed
+
+    make = partial(ReportCounter, profile, list(months), month, as_of)
+    counts, rows = distributed.map_reduce(sources, columns=make().columns, make=make, finish=_counts_of,
+                                          merge=partial(_merged_counts, make), rows_by_source=True,
+                                          scheduler=scheduler)
+    read_as = distributed.for_workers(list(sources))
+    return counts, [InputFile(str(s.path), s.format, rows.get(str(w.path), 0)) for s, w in zip(sources, read_as)]
+
+
+def _counts_of(counter: ReportCounter) -> ReportCounts:
+    return counter.counts
+
+
+def _merged_counts(make: Callable[[], ReportCounter], *parts: ReportCounts) -> ReportCounts:
+    """New counts holding the sum of ``parts`` (the parts untouched: a task may run again)."""
+    out = make().counts
+    for part in parts:
+        out.merge(part)
+    return out

@@ -105,22 +105,29 @@ def needed_months(profile: Profile, month: int) -> list[int]:
 
 
 def monthly_report(inputs: Sequence[str | Path | Source], *, profile: Profile | str | Path | None = None,
-                   month: str | int, naive_timezone: str | None = None,
+                   month: str | int, naive_timezone: str | None = None, scheduler: Any = None,
                    progress: ProgressCallback | None = None) -> MonthlyReport:
     """The monthly report of ``month`` (YYYY-MM): headline figures with the month before, the
     four classes and the ranking of every ranked level, twelve-month trends for the city and each
     district, a district x category heat map, the rising categories, the 每月一题 tracking and the
-    early warnings; from one pass over the inputs (files, folders or sources)."""
+    early warnings; from one pass over the inputs (files, folders or sources). With ``scheduler``
+    (see :func:`jiesu.score`) the pass runs on a Dask cluster and gives the same page."""
     profile = load_profile(profile)
     m = parse_month(month) if isinstance(month, str) else month
-    sources = as_sources(inputs, naive_timezone=naive_timezone)
+    if scheduler is None:
+        sources = as_sources(inputs, naive_timezone=naive_timezone)
+    else:  # globs and object-store URLs too (jiesu.distributed)
+        from ..distributed import find_sources
+
+        sources = find_sources(inputs, naive_timezone=naive_timezone)
     timely = profile.scoring.metrics == "timeliness"
     as_of = None
     if timely:  # open cases are judged at the time of the export: the latest time in the data
-        as_of = latest_time(sources)
+        as_of = latest_time(sources, scheduler=scheduler)
         if as_of is None:
             raise DataError("no case has a received_at: nothing to judge")
-    counts, inputs_read = count_report(sources, profile, needed_months(profile, m), m, progress, as_of=as_of)
+    counts, inputs_read = count_report(sources, profile, needed_months(profile, m), m, progress, as_of=as_of,
+                                       scheduler=scheduler)
     by_unit, by_territory, volume = counts.by_unit, counts.by_territory, counts.volume
     months = list(range(m - TREND_MONTHS + 1, m + 1))
     covered = set(volume.periods()) | set(by_unit.months())
