@@ -448,7 +448,7 @@ def test_8_stale_temporaries_of_dead_or_old_runs_are_removed_by_the_next_run(tmp
 
 # ---------------------------------------------------------------- 9. Markdown tables and the terminal
 
-def _cells(line: str) -> int:
+def markdown_cells(line: str) -> int:
     """Unescaped | in a Markdown table line (a backslash escapes the next character)."""
     count, i = 0, 0
     while i < len(line):
@@ -467,7 +467,7 @@ def test_9_markup_in_names_keeps_markdown_tables_whole_and_terminals_clean():
     table = md.stdout.split("\n\n", 1)[1].strip().splitlines()
     rows = json.loads(cli("score", path, "-p", PROFILE, "--by", "category", "-f", "json").stdout)
     assert len(table) == 2 + len(rows) == 2 + 11  # header, rule, one line a row
-    assert all(line.startswith("|") for line in table) and len({_cells(line) for line in table}) == 1
+    assert all(line.startswith("|") for line in table) and len({markdown_cells(line) for line in table}) == 1
     for command in (["score", path, "-p", PROFILE, "--by", "category"], ["validate", path, "-p", PROFILE],
                     ["rank", SCORING / "cases.csv", "-p", PROFILE, "--month", "2024-02"],
                     ["profile", "show", "-p", PROFILE, "--units"]):

@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from jiesu.cli.app import app
+from tests.test_hostile import markdown_cells
 
 FIX = Path(__file__).resolve().parents[1] / "fixtures"
 runner = CliRunner()
@@ -216,17 +217,6 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _markdown_cells(line: str) -> int:
-    count, i = 0, 0
-    while i < len(line):
-        if line[i] == "\\":
-            i += 2
-            continue
-        count += line[i] == "|"
-        i += 1
-    return count
-
-
 def check_text(where: str, texts: list[str], terminal: bool = False) -> None:
     for text in texts:
         assert not UNMASKED.search(text), (where, text)
@@ -270,7 +260,7 @@ def check_output(where: str, fmt: str, data: bytes) -> None:
         assert tables, (where, text)
         for table in tables:  # a line break in a cell splits a row: a run without its rule line
             assert len(table) >= 2 and re.fullmatch(r"\|[\s:|-]+\|", table[1]), (where, table)
-            assert len({_markdown_cells(ln) for ln in table}) == 1, (where, table)
+            assert len({markdown_cells(ln) for ln in table}) == 1, (where, table)
         check_text(where, [text], terminal=True)
     elif fmt == "junit":
         import xml.etree.ElementTree as ET
