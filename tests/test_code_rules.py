@@ -49,3 +49,20 @@ def test_the_library_knows_no_exit_codes():
                     getattr(node.func.value, "id", None) == "sys":
                 offences.append(f"{path.relative_to(SRC)}:{node.lineno} sys.exit")
     assert offences == []
+
+
+def test_every_library_function_reading_case_records_takes_the_same_reading_options():
+    """Zone-less Parquet is read only in a stated zone, and a cluster is one keyword away, in every
+    call that reads case records (export writes one stream in file order: no scheduler)."""
+    import inspect
+
+    import jiesu
+
+    reading = ["validate", "score", "rank", "aggregate", "score_timeliness", "topic_candidates", "track_topics",
+               "warn", "trend", "disputes", "monthly_report", "export_open311"]
+    for name in reading:
+        params = inspect.signature(getattr(jiesu, name)).parameters
+        assert params["naive_timezone"].kind is inspect.Parameter.KEYWORD_ONLY, name
+        if name != "export_open311":
+            assert params["scheduler"].kind is inspect.Parameter.KEYWORD_ONLY, name
+        assert list(params)[-1] == "progress", name
