@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from jiesu import __version__
-from jiesu.cli.app import app
+from jiesu.cli.app import COMMANDS, _application, app
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
@@ -72,6 +72,24 @@ def test_validating_a_small_file_imports_only_what_it_needs():
     # without notices, python-jsonschema when no sample needs explaining, Dask: none is needed
     for name in ("pydantic", "pandas", "tabulate", "jsonschema", "dask", "rich", "duckdb"):
         assert name not in mods, name
+    # only the command named is built: no other command's module is imported
+    others = {f"jiesu.cli.{module}" for name, (module, _) in COMMANDS.items() if name != "validate"}
+    assert not mods & others, mods & others
+
+
+def test_an_application_of_one_command_answers_as_the_whole_application():
+    """main() builds only the command the line names: its help, usage errors and sub-commands are
+    the whole application's, word for word."""
+    for name, (_, kind) in COMMANDS.items():
+        one = _application(name)
+        assert [c.name for c in [*one.registered_commands, *one.registered_groups]] == [name]
+        group = next((g.typer_instance for g in _application().registered_groups if g.name == name), None)
+        subs = [[], *([c.name] for c in (group.registered_commands if group else []))]
+        assert (group is None) == (kind == "command") and len(subs) > (kind == "group")
+        for sub in subs:
+            for args in ([name, *sub, "--help"], [name, *sub, "--no-such-option"]):
+                whole, alone = runner.invoke(_application(), args), runner.invoke(one, args)
+                assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output), args
 
 
 def test_scoring_parquet_needs_neither_arrow_compute_nor_the_text_readers():

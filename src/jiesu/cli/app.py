@@ -8,7 +8,7 @@ application is built on first use (``app`` is looked up lazily: ``from jiesu.cli
 # which name objects local to _application().
 import os
 import sys
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
@@ -17,9 +17,32 @@ if TYPE_CHECKING:
     import typer
 
 
-@lru_cache(maxsize=1)
-def _application() -> "typer.Typer":
-    """The typer application with every command registered (built once)."""
+#: Every top-level command in the order ``jiesu --help`` lists them: the module that holds it, and
+#: whether it is one command (its ``command`` function) or a group (its typer ``app``).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("validate", "command"),
+    "score": ("score", "command"),
+    "rank": ("rank", "command"),
+    "simulate": ("simulate", "command"),
+    "demo": ("demo", "command"),
+    "import": ("import_cmd", "command"),
+    "export": ("export_cmd", "command"),
+    "profile": ("profile_cmd", "group"),
+    "mapping": ("mapping_cmd", "group"),
+    "topics": ("topics", "group"),  # the governance loop (jiesu.analysis)
+    "warn": ("warn", "command"),
+    "trend": ("trend", "command"),
+    "disputes": ("disputes", "command"),
+    "report": ("report", "command"),  # the monthly report
+    "schema": ("schema_cmd", "group"),  # the CI kit's schema diff
+}
+
+
+@cache
+def _application(only: str | None = None) -> "typer.Typer":
+    """The typer application with every command registered (built once), or with the one command
+    ``only`` when the command line names it: building a command reads its options' annotations,
+    which for all of them costs more than the command's own start-up."""
     from typing import Annotated
 
     import typer
@@ -50,44 +73,25 @@ def _application() -> "typer.Typer":
         Exit codes: 0 ok, 1 data invalid or check failed, 2 usage error, 3 could not run.
         """
 
-    _register(app)
+    _register(app, [only] if only is not None else list(COMMANDS))
     return app
 
 
-def _register(app: "typer.Typer") -> None:
+def _register(app: "typer.Typer", names: list[str]) -> None:
     """One module per command; each imports its heavy libraries only when it runs."""
-    from . import (
-        demo,
-        export_cmd,
-        import_cmd,
-        mapping_cmd,
-        profile_cmd,
-        rank,
-        score,
-        simulate,
-        validate,
-    )
+    from importlib import import_module
 
-    for name, module in (("validate", validate), ("score", score), ("rank", rank),
-                         ("simulate", simulate), ("demo", demo), ("import", import_cmd), ("export", export_cmd)):
-        app.command(name, help=module.command.__doc__)(module.command)
-    app.add_typer(profile_cmd.app, name="profile")
-    app.add_typer(mapping_cmd.app, name="mapping")
-    # the governance loop (jiesu.analysis)
-    from . import disputes, topics, trend, warn
-
-    app.add_typer(topics.app, name="topics")
-    for name, module in (("warn", warn), ("trend", trend), ("disputes", disputes)):
-        app.command(name, help=module.command.__doc__)(module.command)
-
-    from . import report  # the monthly report (issue 14)
-
-    app.command("report", help=report.command.__doc__)(report.command)
-
-    from . import profile_diff_cmd, schema_cmd  # the CI kit's commands
-
-    profile_cmd.app.command("diff", help=profile_diff_cmd.command.__doc__)(profile_diff_cmd.command)
-    app.add_typer(schema_cmd.app, name="schema")
+    for name in names:
+        module_name, kind = COMMANDS[name]
+        module = import_module(f"{__package__}.{module_name}")
+        if kind == "command":
+            app.command(name, help=module.command.__doc__)(module.command)
+        else:
+            if name == "profile":  # the CI kit's profile diff joins the profile group
+                diff = import_module(f"{__package__}.profile_diff_cmd")
+                if "diff" not in {c.name for c in module.app.registered_commands}:
+                    module.app.command("diff", help=diff.command.__doc__)(diff.command)
+            app.add_typer(module.app, name=name)
 
 
 def __getattr__(name: str) -> Any:
@@ -132,7 +136,8 @@ def main() -> None:
     _handle_signals()
     import typer
 
-    app = _application()
+    named = sys.argv[1] if len(sys.argv) > 1 else None
+    app = _application(named if named in COMMANDS else None)  # anything else: the whole app answers
     try:
         app()
     except SystemExit:
