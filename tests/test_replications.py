@@ -100,6 +100,13 @@ def test_runs_write_no_case_files_unless_asked(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs-r0001.parquet", "runs-r0002.parquet"]
 
 
+@pytest.mark.parametrize(("given", "first"), [("runs", "runs-r0001.parquet"), ("RUNS.PARQUET", "RUNS-r0001.parquet"),
+                                              ("runs.toml", "runs.toml-r0001.parquet")])
+def test_run_files_are_named_parquet_whatever_the_output_ends_in(tmp_path, given, first):
+    replicate(MMC, days=1, seed=1, replications=1, output=tmp_path / given)
+    assert [p.name for p in tmp_path.iterdir()] == [first]
+
+
 def test_bad_arguments():
     for kw in ({"replications": 0}, {"replications": True}, {"days": 0}, {"seed": -1}):
         with pytest.raises(ArgumentError):

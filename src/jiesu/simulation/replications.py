@@ -160,8 +160,9 @@ def _one(scenario: Any, profile: Any, days: int, seed: int, output: str | None) 
 def _target(output: str | Path | None, label: str, i: int) -> str | None:
     if output is None:
         return None
-    p = Path(output)
-    return str(p.with_name(f"{p.stem}{label}-r{i + 1:04d}{p.suffix or '.parquet'}"))
+    p = Path(output)  # the runs are Parquet whatever the name ends in: runs.parquet, runs -> runs-r0001.parquet
+    stem = p.name[:-len(".parquet")] if p.name.lower().endswith(".parquet") else p.name
+    return str(p.with_name(f"{stem}{label}-r{i + 1:04d}.parquet"))
 
 
 @dataclass
