@@ -20,6 +20,7 @@ from pathlib import Path
 from statistics import median
 
 import pytest
+from reference_sql import BEIJING_CALLBACK, SCORE_BY_UNIT
 
 DATA = Path(__file__).resolve().parent / "data"
 ROWS = int(os.environ.get("JIESU_BENCH_ROWS", "25000000"))
@@ -39,35 +40,18 @@ print(json.dumps({"seconds": seconds, "counts": sorted(
     for r in rows if r["scored"])}))
 """
 
-# The same query: dispatched, valid callback, not excluded for a listed reason; month of the
-# callback in Asia/Shanghai; counts, the three rates and the composite (Beijing weights).
+# The same query (benchmarks/reference_sql.py), the callback's month in Asia/Shanghai
 DUCKDB = """
 import json, sys, time
 t = time.perf_counter()
 import duckdb
 con = duckdb.connect()
 con.execute("SET enable_progress_bar = false")
-rows = con.execute('''
-    SELECT date_trunc('month', timezone('Asia/Shanghai', callback_at)) AS m, unit,
-           count(*) AS n,
-           count(*) FILTER (WHERE contacted) AS n_contacted,
-           count(*) FILTER (WHERE resolved) AS n_resolved,
-           count(*) FILTER (WHERE satisfaction = 'satisfied') AS n_satisfied,
-           count(*) FILTER (WHERE satisfaction = 'basically_satisfied') AS n_basically,
-           n_contacted / n AS response_rate, n_resolved / n AS resolution_rate,
-           (n_satisfied + 0.9 * n_basically) / n AS satisfaction_rate,
-           100 * (0.1 * response_rate + 0.5 * resolution_rate + 0.4 * satisfaction_rate) AS composite
-    FROM read_parquet(?)
-    WHERE disposition = 'dispatched' AND callback_valid AND callback_at IS NOT NULL
-      AND NOT (coalesce(excluded, false) AND coalesce(exclusion_reason IN
-               ('objection_upheld', 'unreasonable', 'duplicate', 'other'), false))
-    GROUP BY ALL ORDER BY m, unit
-''', [sys.argv[1]]).fetchall()
+rows = con.execute(SQL, [sys.argv[1]]).fetchall()
 seconds = time.perf_counter() - t
-print(json.dumps({"seconds": seconds, "counts": sorted(
-    [r[0].strftime("%Y-%m"), r[1], *r[2:7]] for r in rows), "rates": sorted(
-    [r[0].strftime("%Y-%m"), r[1], *map(float, r[7:11])] for r in rows)}))
-"""
+print(json.dumps({"seconds": seconds, "counts": sorted([r[0], r[1], *r[2:7]] for r in rows),
+                  "rates": sorted([r[0], r[1], *map(float, r[7:11])] for r in rows)}))
+""".replace("SQL", repr(SCORE_BY_UNIT.replace("{local}", BEIJING_CALLBACK)))
 
 
 def run_child(code: str, path: Path) -> dict:

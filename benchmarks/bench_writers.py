@@ -33,6 +33,7 @@ from statistics import median
 
 import pytest
 from datasets import rows, writer_cases
+from reference_sql import SCORE_BY_UNIT
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -52,32 +53,15 @@ print(json.dumps(sorted([r["month"], r["unit"], r["scored"], r["contacted"], r["
                          r["basically_satisfied"]] for r in rows if r["scored"])))
 """
 
-# The same query: dispatched, valid callback, not excluded for a listed reason; month of the
-# callback in Asia/Shanghai; the counts and the three rates and the composite (Beijing weights).
+# The same query (benchmarks/reference_sql.py), the callback's local time given as argv[2]
 DUCKDB_SCORE = """
 import json, sys
 import duckdb
 con = duckdb.connect()
 con.execute("SET enable_progress_bar = false")
-local = sys.argv[2]
-rows = con.execute(f'''
-    SELECT strftime({local}, '%Y-%m') AS m, unit,
-           count(*) AS n,
-           count(*) FILTER (WHERE contacted) AS n_contacted,
-           count(*) FILTER (WHERE resolved) AS n_resolved,
-           count(*) FILTER (WHERE satisfaction = 'satisfied') AS n_satisfied,
-           count(*) FILTER (WHERE satisfaction = 'basically_satisfied') AS n_basically,
-           n_contacted / n AS response_rate, n_resolved / n AS resolution_rate,
-           (n_satisfied + 0.9 * n_basically) / n AS satisfaction_rate,
-           100 * (0.1 * response_rate + 0.5 * resolution_rate + 0.4 * satisfaction_rate) AS composite
-    FROM read_parquet(?)
-    WHERE disposition = 'dispatched' AND callback_valid AND callback_at IS NOT NULL
-      AND NOT (coalesce(excluded, false) AND coalesce(exclusion_reason IN
-               ('objection_upheld', 'unreasonable', 'duplicate', 'other'), false))
-    GROUP BY ALL ORDER BY m, unit
-''', [sys.argv[1]]).fetchall()
+rows = con.execute(SQL.replace("{local}", sys.argv[2]), [sys.argv[1]]).fetchall()
 print(json.dumps(sorted([r[0], r[1], *r[2:7]] for r in rows)))
-"""
+""".replace("SQL", repr(SCORE_BY_UNIT))
 
 # pyarrow decoding the columns and nothing else, the way jiesu reads them
 FLOOR = """
